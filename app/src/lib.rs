@@ -1,0 +1,3 @@
+pub fn mark_hydrated() {}
+#[leptos::component]
+pub fn App() -> impl leptos::IntoView {}

@@ -1,0 +1,15 @@
+//! Pure types and rules shared by the server, the web UI and the CLI.
+//! Nothing here performs I/O, so it compiles for wasm32 as well as the host.
+
+pub mod dispatch;
+pub mod error;
+pub mod event;
+pub mod feedback;
+pub mod filter;
+pub mod run;
+pub mod service;
+pub mod status;
+pub mod template;
+pub mod time;
+
+pub use error::{Error, ErrorCode, Result};
