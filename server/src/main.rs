@@ -1,1 +1,31 @@
-fn main() {}
+use clap::Parser;
+use fabrik_server::config::Config;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,fabrik_server=info".into()),
+        )
+        .init();
+    let config = Config::parse();
+    let (router, _service) = fabrik_server::build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+        anyhow::anyhow!("Cannot listen on {}: {e}. Is another server running? Pick another with --listen.", config.listen)
+    })?;
+    tracing::info!(
+        "fabrik-server listening on http://{} (data dir {})",
+        config.listen,
+        config.data_dir().display()
+    );
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

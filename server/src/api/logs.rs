@@ -1,0 +1,104 @@
+//! `GET /api/v1/runs/{id}/logs`: the whole log as text, `?download=true` as a file,
+//! `?follow=true` as a stream (SSE for browsers, plain text otherwise) that ends when
+//! the run can write no more.
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use domain::run::LogChunk;
+use domain::service::RunService;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+const CHUNK: u64 = 64 * 1024;
+const FOLLOW_POLL: Duration = Duration::from_millis(200);
+
+#[derive(Deserialize)]
+pub struct LogParams {
+    #[serde(default)]
+    follow: bool,
+    #[serde(default)]
+    download: bool,
+    #[serde(default)]
+    offset: u64,
+}
+
+pub async fn logs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<LogParams>,
+    headers: HeaderMap,
+) -> Result<Response, Response> {
+    let service = state.service.clone();
+    // Fails fast with 404 for an unknown run.
+    let first = service.logs(&id, p.offset, CHUNK).await.map_err(|e| super::fail(e))?;
+    let wants_sse = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if p.follow && wants_sse {
+        return Ok(sse(service, id, p.offset).into_response());
+    }
+    if p.follow {
+        return Ok(text_stream(service, id, p.offset));
+    }
+    let whole = service.logs(&id, p.offset, u64::MAX).await.map_err(|e| super::fail(e))?;
+    drop(first);
+    let mut response = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], whole.text).into_response();
+    if p.download {
+        let disposition = format!("attachment; filename=\"fabrik-{}.log\"", sanitize(&id));
+        if let Ok(v) = HeaderValue::from_str(&disposition) {
+            response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(response)
+}
+
+/// Yields successive log chunks until the run can write no more.
+fn chunks(
+    service: Arc<crate::service::Service>,
+    id: String,
+    offset: u64,
+) -> impl futures::Stream<Item = LogChunk> {
+    futures::stream::unfold(Some(offset), move |offset| {
+        let (service, id) = (service.clone(), id.clone());
+        async move {
+            let mut offset = offset?;
+            loop {
+                let chunk = service.logs(&id, offset, CHUNK).await.ok()?;
+                if !chunk.text.is_empty() || chunk.complete {
+                    let next = (!chunk.complete).then_some(chunk.next_offset);
+                    return Some((chunk, next));
+                }
+                offset = chunk.next_offset;
+                tokio::time::sleep(FOLLOW_POLL).await;
+            }
+        }
+    })
+}
+
+fn sse(service: Arc<crate::service::Service>, id: String, offset: u64) -> impl IntoResponse {
+    use futures::StreamExt;
+    let stream = chunks(service, id, offset).flat_map(|chunk| {
+        let log = Event::default().event("log").json_data(&chunk).ok();
+        let end = chunk.complete.then(|| Event::default().event("end").data("{}"));
+        futures::stream::iter(log.into_iter().chain(end).map(Ok::<_, std::convert::Infallible>))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+fn text_stream(service: Arc<crate::service::Service>, id: String, offset: u64) -> Response {
+    use futures::StreamExt;
+    let stream = chunks(service, id, offset)
+        .map(|chunk| Ok::<_, std::convert::Infallible>(chunk.text));
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], Body::from_stream(stream)).into_response()
+}
+
+fn sanitize(id: &str) -> String {
+    id.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}

@@ -1,0 +1,122 @@
+//! The JSON API under `/api/v1`: thin handlers over [`Service`]; errors are
+//! `{"error":{"code","message"}}` with a fitting status.
+mod events;
+mod logs;
+
+use crate::error::error_response;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::dispatch::DispatchRequest;
+use domain::feedback::FeedbackRequest;
+use domain::filter::RunFilter;
+use domain::service::{Actor, RunService};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/runs", get(list_runs).post(dispatch))
+        .route("/runs/{id}", get(get_run))
+        .route("/runs/{id}/cancel", post(cancel))
+        .route("/runs/{id}/resume", post(resume))
+        .route("/runs/{id}/feedback", post(feedback))
+        .route("/runs/{id}/logs", get(logs::logs))
+        .route("/templates", get(templates))
+        .route("/events", get(events::events))
+        .fallback(|| async {
+            error_response(&domain::Error::not_found(
+                "No such API endpoint. The API lives under /api/v1 (runs, templates, events).",
+            ))
+        })
+}
+
+type ApiResult = Result<Response, Response>;
+
+fn fail(e: domain::Error) -> Response {
+    error_response(&e)
+}
+
+pub fn actor(state: &AppState, from: Option<SocketAddr>) -> Actor {
+    Actor {
+        name: state.operator.clone(),
+        from: from.map(|a| a.ip().to_string()),
+    }
+}
+
+/// Parses a JSON body with an error message that names the problem.
+fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        fail(domain::Error::bad_request(format!(
+            "The request body is not valid JSON for this endpoint: {e}."
+        )))
+    })
+}
+
+async fn list_runs(
+    State(state): State<AppState>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> ApiResult {
+    let filter = RunFilter::from_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(fail)?;
+    let page = state.service.list_runs(filter).await.map_err(fail)?;
+    Ok(Json(page).into_response())
+}
+
+async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let detail = state.service.get_run(&id).await.map_err(fail)?;
+    Ok(Json(detail).into_response())
+}
+
+async fn dispatch(
+    State(state): State<AppState>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> ApiResult {
+    let request: DispatchRequest = json_body(&body)?;
+    let who = actor(&state, Some(from));
+    let dispatched = state.service.dispatch(&who, request).await.map_err(fail)?;
+    Ok((StatusCode::CREATED, Json(dispatched)).into_response())
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let run = state.service.cancel(&actor(&state, Some(from)), &id).await.map_err(fail)?;
+    Ok(Json(run).into_response())
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let run = state.service.resume(&actor(&state, Some(from)), &id).await.map_err(fail)?;
+    Ok(Json(run).into_response())
+}
+
+async fn feedback(
+    State(state): State<AppState>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let request: FeedbackRequest = json_body(&body)?;
+    let run = state
+        .service
+        .feedback(&actor(&state, Some(from)), &id, request)
+        .await
+        .map_err(fail)?;
+    Ok(Json(run).into_response())
+}
+
+async fn templates(State(state): State<AppState>) -> ApiResult {
+    let list = state.service.templates().await.map_err(fail)?;
+    Ok(Json(serde_json::json!({ "templates": list })).into_response())
+}

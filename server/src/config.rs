@@ -1,0 +1,70 @@
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Fabrik Mission Control: web UI, JSON API and live events for AI coding-agent runs.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "fabrik-server", version)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "FABRIK_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Where the store, run workspaces and logs live (default: the XDG data dir).
+    #[arg(long, env = "FABRIK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Use the Kubernetes backend with this kubeconfig (not available yet).
+    #[arg(long, env = "FABRIK_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Use the Kubernetes backend with the in-cluster service account (not available yet).
+    #[arg(long, env = "FABRIK_IN_CLUSTER")]
+    pub in_cluster: bool,
+
+    /// Namespace of run Jobs in kube mode.
+    #[arg(long, env = "FABRIK_NAMESPACE", default_value = "fabrik-runs")]
+    pub namespace: String,
+
+    /// Install root holding templates/, workflows/ and node_modules/ (the Smithers
+    /// runtime). Default: the current directory if it has templates/, else the source tree.
+    #[arg(long, env = "FABRIK_ROOT")]
+    pub root: Option<PathBuf>,
+
+    /// Name recorded for changes until logins exist (default: $USER).
+    #[arg(long, env = "FABRIK_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+impl Config {
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+
+    pub fn root(&self) -> PathBuf {
+        if let Some(root) = &self.root {
+            return root.clone();
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        if cwd.join("templates").is_dir() {
+            return cwd;
+        }
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+    }
+
+    pub fn operator(&self) -> String {
+        self.operator
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "operator".into())
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("fabrik");
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home).join(".local/share/fabrik")
+}

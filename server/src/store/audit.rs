@@ -1,0 +1,47 @@
+use super::Store;
+use crate::error::Result;
+use rusqlite::params;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    pub actor: String,
+    pub source: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+}
+
+impl Store {
+    pub async fn audit(&self, entry: AuditEntry) -> Result<()> {
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO audit_log (at_ms, actor, source, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![entry.at_ms, entry.actor, entry.source, entry.action, entry.target, entry.detail],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn audit_for(&self, target: String) -> Result<Vec<AuditEntry>> {
+        self.call(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT at_ms, actor, source, action, target, detail FROM audit_log WHERE target = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([target], |r| {
+                Ok(AuditEntry {
+                    at_ms: r.get(0)?,
+                    actor: r.get(1)?,
+                    source: r.get(2)?,
+                    action: r.get(3)?,
+                    target: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+}

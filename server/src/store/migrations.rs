@@ -1,0 +1,87 @@
+//! Versioned schema: each entry runs once, in order, tracked by `PRAGMA user_version`.
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, their own timeline, and the audit log.
+    r#"
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        template TEXT NOT NULL,
+        workflow TEXT,
+        spec TEXT,
+        project TEXT,
+        backend TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        started_at_ms INTEGER,
+        finished_at_ms INTEGER,
+        exec_state TEXT NOT NULL,
+        pid INTEGER,
+        exit_code INTEGER,
+        exec_detail TEXT,
+        workspace TEXT NOT NULL,
+        db_path TEXT NOT NULL,
+        log_path TEXT NOT NULL,
+        -- Cached from the Smithers DB so the list filters and pages in SQL.
+        status TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        task TEXT,
+        progress_finished INTEGER NOT NULL DEFAULT 0,
+        progress_total INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        updated_at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX runs_by_created ON runs (created_at_ms DESC, run_id DESC);
+    CREATE INDEX runs_by_status ON runs (status, created_at_ms DESC, run_id DESC);
+    CREATE INDEX runs_by_template ON runs (template, created_at_ms DESC, run_id DESC);
+    CREATE INDEX runs_active ON runs (exec_state) WHERE exec_state IN ('pending', 'running');
+
+    CREATE TABLE run_events (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        actor TEXT
+    );
+    CREATE INDEX run_events_by_run ON run_events (run_id, id);
+
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        source TEXT,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+    );
+    "#,
+];
+
+pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_idempotent_and_versioned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut conn = Connection::open(&path).unwrap();
+        apply(&mut conn).unwrap();
+        apply(&mut conn).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+}

@@ -1,0 +1,38 @@
+//! The Leptos pages, their server functions and the static site (WASM, CSS, PWA files).
+use crate::state::AppState;
+use app::{shell, App};
+use axum::routing::post;
+use axum::Router;
+use domain::service::{Actor, RunService};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use std::sync::Arc;
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let context = request_context(state);
+    let server_fns = {
+        let context = context.clone();
+        move |req| handle_server_fns_with_context(context.clone(), req)
+    };
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/api/{*fn_name}", post(server_fns.clone()).get(server_fns))
+        .leptos_routes_with_context(state, generate_route_list(App), context, move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+}
+
+/// What pages and server functions find in their Leptos context: the one service and
+/// who is asking.
+fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
+    let service: Arc<dyn RunService> = state.service.clone();
+    let operator = state.operator.clone();
+    move || {
+        provide_context(service.clone());
+        provide_context(Actor {
+            name: operator.clone(),
+            from: None,
+        });
+    }
+}

@@ -1,0 +1,166 @@
+//! A real fabrik-server process on a free port with its own temp data dir.
+#![allow(dead_code)]
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub base: String,
+    pub data_dir: PathBuf,
+    child: Child,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+/// The demo template with short tasks, placed in the data dir so it overrides the
+/// bundled one.
+pub fn fast_demo_template(data_dir: &Path, task_ms: u32) {
+    let bundled = std::fs::read_to_string(repo_root().join("templates/demo.toml")).unwrap();
+    let fast = bundled.replace("DEMO_TASK_MS = \"2500\"", &format!("DEMO_TASK_MS = \"{task_ms}\""));
+    assert_ne!(bundled, fast, "the bundled demo template should set DEMO_TASK_MS");
+    std::fs::create_dir_all(data_dir.join("templates")).unwrap();
+    std::fs::write(data_dir.join("templates/demo.toml"), fast).unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let tmp = tempfile::tempdir().unwrap();
+        let data_dir = tmp.path().to_path_buf();
+        fast_demo_template(&data_dir, 150);
+        let mut s = Server::start_in(&data_dir);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Starts on an existing data dir (for restart tests); the caller keeps the dir.
+    pub fn start_in(data_dir: &Path) -> Server {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_fabrik-server"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--root")
+            .arg(repo_root())
+            .env("FABRIK_OPERATOR", "tester")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start fabrik-server");
+        let server = Server {
+            base: format!("http://127.0.0.1:{port}"),
+            data_dir: data_dir.to_path_buf(),
+            child,
+            _tmp: None,
+        };
+        server.wait_healthy();
+        server
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(r) = reqwest::blocking_get(&format!("{}/healthz", self.base)) {
+                if r == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("fabrik-server did not become healthy");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Tiny blocking GET used before the async client is needed.
+mod reqwest {
+    pub fn blocking_get(url: &str) -> Result<u16, std::io::Error> {
+        use std::io::{Read, Write};
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_once('/').unwrap();
+        let mut s = std::net::TcpStream::connect(host)?;
+        write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+        let mut buf = String::new();
+        s.read_to_string(&mut buf)?;
+        Ok(buf
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+}
+
+pub async fn get(c: &::reqwest::Client, url: &str) -> (u16, Value) {
+    let r = c.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+pub async fn post(c: &::reqwest::Client, url: &str, body: Value) -> (u16, Value) {
+    let r = c.post(url).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls the run until `pred` holds or the timeout passes; returns the last detail.
+pub async fn wait_for(
+    c: &::reqwest::Client,
+    server: &Server,
+    run_id: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last = Value::Null;
+    while Instant::now() < deadline {
+        let (_, detail) = get(c, &server.url(&format!("/api/v1/runs/{run_id}"))).await;
+        if pred(&detail) {
+            return detail;
+        }
+        last = detail;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    panic!("timed out waiting for {what}; last state: {}", last["summary"]);
+}
+
+pub fn status_of(detail: &Value) -> &str {
+    detail["summary"]["status"].as_str().unwrap_or("")
+}
+
+pub async fn dispatch_demo(c: &::reqwest::Client, server: &Server) -> String {
+    let (code, body) = post(
+        c,
+        &server.url("/api/v1/runs"),
+        serde_json::json!({"template": "demo", "spec": "specs/demo.json"}),
+    )
+    .await;
+    assert_eq!(code, 201, "dispatch: {body}");
+    body["run_id"].as_str().unwrap().to_string()
+}
