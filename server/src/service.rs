@@ -115,6 +115,10 @@ impl Service {
                 };
                 self.store.add_event(&run_id, now, "started", msg, None).await?;
             }
+            ExecEvent::Exited { pid, .. } if pid != record.pid => {
+                tracing::debug!(%run_id, ?pid, "ignoring the exit of a process the run no longer uses");
+                return Ok(());
+            }
             ExecEvent::Exited { code, .. } => {
                 let state = if record.exec_state == ExecState::Cancelled {
                     ExecState::Cancelled
@@ -412,6 +416,13 @@ impl Service {
     async fn resume_inner(&self, actor: &Actor, run_id: &str) -> Result<RunSummary> {
         let _guard = self.claim(run_id)?;
         let observed = self.observe(run_id).await?;
+        let record = &observed.record;
+        if record.exec_state == ExecState::Cancelled && record.exit_code.is_none() && record.pid.is_some() {
+            return Err(DomainError::conflict(format!(
+                "Run {run_id} is still stopping after its cancel; resume it once it shows cancelled."
+            ))
+            .into());
+        }
         let actions = status::actions(observed.record.status, &observed.snapshot);
         if !actions.resume {
             let why = match observed.record.status {

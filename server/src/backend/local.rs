@@ -103,6 +103,7 @@ impl Backend for LocalBackend {
             append_line(&log_path, &format!("process exited with code {code}{}", explain_exit(code)));
             let _ = events.send(ExecEvent::Exited {
                 run_id: launch.run_id,
+                pid,
                 code,
             });
         });
@@ -246,7 +247,11 @@ mod tests {
         assert!(resolve_program("sh").is_some());
         assert!(resolve_program("/bin/sh").is_some());
         assert!(resolve_program("definitely-not-a-program-xyz").is_none());
-        assert!(resolve_program("/etc/hostname").is_none(), "not executable");
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.txt");
+        std::fs::write(&plain, "x").unwrap();
+        assert!(resolve_program(plain.to_str().unwrap()).is_none(), "not executable");
+        assert!(resolve_program(dir.path().to_str().unwrap()).is_none(), "a directory");
     }
 
     #[tokio::test]
@@ -270,7 +275,7 @@ mod tests {
         assert!(matches!(rx.recv().await, Some(ExecEvent::Started { pid: Some(p), .. }) if p == pid));
         assert_eq!(
             rx.recv().await,
-            Some(ExecEvent::Exited { run_id: "r1".into(), code: 3 })
+            Some(ExecEvent::Exited { run_id: "r1".into(), pid: Some(pid), code: 3 })
         );
         let log = std::fs::read_to_string(&layout.log_path).unwrap();
         assert!(log.contains("hello"));

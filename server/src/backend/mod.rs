@@ -29,6 +29,9 @@ pub enum ExecEvent {
     },
     Exited {
         run_id: String,
+        /// Which process ended: a late exit of a cancelled process must not touch the
+        /// run once it has been resumed by a new one.
+        pid: Option<u32>,
         code: i32,
     },
     /// Gone without an exit code we could see.

@@ -1,0 +1,263 @@
+//! Benchmarks that matter to users, printed as figures and as ratios against a baseline
+//! measured in the same process (machines here are noisy):
+//!   1. the runs list with 100,000 runs in the store (API first page and the SSR page),
+//!      against /healthz and against the same list with 1,000 runs;
+//!   2. a Smithers DB write → the SSE event arriving at a client, p50/p95 over 200 changes,
+//!      against a plain HTTP round trip.
+//!
+//! Run: `cargo run --release -p fabrik-server --bin fabrik-bench` (see BENCHMARKS.md).
+use fabrik_server::config::Config;
+use rusqlite::params;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let client = reqwest_lite::Client;
+    println!("# fabrik-bench");
+    list_benchmark(&client).await?;
+    sse_benchmark(&client).await?;
+    Ok(())
+}
+
+async fn start(data_dir: &Path) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let config = Config {
+        listen: addr,
+        data_dir: Some(data_dir.to_path_buf()),
+        kubeconfig: None,
+        in_cluster: false,
+        namespace: "fabrik-runs".into(),
+        root: None,
+        operator: Some("bench".into()),
+    };
+    let (router, service) = fabrik_server::build(&config).await?;
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
+    });
+    Ok((format!("http://{addr}"), service))
+}
+
+fn seed_runs(db: &Path, n: usize) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(db)?;
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO runs (run_id, template, spec, backend, created_at_ms, exec_state, exit_code, \
+             workspace, db_path, log_path, status, phase, task, progress_finished, progress_total, updated_at_ms) \
+             VALUES (?1, ?2, ?3, 'local', ?4, 'exited', 0, '/w', '/w/db', '/w/log', ?5, 'done', 'validate', ?6, 14, ?4)",
+        )?;
+        let statuses = ["finished", "failed", "waiting-approval", "cancelled"];
+        for i in 0..n {
+            stmt.execute(params![
+                format!("01BENCH{i:019}"),
+                if i % 3 == 0 { "demo" } else { "coding" },
+                format!("specs/feature-{}.json", i % 97),
+                1_700_000_000_000i64 + i as i64 * 1000,
+                statuses[i % statuses.len()],
+                (i % 15) as i64,
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+struct Timing {
+    median: Duration,
+    bytes: usize,
+}
+
+async fn time_get(client: &reqwest_lite::Client, url: &str, rounds: usize) -> anyhow::Result<Timing> {
+    let mut times = Vec::with_capacity(rounds);
+    let mut bytes = 0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let body = client.get(url).await?;
+        times.push(t.elapsed());
+        bytes = body.len();
+    }
+    times.sort();
+    Ok(Timing {
+        median: times[times.len() / 2],
+        bytes,
+    })
+}
+
+async fn list_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    for n in [1_000usize, 100_000] {
+        let dir = tempfile::tempdir()?;
+        // Create the schema, then seed directly (100k dispatches would take hours).
+        drop(fabrik_server::store::Store::open(&dir.path().join("fabrik.db"))?);
+        seed_runs(&dir.path().join("fabrik.db"), n)?;
+        let (base, _service) = start(dir.path()).await?;
+        let health = time_get(client, &format!("{base}/healthz"), 200).await?;
+        let api = time_get(client, &format!("{base}/api/v1/runs"), 100).await?;
+        let api_filtered = time_get(client, &format!("{base}/api/v1/runs?status=blocked&template=demo"), 100).await?;
+        let page = time_get(client, &format!("{base}/runs"), 50).await?;
+        rows.push((n, health, api, api_filtered, page));
+    }
+    println!("\n## /runs first page (median; ratio vs /healthz in the same server)");
+    println!("| runs in store | /healthz | GET /api/v1/runs | ratio | filtered (status+template) | ratio | SSR /runs page | ratio | API bytes | page bytes |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (n, h, a, f, p) in &rows {
+        let r = |t: &Timing| t.median.as_secs_f64() / h.median.as_secs_f64();
+        println!(
+            "| {n} | {:.2} ms | {:.2} ms | {:.1}× | {:.2} ms | {:.1}× | {:.2} ms | {:.1}× | {} | {} |",
+            ms(h.median), ms(a.median), r(a), ms(f.median), r(f), ms(p.median), r(p), a.bytes, p.bytes
+        );
+    }
+    let (small, large) = (&rows[0], &rows[1]);
+    println!(
+        "\n100k vs 1k runs: API first page {:.2}×, SSR page {:.2}× (1.0× = independent of store size)",
+        large.2.median.as_secs_f64() / small.2.median.as_secs_f64(),
+        large.4.median.as_secs_f64() / small.4.median.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A Smithers-shaped DB with one run whose node we flip back and forth.
+fn smithers_db(path: &Path, run_id: &str) -> anyhow::Result<rusqlite::Connection> {
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    let conn = rusqlite::Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.execute_batch(
+        "CREATE TABLE _smithers_runs (run_id TEXT PRIMARY KEY, workflow_name TEXT NOT NULL, workflow_path TEXT, status TEXT NOT NULL, created_at_ms INTEGER NOT NULL, started_at_ms INTEGER, finished_at_ms INTEGER, error_json TEXT, config_json TEXT);
+         CREATE TABLE _smithers_nodes (run_id TEXT NOT NULL, node_id TEXT NOT NULL, iteration INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, last_attempt INTEGER, updated_at_ms INTEGER NOT NULL, output_table TEXT NOT NULL, label TEXT, PRIMARY KEY (run_id, node_id, iteration));",
+    )?;
+    conn.execute(
+        "INSERT INTO _smithers_runs (run_id, workflow_name, status, created_at_ms) VALUES (?1, 'bench', 'running', 0)",
+        [run_id],
+    )?;
+    for node in ["a", "b"] {
+        conn.execute(
+            "INSERT INTO _smithers_nodes (run_id, node_id, state, updated_at_ms, output_table) VALUES (?1, ?2, 'pending', 0, 'out')",
+            params![run_id, node],
+        )?;
+    }
+    Ok(conn)
+}
+
+async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
+    use fabrik_server::store::NewRun;
+    let dir = tempfile::tempdir()?;
+    let (base, service) = start(dir.path()).await?;
+    let run_id = "01BENCHSSE";
+    let db_path = dir.path().join("bench/state.db");
+    let writer = smithers_db(&db_path, run_id)?;
+    service
+        .store()
+        .insert_run(NewRun {
+            run_id: run_id.into(),
+            template: "bench".into(),
+            workflow: None,
+            spec: None,
+            project: None,
+            backend: "local".into(),
+            created_at_ms: 0,
+            workspace: dir.path().display().to_string(),
+            db_path: db_path.display().to_string(),
+            log_path: dir.path().join("bench.log").display().to_string(),
+        })
+        .await?;
+    service
+        .store()
+        .set_exec(run_id, domain::run::ExecState::Running, None, None, None, 0)
+        .await?;
+    let mut events = client.stream(&format!("{base}/api/v1/events")).await?;
+    let rtt = time_get(client, &format!("{base}/healthz"), 200).await?;
+    let mut latencies = Vec::new();
+    for i in 0..200 {
+        let state = if i % 2 == 0 { "finished" } else { "pending" };
+        let expected = if i % 2 == 0 { "\"finished\":1" } else { "\"finished\":0" };
+        let t = Instant::now();
+        writer.execute(
+            "UPDATE _smithers_nodes SET state = ?1, updated_at_ms = ?2 WHERE node_id = 'a'",
+            params![state, i as i64],
+        )?;
+        events.wait_for(expected).await?;
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    let p = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
+    println!("\n## Smithers DB write → SSE event at a client ({} changes)", latencies.len());
+    println!("| p50 | p95 | max | HTTP round trip (median) | p50 / round trip | poll interval |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {:.1} ms | {:.1} ms | {:.1} ms | {:.2} ms | {:.0}× | {} ms |",
+        ms(p(0.5)),
+        ms(p(0.95)),
+        ms(*latencies.last().unwrap()),
+        ms(rtt.median),
+        p(0.5).as_secs_f64() / rtt.median.as_secs_f64(),
+        fabrik_server::live::POLL.as_millis()
+    );
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Minimal HTTP/1.1 client over tokio (keeps the bench free of TLS stacks).
+mod reqwest_lite {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::TcpStream;
+
+    pub struct Client;
+
+    fn split(url: &str) -> (String, String) {
+        let rest = url.trim_start_matches("http://");
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        (host.to_string(), format!("/{path}"))
+    }
+
+    impl Client {
+        pub async fn get(&self, url: &str) -> anyhow::Result<Vec<u8>> {
+            let (host, path) = split(url);
+            let mut s = TcpStream::connect(&host).await?;
+            s.set_nodelay(true)?;
+            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
+                .await?;
+            let mut buf = Vec::new();
+            s.read_to_end(&mut buf).await?;
+            let body_at = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).unwrap_or(0);
+            Ok(buf.split_off(body_at))
+        }
+
+        pub async fn stream(&self, url: &str) -> anyhow::Result<EventStream> {
+            let (host, path) = split(url);
+            let mut s = TcpStream::connect(&host).await?;
+            s.set_nodelay(true)?;
+            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n").as_bytes())
+                .await?;
+            Ok(EventStream { reader: BufReader::new(s) })
+        }
+    }
+
+    pub struct EventStream {
+        reader: BufReader<TcpStream>,
+    }
+
+    impl EventStream {
+        /// Reads lines until one contains `needle`.
+        pub async fn wait_for(&mut self, needle: &str) -> anyhow::Result<()> {
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if self.reader.read_line(&mut line).await? == 0 {
+                    anyhow::bail!("event stream closed");
+                }
+                if line.contains(needle) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
