@@ -3,7 +3,11 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "fabrik", version, about = "Fabrik Mission Control from the terminal")]
+#[command(
+    name = "fabrik",
+    version,
+    about = "Fabrik Mission Control from the terminal"
+)]
 struct Cli {
     /// The fabrik-server to talk to.
     #[arg(long, env = "FABRIK_SERVER", default_value = "http://127.0.0.1:3000")]

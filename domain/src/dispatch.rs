@@ -35,7 +35,10 @@ impl DispatchRequest {
             ("spec", &mut self.spec),
             ("project", &mut self.project),
         ] {
-            *field = field.take().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+            *field = field
+                .take()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty());
             if let Some(v) = field {
                 if v.contains('\0') || v.len() > 4096 {
                     return Err(Error::bad_request(format!("{name} is not a usable value.")));
@@ -66,6 +69,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        assert!(serde_json::from_str::<DispatchRequest>(r#"{"template":"demo","tempalte":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<DispatchRequest>(r#"{"template":"demo","tempalte":1}"#).is_err()
+        );
     }
 }

@@ -74,10 +74,7 @@ impl RunFilter {
                 parts.push(format!("{k}={}", encode_component(v)));
             }
         };
-        push(
-            "status",
-            &self.status.map(|s| s.label().to_string()),
-        );
+        push("status", &self.status.map(|s| s.label().to_string()));
         push("template", &self.template);
         push("spec", &self.spec);
         push("q", &self.q);
@@ -123,7 +120,11 @@ impl Cursor {
         format!("{}.{}", self.created_at_ms, self.run_id)
     }
     pub fn decode(s: &str) -> Result<Cursor> {
-        let bad = || Error::bad_request("The cursor is not valid. Start again from the first page (omit cursor).");
+        let bad = || {
+            Error::bad_request(
+                "The cursor is not valid. Start again from the first page (omit cursor).",
+            )
+        };
         let (ms, id) = s.split_once('.').ok_or_else(bad)?;
         let created_at_ms = ms.parse().map_err(|_| bad())?;
         if id.is_empty() {
@@ -137,9 +138,11 @@ impl Cursor {
 }
 
 fn checked_day(key: &str, value: &str) -> Result<String> {
-    parse_day(value)
-        .map(|_| value.to_string())
-        .ok_or_else(|| Error::bad_request(format!("{key} must be a date like 2026-11-24, not '{value}'.")))
+    parse_day(value).map(|_| value.to_string()).ok_or_else(|| {
+        Error::bad_request(format!(
+            "{key} must be a date like 2026-11-24, not '{value}'."
+        ))
+    })
 }
 
 /// Days since 1970-01-01 for `YYYY-MM-DD`.
@@ -191,7 +194,10 @@ mod tests {
         .unwrap();
         assert_eq!(f.status, Some(RunStatus::WaitingApproval));
         let q = f.to_query();
-        assert_eq!(q, "status=blocked&template=demo&q=a%20b%26c&from=2026-11-01&limit=20");
+        assert_eq!(
+            q,
+            "status=blocked&template=demo&q=a%20b%26c&from=2026-11-01&limit=20"
+        );
         let pairs: Vec<(String, String)> = q
             .split('&')
             .map(|p| {

@@ -148,14 +148,22 @@ mod tests {
 
     #[test]
     fn a_crash_that_left_the_db_running_is_a_failure() {
-        let s = derive_status(ExecState::Exited, Some(137), Some(SmithersRunStatus::Running));
+        let s = derive_status(
+            ExecState::Exited,
+            Some(137),
+            Some(SmithersRunStatus::Running),
+        );
         assert_eq!(s, RunStatus::Failed);
     }
 
     #[test]
     fn the_db_explains_an_ended_process() {
         assert_eq!(
-            derive_status(ExecState::Exited, Some(1), Some(SmithersRunStatus::Finished)),
+            derive_status(
+                ExecState::Exited,
+                Some(1),
+                Some(SmithersRunStatus::Finished)
+            ),
             RunStatus::Finished
         );
         assert_eq!(

@@ -66,7 +66,10 @@ impl Template {
                 self.name
             ));
         }
-        for (field, cmd) in [("command", &self.command), ("resume_command", &self.resume_command)] {
+        for (field, cmd) in [
+            ("command", &self.command),
+            ("resume_command", &self.resume_command),
+        ] {
             if cmd.is_empty() || cmd[0].trim().is_empty() {
                 return problem(format!("{field} must name a program to run"));
             }
@@ -125,8 +128,7 @@ fn unknown_placeholder(arg: &str) -> Option<String> {
 pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
 }
@@ -158,7 +160,10 @@ DEMO_TASK_MS = "100"
                 ..Default::default()
             },
         );
-        assert_eq!(args, ["/r/bin/smithers", "run", "/r/w.tsx", "--run-id", "01X"]);
+        assert_eq!(
+            args,
+            ["/r/bin/smithers", "run", "/r/w.tsx", "--run-id", "01X"]
+        );
     }
 
     #[test]

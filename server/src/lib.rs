@@ -30,14 +30,22 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     }
     let data_dir = config.data_dir();
     std::fs::create_dir_all(&data_dir).map_err(|e| {
-        anyhow::anyhow!("Cannot create the data dir {}: {e}. Pass --data-dir with a writable path.", data_dir.display())
+        anyhow::anyhow!(
+            "Cannot create the data dir {}: {e}. Pass --data-dir with a writable path.",
+            data_dir.display()
+        )
     })?;
     let store = Store::open(&data_dir.join("fabrik.db"))?;
     let (exec_tx, exec_rx) = tokio::sync::mpsc::unbounded_channel();
     let backend = Arc::new(LocalBackend::new(&data_dir, exec_tx));
     let root = config.root();
     let templates = Templates::new(vec![root.join("templates"), data_dir.join("templates")]);
-    let service = Arc::new(Service::new(store.clone(), backend.clone(), templates, root.clone()));
+    let service = Arc::new(Service::new(
+        store.clone(),
+        backend.clone(),
+        templates,
+        root.clone(),
+    ));
 
     use crate::backend::Backend;
     backend.adopt(store.active_runs().await?).await;
@@ -49,7 +57,10 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         operator: config.operator(),
     };
     let router = Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({ "status": "ok" })) }))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
+        )
         .nest("/api/v1", api::routes())
         .merge(web::routes(&state))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -11,9 +11,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = Config::parse();
     let (router, _service) = fabrik_server::build(&config).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
-        anyhow::anyhow!("Cannot listen on {}: {e}. Is another server running? Pick another with --listen.", config.listen)
-    })?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "Cannot listen on {}: {e}. Is another server running? Pick another with --listen.",
+                config.listen
+            )
+        })?;
     tracing::info!(
         "fabrik-server listening on http://{} (data dir {})",
         config.listen,

@@ -40,7 +40,12 @@ struct Observed {
 }
 
 impl Service {
-    pub fn new(store: Store, backend: Arc<dyn Backend>, templates: Templates, root: PathBuf) -> Service {
+    pub fn new(
+        store: Store,
+        backend: Arc<dyn Backend>,
+        templates: Templates,
+        root: PathBuf,
+    ) -> Service {
         let (live, _) = broadcast::channel(1024);
         Service {
             store,
@@ -107,13 +112,17 @@ impl Service {
         let record = self.record(&run_id).await?;
         match event {
             ExecEvent::Started { pid, .. } => {
-                self.store.set_exec(&run_id, ExecState::Running, pid, None, None, now).await?;
+                self.store
+                    .set_exec(&run_id, ExecState::Running, pid, None, None, now)
+                    .await?;
                 self.store.mark_started(&run_id, now).await?;
                 let msg = match pid {
                     Some(pid) => format!("Process started (pid {pid})"),
                     None => "Started".to_string(),
                 };
-                self.store.add_event(&run_id, now, "started", msg, None).await?;
+                self.store
+                    .add_event(&run_id, now, "started", msg, None)
+                    .await?;
             }
             ExecEvent::Exited { pid, .. } if pid != record.pid => {
                 tracing::debug!(%run_id, ?pid, "ignoring the exit of a process the run no longer uses");
@@ -125,18 +134,35 @@ impl Service {
                 } else {
                     ExecState::Exited
                 };
-                self.store.set_exec(&run_id, state, record.pid, Some(code), None, now).await?;
                 self.store
-                    .add_event(&run_id, now, "exited", format!("Process exited with code {code}"), None)
+                    .set_exec(&run_id, state, record.pid, Some(code), None, now)
+                    .await?;
+                self.store
+                    .add_event(
+                        &run_id,
+                        now,
+                        "exited",
+                        format!("Process exited with code {code}"),
+                        None,
+                    )
                     .await?;
             }
             ExecEvent::Lost { detail, .. } => {
                 if record.exec_state != ExecState::Cancelled {
                     self.store
-                        .set_exec(&run_id, ExecState::Lost, record.pid, None, Some(detail.clone()), now)
+                        .set_exec(
+                            &run_id,
+                            ExecState::Lost,
+                            record.pid,
+                            None,
+                            Some(detail.clone()),
+                            now,
+                        )
                         .await?;
                 }
-                self.store.add_event(&run_id, now, "lost", detail, None).await?;
+                self.store
+                    .add_event(&run_id, now, "lost", detail, None)
+                    .await?;
             }
         }
         self.refresh(&run_id).await?;
@@ -157,7 +183,13 @@ impl Service {
         })
     }
 
-    async fn audit(&self, actor: &Actor, action: &str, run_id: &str, detail: Option<String>) -> Result<()> {
+    async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        run_id: &str,
+        detail: Option<String>,
+    ) -> Result<()> {
         self.store
             .audit(AuditEntry {
                 at_ms: now_ms(),
@@ -181,7 +213,11 @@ impl Service {
             db_path: &record.db_path,
             spec: record.spec.as_deref().unwrap_or(""),
         };
-        let command = if resume { &template.resume_command } else { &template.command };
+        let command = if resume {
+            &template.resume_command
+        } else {
+            &template.command
+        };
         let mut env: BTreeMap<String, String> = template.env.clone();
         env.insert("SMITHERS_DB_PATH".into(), record.db_path.clone());
         Launch {
@@ -194,12 +230,20 @@ impl Service {
         }
     }
 
-    fn resolve_workflow(&self, template: &Template, requested: Option<&str>) -> Result<Option<String>> {
+    fn resolve_workflow(
+        &self,
+        template: &Template,
+        requested: Option<&str>,
+    ) -> Result<Option<String>> {
         let Some(wf) = requested.or(template.workflow.as_deref()) else {
             return Ok(None);
         };
         let path = Path::new(wf);
-        let path = if path.is_absolute() { path.to_path_buf() } else { self.root.join(path) };
+        let path = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.root.join(path)
+        };
         if !path.is_file() {
             return Err(DomainError::bad_request(format!(
                 "Workflow file '{}' does not exist. Check the path (relative paths start at {}).",
@@ -227,10 +271,23 @@ impl Service {
         let launch = self.launch_for(&template, record, true);
         self.backend.preflight(&launch)?;
         self.store
-            .set_exec(&record.run_id, ExecState::Pending, None, None, None, now_ms())
+            .set_exec(
+                &record.run_id,
+                ExecState::Pending,
+                None,
+                None,
+                None,
+                now_ms(),
+            )
             .await?;
         self.store
-            .add_event(&record.run_id, now_ms(), "resumed", why.to_string(), Some(actor.name.clone()))
+            .add_event(
+                &record.run_id,
+                now_ms(),
+                "resumed",
+                why.to_string(),
+                Some(actor.name.clone()),
+            )
             .await?;
         if let Err(e) = self.backend.launch(launch).await {
             self.mark_launch_failed(&record.run_id, &e).await?;
@@ -242,9 +299,18 @@ impl Service {
     async fn mark_launch_failed(&self, run_id: &str, e: &Error) -> Result<()> {
         let detail = e.public().message;
         self.store
-            .set_exec(run_id, ExecState::Lost, None, None, Some(detail.clone()), now_ms())
+            .set_exec(
+                run_id,
+                ExecState::Lost,
+                None,
+                None,
+                Some(detail.clone()),
+                now_ms(),
+            )
             .await?;
-        self.store.add_event(run_id, now_ms(), "launch-failed", detail, None).await?;
+        self.store
+            .add_event(run_id, now_ms(), "launch-failed", detail, None)
+            .await?;
         self.refresh(run_id).await?;
         Ok(())
     }
@@ -303,28 +369,51 @@ impl RunService for Service {
 
     async fn get_run(&self, run_id: &str) -> domain::Result<RunDetail> {
         let observed = self.observe(run_id).await.map_err(|e| e.public())?;
-        let events = self.store.events_for(run_id).await.map_err(|e| e.public())?;
+        let events = self
+            .store
+            .events_for(run_id)
+            .await
+            .map_err(|e| e.public())?;
         Ok(self.detail(observed, events))
     }
 
-    async fn dispatch(&self, actor: &Actor, request: DispatchRequest) -> domain::Result<Dispatched> {
-        self.dispatch_inner(actor, request).await.map_err(|e| e.public())
+    async fn dispatch(
+        &self,
+        actor: &Actor,
+        request: DispatchRequest,
+    ) -> domain::Result<Dispatched> {
+        self.dispatch_inner(actor, request)
+            .await
+            .map_err(|e| e.public())
     }
 
     async fn cancel(&self, actor: &Actor, run_id: &str) -> domain::Result<RunSummary> {
-        self.cancel_inner(actor, run_id).await.map_err(|e| e.public())
+        self.cancel_inner(actor, run_id)
+            .await
+            .map_err(|e| e.public())
     }
 
     async fn resume(&self, actor: &Actor, run_id: &str) -> domain::Result<RunSummary> {
-        self.resume_inner(actor, run_id).await.map_err(|e| e.public())
+        self.resume_inner(actor, run_id)
+            .await
+            .map_err(|e| e.public())
     }
 
-    async fn feedback(&self, actor: &Actor, run_id: &str, request: FeedbackRequest) -> domain::Result<RunSummary> {
-        self.feedback_inner(actor, run_id, request).await.map_err(|e| e.public())
+    async fn feedback(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        request: FeedbackRequest,
+    ) -> domain::Result<RunSummary> {
+        self.feedback_inner(actor, run_id, request)
+            .await
+            .map_err(|e| e.public())
     }
 
     async fn logs(&self, run_id: &str, offset: u64, max_bytes: u64) -> domain::Result<LogChunk> {
-        self.logs_inner(run_id, offset, max_bytes).await.map_err(|e| e.public())
+        self.logs_inner(run_id, offset, max_bytes)
+            .await
+            .map_err(|e| e.public())
     }
 
     async fn templates(&self) -> domain::Result<Vec<TemplateSummary>> {
@@ -381,10 +470,24 @@ impl Service {
         self.backend.preflight(&launch)?;
         let record = self.store.insert_run(new).await?;
         self.store
-            .add_event(&run_id, now, "dispatched", format!("Dispatched with template {}", template.name), Some(actor.name.clone()))
+            .add_event(
+                &run_id,
+                now,
+                "dispatched",
+                format!("Dispatched with template {}", template.name),
+                Some(actor.name.clone()),
+            )
             .await?;
-        self.audit(actor, "run.dispatch", &run_id, Some(format!("template={}", template.name))).await?;
-        let _ = self.live.send(LiveEvent::RunChanged { run: record.summary() });
+        self.audit(
+            actor,
+            "run.dispatch",
+            &run_id,
+            Some(format!("template={}", template.name)),
+        )
+        .await?;
+        let _ = self.live.send(LiveEvent::RunChanged {
+            run: record.summary(),
+        });
         if let Err(e) = self.backend.launch(launch).await {
             self.mark_launch_failed(&run_id, &e).await?;
             return Err(e);
@@ -405,9 +508,24 @@ impl Service {
         }
         let now = now_ms();
         self.store
-            .set_exec(run_id, ExecState::Cancelled, record.pid, record.exit_code, Some("Cancelled on request".into()), now)
+            .set_exec(
+                run_id,
+                ExecState::Cancelled,
+                record.pid,
+                record.exit_code,
+                Some("Cancelled on request".into()),
+                now,
+            )
             .await?;
-        self.store.add_event(run_id, now, "cancelled", "Cancel requested".into(), Some(actor.name.clone())).await?;
+        self.store
+            .add_event(
+                run_id,
+                now,
+                "cancelled",
+                "Cancel requested".into(),
+                Some(actor.name.clone()),
+            )
+            .await?;
         self.audit(actor, "run.cancel", run_id, None).await?;
         self.backend.cancel(&record).await?;
         self.refresh(run_id).await
@@ -417,7 +535,10 @@ impl Service {
         let _guard = self.claim(run_id)?;
         let observed = self.observe(run_id).await?;
         let record = &observed.record;
-        if record.exec_state == ExecState::Cancelled && record.exit_code.is_none() && record.pid.is_some() {
+        if record.exec_state == ExecState::Cancelled
+            && record.exit_code.is_none()
+            && record.pid.is_some()
+        {
             return Err(DomainError::conflict(format!(
                 "Run {run_id} is still stopping after its cancel; resume it once it shows cancelled."
             ))
@@ -434,23 +555,37 @@ impl Service {
             };
             return Err(DomainError::conflict(why).into());
         }
-        self.relaunch(&observed.record, actor, "Resume requested").await?;
+        self.relaunch(&observed.record, actor, "Resume requested")
+            .await?;
         self.audit(actor, "run.resume", run_id, None).await?;
         self.refresh(run_id).await
     }
 
-    async fn feedback_inner(&self, actor: &Actor, run_id: &str, request: FeedbackRequest) -> Result<RunSummary> {
+    async fn feedback_inner(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        request: FeedbackRequest,
+    ) -> Result<RunSummary> {
         request.validate()?;
         let _guard = self.claim(run_id)?;
         let observed = self.observe(run_id).await?;
         let record = observed.record;
         if record.status != RunStatus::WaitingApproval {
-            if let Some(g) = observed.snapshot.gates.iter().rev().find(|g| g.decided_at_ms.is_some()) {
+            if let Some(g) = observed
+                .snapshot
+                .gates
+                .iter()
+                .rev()
+                .find(|g| g.decided_at_ms.is_some())
+            {
                 return Err(DomainError::conflict(format!(
                     "This gate was already decided: {:?} by {} at {}.",
                     g.status,
                     g.decided_by.as_deref().unwrap_or("someone"),
-                    g.decided_at_ms.map(domain::time::rfc3339).unwrap_or_default()
+                    g.decided_at_ms
+                        .map(domain::time::rfc3339)
+                        .unwrap_or_default()
                 ))
                 .into());
             }
@@ -462,7 +597,12 @@ impl Service {
         }
         let notes = request.clean_notes();
         let gate = {
-            let (db, id, by, notes) = (record.db_path.clone(), run_id.to_string(), actor.name.clone(), notes.clone());
+            let (db, id, by, notes) = (
+                record.db_path.clone(),
+                run_id.to_string(),
+                actor.name.clone(),
+                notes.clone(),
+            );
             let decision = request.decision;
             tokio::task::spawn_blocking(move || {
                 smithers::decide_gate(
@@ -487,11 +627,27 @@ impl Service {
             None => format!("{verb} {}", gate.node_id),
         };
         self.store
-            .add_event(run_id, now_ms(), &format!("gate-{}", request.decision.as_str()), message, Some(actor.name.clone()))
+            .add_event(
+                run_id,
+                now_ms(),
+                &format!("gate-{}", request.decision.as_str()),
+                message,
+                Some(actor.name.clone()),
+            )
             .await?;
-        self.audit(actor, &format!("gate.{}", request.decision.as_str()), run_id, notes).await?;
-        self.relaunch(&record, actor, &format!("Resumed after the gate was {}", verb.to_lowercase()))
-            .await?;
+        self.audit(
+            actor,
+            &format!("gate.{}", request.decision.as_str()),
+            run_id,
+            notes,
+        )
+        .await?;
+        self.relaunch(
+            &record,
+            actor,
+            &format!("Resumed after the gate was {}", verb.to_lowercase()),
+        )
+        .await?;
         self.refresh(run_id).await
     }
 
@@ -551,10 +707,8 @@ fn to_smithers(d: Decision) -> smithers::Decision {
 async fn read_smithers(record: &RunRecord) -> (SmithersSnapshot, Option<String>) {
     let (db, run_id) = (PathBuf::from(&record.db_path), record.run_id.clone());
     let exec = record.exec_state;
-    let read = tokio::task::spawn_blocking(move || {
-        smithers::read_snapshot(&db, Some(&run_id))
-    })
-    .await;
+    let read =
+        tokio::task::spawn_blocking(move || smithers::read_snapshot(&db, Some(&run_id))).await;
     match read {
         Ok(Ok(snapshot)) => (snapshot, None),
         Ok(Err(smithers::Error::Missing(_)))
@@ -563,12 +717,20 @@ async fn read_smithers(record: &RunRecord) -> (SmithersSnapshot, Option<String>)
             (SmithersSnapshot::default(), None)
         }
         Ok(Err(e)) => (SmithersSnapshot::default(), Some(e.to_string())),
-        Err(e) => (SmithersSnapshot::default(), Some(format!("Reading the run database failed: {e}"))),
+        Err(e) => (
+            SmithersSnapshot::default(),
+            Some(format!("Reading the run database failed: {e}")),
+        ),
     }
 }
 
 /// The state to store and show, from the process state and the Smithers snapshot.
-fn derive(record: &RunRecord, snap: &SmithersSnapshot, problem: Option<&str>, now: i64) -> RunUpdate {
+fn derive(
+    record: &RunRecord,
+    snap: &SmithersSnapshot,
+    problem: Option<&str>,
+    now: i64,
+) -> RunUpdate {
     let status = status::derive_status(record.exec_state, record.exit_code, snap.run_status);
     // Smithers marks the gate node waiting from the first frame; it is only "current"
     // once the run actually waits.
@@ -577,14 +739,21 @@ fn derive(record: &RunRecord, snap: &SmithersSnapshot, problem: Option<&str>, no
     let (progress, task) = if snap.tasks.is_empty() && problem.is_some() {
         (record.progress, record.task.clone())
     } else {
-        (status::progress(&snap.tasks), current.map(|t| t.node_id.clone()))
+        (
+            status::progress(&snap.tasks),
+            current.map(|t| t.node_id.clone()),
+        )
     };
     let error = match status {
         RunStatus::Failed => snap
             .error
             .clone()
             .or_else(|| record.exec_detail.clone())
-            .or_else(|| record.exit_code.map(|c| format!("The workflow exited with code {c}."))),
+            .or_else(|| {
+                record
+                    .exit_code
+                    .map(|c| format!("The workflow exited with code {c}."))
+            }),
         _ => None,
     };
     RunUpdate {

@@ -25,7 +25,9 @@ impl Templates {
                     Ok(t) => {
                         by_name.insert(t.name.clone(), t);
                     }
-                    Err(e) => tracing::warn!(path = %path.display(), error = %e.public().message, "skipping template"),
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e.public().message, "skipping template")
+                    }
                 }
             }
         }
@@ -38,7 +40,11 @@ impl Templates {
         all.into_iter().find(|t| t.name == name).ok_or_else(|| {
             DomainError::bad_request(format!(
                 "Unknown template '{name}'. Available: {}.",
-                if names.is_empty() { "none — add a .toml file to the templates directory".into() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none — add a .toml file to the templates directory".into()
+                } else {
+                    names.join(", ")
+                }
             ))
             .into()
         })
@@ -81,11 +87,20 @@ resume_command = ["sh", "{run_id}"]
         std::fs::write(a.path().join("demo.toml"), T.replace("DESC", "bundled")).unwrap();
         std::fs::write(a.path().join("broken.toml"), "name = 1").unwrap();
         std::fs::write(b.path().join("mine.toml"), T.replace("DESC", "override")).unwrap();
-        let t = Templates::new(vec![a.path().into(), b.path().into(), "/nonexistent".into()]);
+        let t = Templates::new(vec![
+            a.path().into(),
+            b.path().into(),
+            "/nonexistent".into(),
+        ]);
         let all = t.list().unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(t.get("demo").unwrap().description, "override");
         let e = t.get("nope").unwrap_err().public();
-        assert!(e.message.contains("Unknown template 'nope'. Available: demo."), "{}", e.message);
+        assert!(
+            e.message
+                .contains("Unknown template 'nope'. Available: demo."),
+            "{}",
+            e.message
+        );
     }
 }

@@ -16,16 +16,25 @@ async fn approve_resumes_the_run_to_the_end() {
     assert_eq!((code, health), (200, json!({"status": "ok"})));
 
     let id = dispatch_demo(&c, &server).await;
-    let blocked = wait_for(&c, &server, &id, "the gate", |d| status_of(d) == "waiting-approval").await;
+    let blocked = wait_for(&c, &server, &id, "the gate", |d| {
+        status_of(d) == "waiting-approval"
+    })
+    .await;
     let summary = &blocked["summary"];
     assert_eq!(summary["needs_feedback"], true);
     assert_eq!(summary["phase"], "human-gate");
     assert_eq!(summary["spec"], "specs/demo.json");
-    assert!(summary["progress"]["total"].as_u64().unwrap() >= 10, "{summary}");
+    assert!(
+        summary["progress"]["total"].as_u64().unwrap() >= 10,
+        "{summary}"
+    );
     assert!(blocked["actions"]["feedback"].as_bool().unwrap());
     let reviews = blocked["smithers"]["reviews"].as_array().unwrap();
     assert_eq!(reviews.len(), 4, "four reviewers");
-    assert!(reviews.iter().any(|r| r["approved"] == false), "one reviewer asks for changes");
+    assert!(
+        reviews.iter().any(|r| r["approved"] == false),
+        "one reviewer asks for changes"
+    );
     let tokens: u64 = blocked["smithers"]["tokens"]
         .as_array()
         .unwrap()
@@ -36,14 +45,24 @@ async fn approve_resumes_the_run_to_the_end() {
 
     let (code, page) = get(&c, &server.url("/api/v1/runs?status=blocked")).await;
     assert_eq!(code, 200);
-    assert!(page["runs"].as_array().unwrap().iter().any(|r| r["run_id"] == id.as_str()));
+    assert!(page["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["run_id"] == id.as_str()));
 
     let url = server.url(&format!("/api/v1/runs/{id}/feedback"));
     let (code, body) = post(&c, &url, json!({"decision": "approve", "notes": "Ship it"})).await;
     assert_eq!(code, 200, "{body}");
     let (code, body) = post(&c, &url, json!({"decision": "approve"})).await;
     assert_eq!(code, 409, "a gate is decided once: {body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("already"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already"),
+        "{body}"
+    );
 
     let done = wait_for(&c, &server, &id, "finish", |d| status_of(d) == "finished").await;
     let gate = &done["smithers"]["gates"][0];
@@ -53,12 +72,20 @@ async fn approve_resumes_the_run_to_the_end() {
     assert_eq!(done["summary"]["outcome"], "succeeded");
     assert_eq!(done["execution"]["exit_code"], 0);
     let timeline = done["timeline"].as_array().unwrap();
-    assert!(timeline.iter().any(|e| e["kind"] == "gate-approve"
-        && e["message"].as_str().unwrap().contains("by tester")));
+    assert!(timeline.iter().any(
+        |e| e["kind"] == "gate-approve" && e["message"].as_str().unwrap().contains("by tester")
+    ));
 
-    let log = c.get(server.url(&format!("/api/v1/runs/{id}/logs"))).send().await.unwrap();
+    let log = c
+        .get(server.url(&format!("/api/v1/runs/{id}/logs")))
+        .send()
+        .await
+        .unwrap();
     let text = log.text().await.unwrap();
-    assert!(text.contains("exited with code 3 (waiting for approval)"), "{text}");
+    assert!(
+        text.contains("exited with code 3 (waiting for approval)"),
+        "{text}"
+    );
     assert!(text.contains("exited with code 0 (finished)"), "{text}");
 }
 
@@ -67,9 +94,17 @@ async fn reject_makes_the_run_fail() {
     let server = Server::start();
     let c = client();
     let id = dispatch_demo(&c, &server).await;
-    wait_for(&c, &server, &id, "the gate", |d| status_of(d) == "waiting-approval").await;
+    wait_for(&c, &server, &id, "the gate", |d| {
+        status_of(d) == "waiting-approval"
+    })
+    .await;
     let url = server.url(&format!("/api/v1/runs/{id}/feedback"));
-    let (code, body) = post(&c, &url, json!({"decision": "reject", "notes": "Wrong approach"})).await;
+    let (code, body) = post(
+        &c,
+        &url,
+        json!({"decision": "reject", "notes": "Wrong approach"}),
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     let failed = wait_for(&c, &server, &id, "failure", |d| status_of(d) == "failed").await;
     assert_eq!(failed["smithers"]["gates"][0]["status"], "denied");
@@ -89,7 +124,12 @@ async fn cancel_stops_the_whole_process_group() {
     })
     .await;
     let pid = running["execution"]["pid"].as_u64().unwrap() as i32;
-    let (code, body) = post(&c, &server.url(&format!("/api/v1/runs/{id}/cancel")), json!({})).await;
+    let (code, body) = post(
+        &c,
+        &server.url(&format!("/api/v1/runs/{id}/cancel")),
+        json!({}),
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["status"], "cancelled");
     let done = wait_for(&c, &server, &id, "the process to exit", |d| {
@@ -99,9 +139,17 @@ async fn cancel_stops_the_whole_process_group() {
     assert_eq!(status_of(&done), "cancelled");
     let group_alive = nix_killpg_probe(pid);
     assert!(!group_alive, "no process of the run's group survives");
-    let (code, body) = post(&c, &server.url(&format!("/api/v1/runs/{id}/cancel")), json!({})).await;
+    let (code, body) = post(
+        &c,
+        &server.url(&format!("/api/v1/runs/{id}/cancel")),
+        json!({}),
+    )
+    .await;
     assert_eq!(code, 409, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("nothing to cancel"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing to cancel"));
 }
 
 fn nix_killpg_probe(pgid: i32) -> bool {
@@ -120,7 +168,11 @@ async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
     let runs = server.url("/api/v1/runs");
     let cases = [
         (json!({"template": "nope"}), 400, "Unknown template 'nope'"),
-        (json!({"template": "demo", "workflow": "missing.tsx"}), 400, "does not exist"),
+        (
+            json!({"template": "demo", "workflow": "missing.tsx"}),
+            400,
+            "does not exist",
+        ),
         (json!({"template": ""}), 400, "Choose a template"),
         (json!({"tempalte": "demo"}), 400, "not valid JSON"),
     ];
@@ -138,22 +190,42 @@ resume_command = ["/nonexistent/smithers", "resume", "{run_id}"]
     std::fs::write(server.data_dir.join("templates/broken.toml"), broken).unwrap();
     let (code, resp) = post(&c, &runs, json!({"template": "broken"})).await;
     assert_eq!(code, 400, "{resp}");
-    assert!(resp["error"]["message"].as_str().unwrap().contains("/nonexistent/smithers"));
+    assert!(resp["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/nonexistent/smithers"));
 
     let (code, page) = get(&c, &runs).await;
     assert_eq!(code, 200);
-    assert_eq!(page["runs"], json!([]), "failed dispatches leave no runs behind");
+    assert_eq!(
+        page["runs"],
+        json!([]),
+        "failed dispatches leave no runs behind"
+    );
 
     let (code, resp) = get(&c, &server.url("/api/v1/runs/NOPE")).await;
     assert_eq!(code, 404);
-    assert!(resp["error"]["message"].as_str().unwrap().contains("No run with id 'NOPE'"));
+    assert!(resp["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("No run with id 'NOPE'"));
     let (code, _) = get(&c, &server.url("/api/v1/runs?status=sleeping")).await;
     assert_eq!(code, 400);
     let (code, _) = get(&c, &server.url("/api/v1/runs?cursor=garbage")).await;
     assert_eq!(code, 400);
-    let (code, _) = post(&c, &server.url("/api/v1/runs/NOPE/feedback"), json!({"decision": "approve"})).await;
+    let (code, _) = post(
+        &c,
+        &server.url("/api/v1/runs/NOPE/feedback"),
+        json!({"decision": "approve"}),
+    )
+    .await;
     assert_eq!(code, 404);
-    let (code, resp) = post(&c, &server.url("/api/v1/runs/NOPE/feedback"), json!({"decision": "maybe"})).await;
+    let (code, resp) = post(
+        &c,
+        &server.url("/api/v1/runs/NOPE/feedback"),
+        json!({"decision": "maybe"}),
+    )
+    .await;
     assert_eq!(code, 400, "{resp}");
 }
 
@@ -162,7 +234,10 @@ async fn a_corrupt_run_db_is_explained_and_nothing_is_lost() {
     let server = Server::start();
     let c = client();
     let id = dispatch_demo(&c, &server).await;
-    let blocked = wait_for(&c, &server, &id, "the gate", |d| status_of(d) == "waiting-approval").await;
+    let blocked = wait_for(&c, &server, &id, "the gate", |d| {
+        status_of(d) == "waiting-approval"
+    })
+    .await;
     let db = blocked["source"]["db_path"].as_str().unwrap().to_string();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{suffix}"));
@@ -171,9 +246,19 @@ async fn a_corrupt_run_db_is_explained_and_nothing_is_lost() {
     let (code, detail) = get(&c, &server.url(&format!("/api/v1/runs/{id}"))).await;
     assert_eq!(code, 200);
     let problem = detail["source"]["problem"].as_str().unwrap();
-    assert!(problem.contains("not a readable Smithers database"), "{problem}");
-    assert_eq!(status_of(&detail), "waiting-approval", "the stored state is kept");
-    assert!(detail["summary"]["progress"]["total"].as_u64().unwrap() > 0, "progress kept");
+    assert!(
+        problem.contains("not a readable Smithers database"),
+        "{problem}"
+    );
+    assert_eq!(
+        status_of(&detail),
+        "waiting-approval",
+        "the stored state is kept"
+    );
+    assert!(
+        detail["summary"]["progress"]["total"].as_u64().unwrap() > 0,
+        "progress kept"
+    );
     let (code, resp) = post(
         &c,
         &server.url(&format!("/api/v1/runs/{id}/feedback")),
@@ -181,7 +266,10 @@ async fn a_corrupt_run_db_is_explained_and_nothing_is_lost() {
     )
     .await;
     assert_eq!(code, 409, "{resp}");
-    assert!(resp["error"]["message"].as_str().unwrap().contains("not a readable Smithers database"));
+    assert!(resp["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a readable Smithers database"));
     let (_, page) = get(&c, &server.url("/api/v1/runs")).await;
     assert_eq!(page["runs"][0]["run_id"], id.as_str());
 }
@@ -207,7 +295,10 @@ async fn events_stream_announces_run_changes() {
     }
     assert!(seen.contains("event: run"));
     assert!(seen.contains(&format!("\"run_id\":\"{id}\"")));
-    assert!(seen.contains("\"status\":\"running\""), "progress was streamed before the gate");
+    assert!(
+        seen.contains("\"status\":\"running\""),
+        "progress was streamed before the gate"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -225,8 +316,12 @@ async fn a_restarted_server_re_adopts_a_running_run() {
     })
     .await;
     let timeline = detail["timeline"].as_array().unwrap();
-    assert!(timeline.iter().any(|e| e["kind"] == "lost"
-        && e["message"].as_str().unwrap().contains("re-adopted")), "{timeline:?}");
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e["kind"] == "lost" && e["message"].as_str().unwrap().contains("re-adopted")),
+        "{timeline:?}"
+    );
     // The resumed run is ours again: approve finishes it.
     let (code, _) = post(
         &c,
@@ -236,4 +331,98 @@ async fn a_restarted_server_re_adopts_a_running_run() {
     .await;
     assert_eq!(code, 200);
     wait_for(&c, &second, &id, "finish", |d| status_of(d) == "finished").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_run_resumes_to_its_gate() {
+    let tmp = tempfile::tempdir().unwrap();
+    fast_demo_template(tmp.path(), 600);
+    let server = Server::start_in(tmp.path());
+    let c = client();
+    let id = dispatch_demo(&c, &server).await;
+    wait_for(&c, &server, &id, "a finished task", |d| {
+        d["summary"]["progress"]["finished"].as_u64().unwrap_or(0) >= 1
+    })
+    .await;
+    let (code, _) = post(
+        &c,
+        &server.url(&format!("/api/v1/runs/{id}/cancel")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let cancelled = wait_for(&c, &server, &id, "the exit", |d| {
+        d["execution"]["exit_code"].is_number()
+    })
+    .await;
+    assert!(cancelled["actions"]["resume"].as_bool().unwrap());
+    let (code, body) = post(
+        &c,
+        &server.url(&format!("/api/v1/runs/{id}/resume")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let blocked = wait_for(&c, &server, &id, "the gate", |d| {
+        status_of(d) == "waiting-approval"
+    })
+    .await;
+    // Resuming while a decision is pending is refused with the way forward.
+    let (code, body) = post(
+        &c,
+        &server.url(&format!("/api/v1/runs/{id}/resume")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 409);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/feedback"),
+        "{body}"
+    );
+    let kinds: Vec<&str> = blocked["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["source"] == "fabrik")
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.starts_with(&["dispatched", "started"]), "{kinds:?}");
+    assert!(
+        kinds.contains(&"cancelled") && kinds.contains(&"resumed"),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_died_while_the_server_was_down_is_marked_truthfully() {
+    let tmp = tempfile::tempdir().unwrap();
+    fast_demo_template(tmp.path(), 2000);
+    let first = Server::start_in(tmp.path());
+    let c = client();
+    let id = dispatch_demo(&c, &first).await;
+    let running = wait_for(&c, &first, &id, "running", |d| {
+        status_of(d) == "running" && d["execution"]["pid"].is_number()
+    })
+    .await;
+    let pid = running["execution"]["pid"].as_u64().unwrap();
+    first.kill();
+    std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let second = Server::start_in(tmp.path());
+    let detail = wait_for(&c, &second, &id, "the lost mark", |d| {
+        status_of(d) == "failed"
+    })
+    .await;
+    assert_eq!(detail["execution"]["state"], "lost");
+    let error = detail["summary"]["error"].as_str().unwrap();
+    assert!(
+        error.contains("while the server was not running"),
+        "{error}"
+    );
 }

@@ -23,6 +23,9 @@ pub async fn events(
             Err(BroadcastStreamRecvError::Lagged(_)) => Event::default().event("resync").data("{}"),
         })
     });
-    Sse::new(hello.chain(updates))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+    Sse::new(hello.chain(updates)).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    )
 }

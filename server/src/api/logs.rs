@@ -34,7 +34,10 @@ pub async fn logs(
 ) -> Result<Response, Response> {
     let service = state.service.clone();
     // Fails fast with 404 for an unknown run.
-    let first = service.logs(&id, p.offset, CHUNK).await.map_err(|e| super::fail(e))?;
+    let first = service
+        .logs(&id, p.offset, CHUNK)
+        .await
+        .map_err(|e| super::fail(e))?;
     let wants_sse = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -45,13 +48,22 @@ pub async fn logs(
     if p.follow {
         return Ok(text_stream(service, id, p.offset));
     }
-    let whole = service.logs(&id, p.offset, u64::MAX).await.map_err(|e| super::fail(e))?;
+    let whole = service
+        .logs(&id, p.offset, u64::MAX)
+        .await
+        .map_err(|e| super::fail(e))?;
     drop(first);
-    let mut response = ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], whole.text).into_response();
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        whole.text,
+    )
+        .into_response();
     if p.download {
         let disposition = format!("attachment; filename=\"fabrik-{}.log\"", sanitize(&id));
         if let Ok(v) = HeaderValue::from_str(&disposition) {
-            response.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, v);
         }
     }
     Ok(response)
@@ -84,21 +96,37 @@ fn sse(service: Arc<crate::service::Service>, id: String, offset: u64) -> impl I
     use futures::StreamExt;
     let stream = chunks(service, id, offset).flat_map(|chunk| {
         let log = Event::default().event("log").json_data(&chunk).ok();
-        let end = chunk.complete.then(|| Event::default().event("end").data("{}"));
-        futures::stream::iter(log.into_iter().chain(end).map(Ok::<_, std::convert::Infallible>))
+        let end = chunk
+            .complete
+            .then(|| Event::default().event("end").data("{}"));
+        futures::stream::iter(
+            log.into_iter()
+                .chain(end)
+                .map(Ok::<_, std::convert::Infallible>),
+        )
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 fn text_stream(service: Arc<crate::service::Service>, id: String, offset: u64) -> Response {
     use futures::StreamExt;
-    let stream = chunks(service, id, offset)
-        .map(|chunk| Ok::<_, std::convert::Infallible>(chunk.text));
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], Body::from_stream(stream)).into_response()
+    let stream =
+        chunks(service, id, offset).map(|chunk| Ok::<_, std::convert::Infallible>(chunk.text));
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 fn sanitize(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

@@ -88,7 +88,11 @@ async fn cancel(
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let run = state.service.cancel(&actor(&state, Some(from)), &id).await.map_err(fail)?;
+    let run = state
+        .service
+        .cancel(&actor(&state, Some(from)), &id)
+        .await
+        .map_err(fail)?;
     Ok(Json(run).into_response())
 }
 
@@ -97,7 +101,11 @@ async fn resume(
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let run = state.service.resume(&actor(&state, Some(from)), &id).await.map_err(fail)?;
+    let run = state
+        .service
+        .resume(&actor(&state, Some(from)), &id)
+        .await
+        .map_err(fail)?;
     Ok(Json(run).into_response())
 }
 

@@ -100,7 +100,10 @@ impl Backend for LocalBackend {
                 Ok(status) => exit_code(status),
                 Err(_) => -1,
             };
-            append_line(&log_path, &format!("process exited with code {code}{}", explain_exit(code)));
+            append_line(
+                &log_path,
+                &format!("process exited with code {code}{}", explain_exit(code)),
+            );
             let _ = events.send(ExecEvent::Exited {
                 run_id: launch.run_id,
                 pid,
@@ -111,12 +114,17 @@ impl Backend for LocalBackend {
     }
 
     async fn cancel(&self, run: &RunRecord) -> Result<()> {
-        let Some(pid) = run.pid.filter(|_| run.exec_state == domain::run::ExecState::Running)
+        let Some(pid) = run
+            .pid
+            .filter(|_| run.exec_state == domain::run::ExecState::Running)
         else {
             return Ok(());
         };
         let group = Pid::from_raw(pid as i32);
-        append_line(Path::new(&run.log_path), "cancel requested: sending SIGTERM to the process group");
+        append_line(
+            Path::new(&run.log_path),
+            "cancel requested: sending SIGTERM to the process group",
+        );
         if killpg(group, Signal::SIGTERM).is_err() {
             return Ok(()); // Already gone.
         }
@@ -129,7 +137,10 @@ impl Backend for LocalBackend {
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            append_line(Path::new(&log_path), "still running after SIGTERM: sending SIGKILL");
+            append_line(
+                Path::new(&log_path),
+                "still running after SIGTERM: sending SIGKILL",
+            );
             let _ = killpg(group, Signal::SIGKILL);
         });
         Ok(())
@@ -250,8 +261,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain.txt");
         std::fs::write(&plain, "x").unwrap();
-        assert!(resolve_program(plain.to_str().unwrap()).is_none(), "not executable");
-        assert!(resolve_program(dir.path().to_str().unwrap()).is_none(), "a directory");
+        assert!(
+            resolve_program(plain.to_str().unwrap()).is_none(),
+            "not executable"
+        );
+        assert!(
+            resolve_program(dir.path().to_str().unwrap()).is_none(),
+            "a directory"
+        );
     }
 
     #[tokio::test]
@@ -272,10 +289,16 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert!(matches!(rx.recv().await, Some(ExecEvent::Started { pid: Some(p), .. }) if p == pid));
+        assert!(
+            matches!(rx.recv().await, Some(ExecEvent::Started { pid: Some(p), .. }) if p == pid)
+        );
         assert_eq!(
             rx.recv().await,
-            Some(ExecEvent::Exited { run_id: "r1".into(), pid: Some(pid), code: 3 })
+            Some(ExecEvent::Exited {
+                run_id: "r1".into(),
+                pid: Some(pid),
+                code: 3
+            })
         );
         let log = std::fs::read_to_string(&layout.log_path).unwrap();
         assert!(log.contains("hello"));

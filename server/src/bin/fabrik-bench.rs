@@ -20,7 +20,9 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn start(data_dir: &Path) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
+async fn start(
+    data_dir: &Path,
+) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let config = Config {
@@ -73,7 +75,11 @@ struct Timing {
     bytes: usize,
 }
 
-async fn time_get(client: &reqwest_lite::Client, url: &str, rounds: usize) -> anyhow::Result<Timing> {
+async fn time_get(
+    client: &reqwest_lite::Client,
+    url: &str,
+    rounds: usize,
+) -> anyhow::Result<Timing> {
     let mut times = Vec::with_capacity(rounds);
     let mut bytes = 0;
     for _ in 0..rounds {
@@ -94,12 +100,19 @@ async fn list_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
     for n in [1_000usize, 100_000] {
         let dir = tempfile::tempdir()?;
         // Create the schema, then seed directly (100k dispatches would take hours).
-        drop(fabrik_server::store::Store::open(&dir.path().join("fabrik.db"))?);
+        drop(fabrik_server::store::Store::open(
+            &dir.path().join("fabrik.db"),
+        )?);
         seed_runs(&dir.path().join("fabrik.db"), n)?;
         let (base, _service) = start(dir.path()).await?;
         let health = time_get(client, &format!("{base}/healthz"), 200).await?;
         let api = time_get(client, &format!("{base}/api/v1/runs"), 100).await?;
-        let api_filtered = time_get(client, &format!("{base}/api/v1/runs?status=blocked&template=demo"), 100).await?;
+        let api_filtered = time_get(
+            client,
+            &format!("{base}/api/v1/runs?status=blocked&template=demo"),
+            100,
+        )
+        .await?;
         let page = time_get(client, &format!("{base}/runs"), 50).await?;
         rows.push((n, health, api, api_filtered, page));
     }
@@ -175,7 +188,11 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
     let mut latencies = Vec::new();
     for i in 0..200 {
         let state = if i % 2 == 0 { "finished" } else { "pending" };
-        let expected = if i % 2 == 0 { "\"finished\":1" } else { "\"finished\":0" };
+        let expected = if i % 2 == 0 {
+            "\"finished\":1"
+        } else {
+            "\"finished\":0"
+        };
         let t = Instant::now();
         writer.execute(
             "UPDATE _smithers_nodes SET state = ?1, updated_at_ms = ?2 WHERE node_id = 'a'",
@@ -186,7 +203,10 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
     }
     latencies.sort();
     let p = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    println!("\n## Smithers DB write → SSE event at a client ({} changes)", latencies.len());
+    println!(
+        "\n## Smithers DB write → SSE event at a client ({} changes)",
+        latencies.len()
+    );
     println!("| p50 | p95 | max | HTTP round trip (median) | p50 / round trip | poll interval |");
     println!("|---|---|---|---|---|---|");
     println!(
@@ -223,11 +243,18 @@ mod reqwest_lite {
             let (host, path) = split(url);
             let mut s = TcpStream::connect(&host).await?;
             s.set_nodelay(true)?;
-            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes())
-                .await?;
+            s.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
             let mut buf = Vec::new();
             s.read_to_end(&mut buf).await?;
-            let body_at = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).unwrap_or(0);
+            let body_at = buf
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| p + 4)
+                .unwrap_or(0);
             Ok(buf.split_off(body_at))
         }
 
@@ -235,9 +262,14 @@ mod reqwest_lite {
             let (host, path) = split(url);
             let mut s = TcpStream::connect(&host).await?;
             s.set_nodelay(true)?;
-            s.write_all(format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n").as_bytes())
-                .await?;
-            Ok(EventStream { reader: BufReader::new(s) })
+            s.write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await?;
+            Ok(EventStream {
+                reader: BufReader::new(s),
+            })
         }
     }
 

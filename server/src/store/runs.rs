@@ -295,10 +295,7 @@ impl Store {
 }
 
 /// Newest first, keyset-paged on (created_at_ms, run_id) so page N costs the same as page 1.
-fn list(
-    c: &mut rusqlite::Connection,
-    f: &RunFilter,
-) -> Result<(Vec<RunRecord>, Option<String>)> {
+fn list(c: &mut rusqlite::Connection, f: &RunFilter) -> Result<(Vec<RunRecord>, Option<String>)> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
     let arg = |v: Value, args: &mut Vec<Value>| {
@@ -442,7 +439,10 @@ mod tests {
         let f = RunFilter::from_pairs([("status", "blocked")]).unwrap();
         assert!(store.list_runs(f).await.unwrap().0.is_empty());
         let f = RunFilter::from_pairs([("q", "100%_")]).unwrap();
-        assert!(store.list_runs(f).await.unwrap().0.is_empty(), "LIKE wildcards are literal");
+        assert!(
+            store.list_runs(f).await.unwrap().0.is_empty(),
+            "LIKE wildcards are literal"
+        );
     }
 
     #[tokio::test]
@@ -452,7 +452,10 @@ mod tests {
             status: RunStatus::Running,
             phase: "implement".into(),
             task: Some("plan".into()),
-            progress: Progress { finished: 1, total: 8 },
+            progress: Progress {
+                finished: 1,
+                total: 8,
+            },
             error: None,
             started_at_ms: Some(5),
             finished_at_ms: None,

@@ -13,15 +13,24 @@ pub struct Server {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The demo template with short tasks, placed in the data dir so it overrides the
 /// bundled one.
 pub fn fast_demo_template(data_dir: &Path, task_ms: u32) {
     let bundled = std::fs::read_to_string(repo_root().join("templates/demo.toml")).unwrap();
-    let fast = bundled.replace("DEMO_TASK_MS = \"2500\"", &format!("DEMO_TASK_MS = \"{task_ms}\""));
-    assert_ne!(bundled, fast, "the bundled demo template should set DEMO_TASK_MS");
+    let fast = bundled.replace(
+        "DEMO_TASK_MS = \"2500\"",
+        &format!("DEMO_TASK_MS = \"{task_ms}\""),
+    );
+    assert_ne!(
+        bundled, fast,
+        "the bundled demo template should set DEMO_TASK_MS"
+    );
     std::fs::create_dir_all(data_dir.join("templates")).unwrap();
     std::fs::write(data_dir.join("templates/demo.toml"), fast).unwrap();
 }
@@ -147,7 +156,10 @@ pub async fn wait_for(
         last = detail;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
-    panic!("timed out waiting for {what}; last state: {}", last["summary"]);
+    panic!(
+        "timed out waiting for {what}; last state: {}",
+        last["summary"]
+    );
 }
 
 pub fn status_of(detail: &Value) -> &str {
