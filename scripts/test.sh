@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# The same flag cargo-leptos uses for debug builds, so tests reuse its artifacts.
-export RUSTFLAGS="--cfg erase_components"
+# cargo-leptos adds this flag to debug builds; clippy and tests use it too so they reuse
+# its artifacts. (Not exported: cargo-leptos would add it a second time.)
+FLAGS="--cfg erase_components"
 
 step() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
 
@@ -13,14 +14,14 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy (server side, and the wasm front end)"
-cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
-cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+RUSTFLAGS=$FLAGS cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+RUSTFLAGS=$FLAGS cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 step "build the site and the server (cargo leptos build)"
 cargo leptos build
 
 step "unit and integration tests"
-cargo test --workspace --exclude frontend
+RUSTFLAGS=$FLAGS cargo test --workspace --exclude frontend
 
 step "demo workflow smoke test (genuine Smithers runs)"
 bash workflows/demo/smoke.sh

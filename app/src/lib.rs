@@ -1,3 +1,96 @@
-pub fn mark_hydrated() {}
-#[leptos::component]
-pub fn App() -> impl leptos::IntoView {}
+//! Fabrik Mission Control: the web UI (Leptos, server-rendered and hydrated).
+//!
+//! - [`shell`] is the HTML document the server renders around [`App`].
+//! - [`api`] holds the server functions; their bodies run on the server with an
+//!   `Arc<dyn RunService>` and the caller's `Actor` taken from Leptos context.
+//! - [`live`] is the browser's connection to `/api/v1/events`.
+#![recursion_limit = "512"]
+
+pub mod api;
+pub mod clock;
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod live;
+pub mod pages;
+
+use components::layout::Layout;
+use components::theme::THEME_SCRIPT;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+use pages::{
+    dispatch::DispatchPage, feedback::FeedbackPage, not_found::NotFound, run::RunPage,
+    runs::RunsPage,
+};
+
+pub use error::AppError;
+
+/// The whole HTML document. The server renders it for every page request.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover"/>
+                <meta name="description" content="Fabrik Mission Control: watch, steer and approve Fabrik runs."/>
+                <meta name="theme-color" media="(prefers-color-scheme: light)" content="#ffffff"/>
+                <meta name="theme-color" media="(prefers-color-scheme: dark)" content="#020617"/>
+                <meta name="color-scheme" content="light dark"/>
+                <script inner_html=THEME_SCRIPT></script>
+                <link rel="stylesheet" id="leptos" href="/pkg/fabrik.css"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="apple-touch-icon" href="/icons/icon.svg"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    live::provide_live();
+    clock::provide_clock();
+
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() {
+                "Fabrik Mission Control".to_string()
+            } else {
+                format!("{page} · Fabrik Mission Control")
+            }
+        }/>
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/runs"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("/runs") view=RunsPage/>
+                    <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
+                    <Route path=path!("/runs/:id/feedback") view=FeedbackPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dispatch") view=DispatchPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Tells browser tests the page is interactive: sets `window.__hydrated = true`.
+pub fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(
+            &window,
+            &wasm_bindgen::JsValue::from_str("__hydrated"),
+            &wasm_bindgen::JsValue::TRUE,
+        );
+    }
+}

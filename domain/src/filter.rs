@@ -1,6 +1,6 @@
 //! The runs list query: what the URL says, what the API accepts, what the store pages by.
 use crate::error::{Error, Result};
-use crate::run::RunStatus;
+use crate::run::{RunStatus, RunSummary};
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -98,6 +98,53 @@ impl RunFilter {
         )
     }
 
+    /// Whether a run belongs in a list shown with this filter (the UI inserts new runs
+    /// live with it).
+    /// Mirrors the server's query: exact status and template; spec as a case-insensitive
+    /// substring; free text over id, spec, template, current task and project; and the
+    /// creation-day range.
+    pub fn matches(&self, run: &RunSummary) -> bool {
+        let filter = self;
+        if filter.status.is_some_and(|s| s != run.status) {
+            return false;
+        }
+        if filter
+            .template
+            .as_deref()
+            .is_some_and(|t| t != run.template)
+        {
+            return false;
+        }
+        let contains = |hay: Option<&str>, needle: &str| {
+            hay.is_some_and(|h| h.to_lowercase().contains(&needle.to_lowercase()))
+        };
+        if filter
+            .spec
+            .as_deref()
+            .is_some_and(|s| !contains(run.spec.as_deref(), s))
+        {
+            return false;
+        }
+        if let Some(q) = filter.q.as_deref() {
+            let hay = [
+                Some(run.run_id.as_str()),
+                run.spec.as_deref(),
+                Some(run.template.as_str()),
+                run.task.as_deref(),
+                run.project.as_deref(),
+            ];
+            if !hay.iter().any(|h| contains(*h, q)) {
+                return false;
+            }
+        }
+        let (from, to) = filter.created_range_ms();
+        if from.is_some_and(|f| run.created_at_ms < f) || to.is_some_and(|t| run.created_at_ms >= t)
+        {
+            return false;
+        }
+        true
+    }
+
     pub fn is_empty(&self) -> bool {
         self.status.is_none()
             && self.template.is_none()
@@ -181,6 +228,7 @@ pub fn encode_component(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::Progress;
 
     #[test]
     fn query_round_trips() {
@@ -237,5 +285,47 @@ mod tests {
             run_id: "01ABC.x".into(),
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+    }
+
+    fn run(id: &str) -> RunSummary {
+        RunSummary {
+            run_id: id.into(),
+            project: None,
+            spec: Some("specs/auth.json".into()),
+            phase: "implement".into(),
+            status: RunStatus::Running,
+            task: Some("impl-api".into()),
+            outcome: None,
+            started_at: None,
+            finished_at: None,
+            progress: Progress::default(),
+            template: "demo".into(),
+            workflow: None,
+            backend: "local".into(),
+            created_at_ms: 86_400_000 + 5,
+            started_at_ms: None,
+            finished_at_ms: None,
+            needs_feedback: false,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn matching_follows_each_filter_field() {
+        let r = run("01ABC");
+        assert!(RunFilter::default().matches(&r));
+        let f = |pairs: &[(&str, &str)]| RunFilter::from_pairs(pairs.iter().copied()).unwrap();
+        assert!(f(&[("status", "running")]).matches(&r));
+        assert!(!f(&[("status", "blocked")]).matches(&r));
+        assert!(f(&[("template", "demo")]).matches(&r));
+        assert!(!f(&[("template", "other")]).matches(&r));
+        assert!(f(&[("q", "IMPL")]).matches(&r));
+        assert!(f(&[("q", "auth")]).matches(&r));
+        assert!(f(&[("spec", "AUTH")]).matches(&r));
+        assert!(!f(&[("spec", "billing")]).matches(&r));
+        assert!(!f(&[("q", "zzz")]).matches(&r));
+        assert!(f(&[("from", "1970-01-02"), ("to", "1970-01-02")]).matches(&r));
+        assert!(!f(&[("from", "1970-01-03")]).matches(&r));
+        assert!(!f(&[("to", "1970-01-01")]).matches(&r));
     }
 }

@@ -154,6 +154,20 @@ impl NodeState {
             NodeState::Unknown => "unknown",
         }
     }
+
+    /// The word shown next to a task's state icon.
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeState::Pending => "Pending",
+            NodeState::InProgress => "In progress",
+            NodeState::Finished => "Finished",
+            NodeState::Failed => "Failed",
+            NodeState::Cancelled => "Cancelled",
+            NodeState::Skipped => "Skipped",
+            NodeState::WaitingApproval => "Waiting for approval",
+            NodeState::Unknown => "Unknown",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -110,7 +110,8 @@ pub fn actions(status: RunStatus, snapshot: &SmithersSnapshot) -> Actions {
     }
 }
 
-fn latest_iterations(tasks: &[TaskView]) -> Vec<&TaskView> {
+/// The latest iteration of each node, in the order nodes first appear.
+pub fn latest_iterations(tasks: &[TaskView]) -> Vec<&TaskView> {
     let mut latest: Vec<&TaskView> = Vec::new();
     for t in tasks {
         match latest.iter_mut().find(|l| l.node_id == t.node_id) {

@@ -33,11 +33,8 @@ pub async fn logs(
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let service = state.service.clone();
-    // Fails fast with 404 for an unknown run.
-    let first = service
-        .logs(&id, p.offset, CHUNK)
-        .await
-        .map_err(|e| super::fail(e))?;
+    // Answers 404 for an unknown run before any streaming starts.
+    service.logs(&id, p.offset, 0).await.map_err(super::fail)?;
     let wants_sse = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -48,14 +45,9 @@ pub async fn logs(
     if p.follow {
         return Ok(text_stream(service, id, p.offset));
     }
-    let whole = service
-        .logs(&id, p.offset, u64::MAX)
-        .await
-        .map_err(|e| super::fail(e))?;
-    drop(first);
     let mut response = (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        whole.text,
+        Body::from_stream(written_so_far(service, id.clone(), p.offset)),
     )
         .into_response();
     if p.download {
@@ -67,6 +59,21 @@ pub async fn logs(
         }
     }
     Ok(response)
+}
+
+/// The log as it stands now, in chunks (a long log is never held in memory whole).
+fn written_so_far(
+    service: Arc<crate::service::Service>,
+    id: String,
+    offset: u64,
+) -> impl futures::Stream<Item = Result<String, std::convert::Infallible>> {
+    futures::stream::unfold(offset, move |offset| {
+        let (service, id) = (service.clone(), id.clone());
+        async move {
+            let chunk = service.logs(&id, offset, CHUNK).await.ok()?;
+            (chunk.next_offset > offset).then_some((Ok(chunk.text), chunk.next_offset))
+        }
+    })
 }
 
 /// Yields successive log chunks until the run can write no more.

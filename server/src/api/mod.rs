@@ -49,11 +49,11 @@ pub fn actor(state: &AppState, from: Option<SocketAddr>) -> Actor {
 }
 
 /// Parses a JSON body with an error message that names the problem.
-fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, domain::Error> {
     serde_json::from_slice(body).map_err(|e| {
-        fail(domain::Error::bad_request(format!(
+        domain::Error::bad_request(format!(
             "The request body is not valid JSON for this endpoint: {e}."
-        )))
+        ))
     })
 }
 
@@ -77,7 +77,7 @@ async fn dispatch(
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> ApiResult {
-    let request: DispatchRequest = json_body(&body)?;
+    let request: DispatchRequest = json_body(&body).map_err(fail)?;
     let who = actor(&state, Some(from));
     let dispatched = state.service.dispatch(&who, request).await.map_err(fail)?;
     Ok((StatusCode::CREATED, Json(dispatched)).into_response())
@@ -115,7 +115,7 @@ async fn feedback(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let request: FeedbackRequest = json_body(&body)?;
+    let request: FeedbackRequest = json_body(&body).map_err(fail)?;
     let run = state
         .service
         .feedback(&actor(&state, Some(from)), &id, request)

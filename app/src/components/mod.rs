@@ -1,0 +1,16 @@
+//! Pieces shared by several pages.
+pub mod badges;
+pub mod banners;
+pub mod fields;
+pub mod icons;
+pub mod layout;
+pub mod log_panel;
+pub mod progress;
+pub mod theme;
+pub mod time;
+
+pub use badges::{NeedsFeedbackBadge, NodeStateIcon, StatusBadge};
+pub use banners::{EmptyState, ErrorBanner, WarningBanner};
+pub use icons::{Icon, I};
+pub use progress::ProgressBar;
+pub use time::{LiveDuration, RelativeTime};

@@ -1,0 +1,120 @@
+//! Small presentation helpers. Rules about runs live in `domain`; these only shape text.
+
+/// A run id short enough for a table cell; both ends stay visible so it can be matched
+/// against the full id from either side.
+pub fn short_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 12 {
+        return id.to_string();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 6..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// `2026-11-24 01:02:03 UTC`.
+pub fn datetime(ms: i64) -> String {
+    let s = domain::time::rfc3339(ms);
+    format!("{} {} UTC", &s[..10], &s[11..19])
+}
+
+/// `01:02:03` (UTC).
+pub fn time_of_day(ms: i64) -> String {
+    domain::time::rfc3339(ms)[11..19].to_string()
+}
+
+/// 1234567 → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A column name for people: `input_tokens` → `Input tokens`.
+pub fn humanize(key: &str) -> String {
+    let spaced = key.replace(['_', '-'], " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Removes terminal escape sequences (colours, cursor moves) and resolves carriage
+/// returns, so a log line reads as the terminal last showed it.
+pub fn clean_log_line(line: &str) -> String {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let line = line.rsplit('\r').next().unwrap_or(line);
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    // CSI: parameters and intermediates, then one final byte @..~
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    // OSC: until BEL or ESC \
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {
+                    chars.next();
+                }
+                None => {}
+            }
+        } else if c == '\t' || !c.is_control() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_keep_both_ends() {
+        assert_eq!(short_id("01KAT5ZQ8Y3M4N5P6Q7R8S9T0V"), "01KA…8S9T0V");
+        assert_eq!(short_id("abc"), "abc");
+    }
+
+    #[test]
+    fn numbers_and_names() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(humanize("input_tokens"), "Input tokens");
+        assert_eq!(datetime(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(time_of_day(3_723_000), "01:02:03");
+    }
+
+    #[test]
+    fn log_lines_lose_escapes() {
+        assert_eq!(clean_log_line("\u{1b}[32m✓ plan\u{1b}[0m"), "✓ plan");
+        assert_eq!(clean_log_line("10%\r50%\r100%"), "100%");
+        assert_eq!(clean_log_line("done\r"), "done");
+        assert_eq!(clean_log_line("a\u{1b}]0;title\u{7}b"), "ab");
+    }
+}

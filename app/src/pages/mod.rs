@@ -1,0 +1,8 @@
+//! One module per page.
+pub mod dispatch;
+pub mod feedback;
+pub mod not_found;
+pub mod run;
+pub mod run_data;
+pub mod run_parts;
+pub mod runs;
