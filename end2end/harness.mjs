@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
+export const ADMIN_PASSWORD = "admin-password-1";
 export const ROOT = resolve(import.meta.dirname, "..");
 export const SHOTS = join(ROOT, "end2end/screenshots");
 mkdirSync(SHOTS, { recursive: true });
@@ -34,7 +35,7 @@ export async function startServer({ taskMs = 400 } = {}) {
     join(ROOT, "target/debug/fabrik-server"),
     ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--root", ROOT],
     {
-      env: { ...process.env, FABRIK_OPERATOR: "e2e-user", LEPTOS_SITE_ROOT: join(ROOT, "target/site"), RUST_LOG: "warn" },
+      env: { ...process.env, FABRIK_ADMIN_PASSWORD: ADMIN_PASSWORD, LEPTOS_SITE_ROOT: join(ROOT, "target/site"), RUST_LOG: "warn" },
       stdio: ["ignore", "inherit", "inherit"],
     },
   );
@@ -66,6 +67,23 @@ export async function open(page, url) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/// Signs in through the login form (a plain form post: works before hydration).
+export async function signIn(page, base, { user = "admin", password = ADMIN_PASSWORD, next } = {}) {
+  await page.goto(`${base}/login${next ? `?next=${encodeURIComponent(next)}` : ""}`);
+  await page.getByTestId("login-username").fill(user);
+  await page.getByTestId("login-password").fill(password);
+  await page.getByTestId("login-submit").click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"), { timeout: 30_000 });
+}
+
+/// A fresh signed-in page (own cookies).
+export async function signedInPage(browser, base, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await signIn(page, base);
+  return page;
 }
 
 export async function dispatchDemo(page, base) {

@@ -30,6 +30,7 @@ impl AppError {
             ErrorCode::BadRequest => "Check the input",
             ErrorCode::NotFound => "Not found",
             ErrorCode::Conflict => "Conflict",
+            ErrorCode::TooManyRequests => "Too many requests",
             ErrorCode::Unauthorized => "Sign in required",
             ErrorCode::Forbidden => "Not allowed",
             ErrorCode::Unavailable => "Unavailable",
@@ -47,8 +48,55 @@ impl From<domain::Error> for AppError {
     }
 }
 
+/// What an error response body may look like: the server functions' own
+/// `{"code","message"}`, or the JSON API's `{"error":{"code","message"}}` (which the
+/// server's auth middleware may answer before a server function runs).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Wire {
+    Flat { code: ErrorCode, message: String },
+    Wrapped { error: Flat },
+}
+
+#[derive(Deserialize)]
+struct Flat {
+    code: ErrorCode,
+    message: String,
+}
+
+impl AppError {
+    /// Reads an error response body; anything unreadable becomes an `Internal` error
+    /// that quotes the beginning of the body.
+    pub fn from_body(body: &[u8]) -> Self {
+        match serde_json::from_slice::<Wire>(body) {
+            Ok(Wire::Flat { code, message }) => Self::new(code, message),
+            Ok(Wire::Wrapped { error }) => Self::new(error.code, error.message),
+            Err(_) => {
+                let text = String::from_utf8_lossy(body);
+                let text: String = text.trim().chars().take(200).collect();
+                if text.is_empty() {
+                    Self::new(
+                        ErrorCode::Internal,
+                        "The server answered with an error and no explanation. Reload the page; \
+                         if you were signed out, sign in again.",
+                    )
+                } else {
+                    Self::new(
+                        ErrorCode::Internal,
+                        format!("Unexpected answer from the server: {text}. Reload the page and try again."),
+                    )
+                }
+            }
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
+
+    fn de(data: leptos::server_fn::Bytes) -> Self {
+        Self::from_body(&data)
+    }
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
@@ -68,5 +116,22 @@ impl FromServerFnError for AppError {
                 format!("Unexpected error: {other}. Reload the page and try again."),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_error_shapes() {
+        let flat = AppError::from_body(br#"{"code":"forbidden","message":"No."}"#);
+        assert_eq!(flat, AppError::new(ErrorCode::Forbidden, "No."));
+        let wrapped =
+            AppError::from_body(br#"{"error":{"code":"unauthorized","message":"Sign in."}}"#);
+        assert_eq!(wrapped, AppError::new(ErrorCode::Unauthorized, "Sign in."));
+        let text = AppError::from_body(b"Bad Gateway");
+        assert_eq!(text.code, ErrorCode::Internal);
+        assert!(text.message.contains("Bad Gateway"));
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! - [`shell`] is the HTML document the server renders around [`App`].
 //! - [`api`] holds the server functions; their bodies run on the server with an
-//!   `Arc<dyn RunService>` and the caller's `Actor` taken from Leptos context.
+//!   `Arc<dyn RunService>` / `Arc<dyn AdminService>` from Leptos context and the caller's
+//!   `Actor`, which the server's auth middleware puts into the request.
+//! - [`session`] is the signed-in user, known to every component for role-aware views.
 //! - [`live`] is the browser's connection to `/api/v1/events`.
 #![recursion_limit = "512"]
 
@@ -13,16 +15,18 @@ pub mod error;
 pub mod format;
 pub mod live;
 pub mod pages;
+pub mod session;
 
 use components::layout::Layout;
 use components::theme::THEME_SCRIPT;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
+use pages::settings::{audit::AuditLogPage, tokens::TokensPage, users::UsersPage, SettingsFrame};
 use pages::{
-    dispatch::DispatchPage, feedback::FeedbackPage, not_found::NotFound, run::RunPage,
-    runs::RunsPage,
+    dispatch::DispatchPage, feedback::FeedbackPage, login::LoginPage, not_found::NotFound,
+    run::RunPage, runs::RunsPage,
 };
 
 pub use error::AppError;
@@ -58,6 +62,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    session::provide_session();
+    components::toast::provide_toasts();
     live::provide_live();
     clock::provide_clock();
 
@@ -77,6 +83,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
                     <Route path=path!("/runs/:id/feedback") view=FeedbackPage ssr=SsrMode::Async/>
                     <Route path=path!("/dispatch") view=DispatchPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <ParentRoute path=path!("/settings") view=SettingsFrame>
+                        <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>
+                        <Route path=path!("tokens") view=TokensPage/>
+                        <Route path=path!("users") view=UsersPage/>
+                        <Route path=path!("audit") view=AuditLogPage/>
+                    </ParentRoute>
                 </Routes>
             </Layout>
         </Router>

@@ -70,8 +70,14 @@ pub fn provide_live() -> Live {
         state: RwSignal::new(ConnState::Connecting),
     };
     provide_context(live);
+    // Not on the sign-in page: the stream needs a session.
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| client::connect(live.state, 0));
+    Effect::new(move |_| {
+        let path = window().location().pathname().unwrap_or_default();
+        if !crate::components::layout::is_bare_page(&path) {
+            client::connect(live.state, 0);
+        }
+    });
     live
 }
 

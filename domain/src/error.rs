@@ -7,6 +7,7 @@ pub enum ErrorCode {
     BadRequest,
     NotFound,
     Conflict,
+    TooManyRequests,
     Unauthorized,
     Forbidden,
     Unavailable,
@@ -21,6 +22,7 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict => 409,
+            ErrorCode::TooManyRequests => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
         }

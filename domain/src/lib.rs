@@ -1,6 +1,7 @@
 //! Pure types and rules shared by the server, the web UI and the CLI.
 //! Nothing here performs I/O, so it compiles for wasm32 as well as the host.
 
+pub mod auth;
 pub mod dispatch;
 pub mod error;
 pub mod event;

@@ -1,5 +1,6 @@
 //! The one service layer: the JSON API, the pages' server functions and (through the
 //! API) the CLI all call this trait, so no rule lives in two places.
+use crate::auth::{AuditView, NewUser, Role, TokenView, UserChange, UserView};
 use crate::dispatch::{DispatchRequest, Dispatched};
 use crate::error::Result;
 use crate::feedback::FeedbackRequest;
@@ -8,12 +9,44 @@ use crate::run::{LogChunk, RunDetail, RunPage, RunSummary};
 use crate::template::TemplateSummary;
 use serde::{Deserialize, Serialize};
 
-/// Who asked for a change, and from where; recorded in the audit log and as Smithers
-/// `decided_by`.
+/// Who asks, with what role, and from where; checked by the service, recorded in the
+/// audit log and as Smithers `decided_by`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Actor {
     pub name: String,
+    pub role: Role,
     pub from: Option<String>,
+}
+
+/// A new API token: the secret is shown once and only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub token: String,
+    pub info: TokenView,
+}
+
+/// Users, API tokens and the audit log (pages, API and CLI call this, as for runs).
+#[async_trait::async_trait]
+pub trait AdminService: Send + Sync + 'static {
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<UserView>>;
+    async fn create_user(&self, actor: &Actor, user: NewUser) -> Result<UserView>;
+    async fn change_user(
+        &self,
+        actor: &Actor,
+        username: &str,
+        change: UserChange,
+    ) -> Result<UserView>;
+    /// The caller's own tokens.
+    async fn list_tokens(&self, actor: &Actor) -> Result<Vec<TokenView>>;
+    async fn create_token(&self, actor: &Actor, name: &str) -> Result<CreatedToken>;
+    async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<()>;
+    /// Newest first; `before_id` pages back.
+    async fn audit_log(
+        &self,
+        actor: &Actor,
+        limit: u32,
+        before_id: Option<i64>,
+    ) -> Result<Vec<AuditView>>;
 }
 
 #[async_trait::async_trait]

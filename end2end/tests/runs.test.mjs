@@ -1,7 +1,7 @@
 // Steps 2–4 of the foundation issue, through the UI, in headless Chromium.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { dispatchDemo, launchBrowser, open, shot, startServer, waitStatus } from "../harness.mjs";
+import { dispatchDemo, launchBrowser, open, shot, signedInPage, startServer, waitStatus } from "../harness.mjs";
 
 let server, browser;
 before(async () => {
@@ -14,7 +14,7 @@ after(async () => {
 });
 
 test("dispatch → live progress → approve → finished", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await signedInPage(browser, server.base, { viewport: { width: 1280, height: 900 } });
   const id = await dispatchDemo(page, server.base);
   await waitStatus(page, "running");
   await page.getByTestId("conn-indicator").and(page.locator('[data-state="live"]')).waitFor();
@@ -46,7 +46,7 @@ test("dispatch → live progress → approve → finished", async () => {
   await shot(page, "04-feedback");
   await page.getByTestId("approve-button").click();
   await page.getByTestId("gate-decision").waitFor({ timeout: 30_000 });
-  assert.match(await page.getByTestId("gate-decision").innerText(), /e2e-user/);
+  assert.match(await page.getByTestId("gate-decision").innerText(), /admin/);
 
   await open(page, `${server.base}/runs/${id}`);
   await waitStatus(page, "finished");
@@ -58,7 +58,7 @@ test("dispatch → live progress → approve → finished", async () => {
 });
 
 test("reject makes the run fail", async () => {
-  const page = await browser.newPage();
+  const page = await signedInPage(browser, server.base);
   const id = await dispatchDemo(page, server.base);
   await waitStatus(page, "waiting-approval");
   await open(page, `${server.base}/runs/${id}/feedback`);
@@ -71,7 +71,7 @@ test("reject makes the run fail", async () => {
 });
 
 test("cancel stops a running run", async () => {
-  const page = await browser.newPage();
+  const page = await signedInPage(browser, server.base);
   await dispatchDemo(page, server.base);
   await waitStatus(page, "running");
   await page.getByTestId("cancel-button").click();
@@ -82,7 +82,7 @@ test("cancel stops a running run", async () => {
 });
 
 test("bad dispatch input shows an inline error and keeps the form", async () => {
-  const page = await browser.newPage();
+  const page = await signedInPage(browser, server.base);
   await open(page, `${server.base}/dispatch`);
   await page.getByTestId("template-select").selectOption("demo");
   await page.getByTestId("workflow-input").fill("does/not/exist.tsx");
@@ -93,7 +93,7 @@ test("bad dispatch input shows an inline error and keeps the form", async () => 
 });
 
 test("dark theme and a phone-sized screen", async () => {
-  const page = await browser.newPage({ viewport: { width: 375, height: 800 }, colorScheme: "dark" });
+  const page = await signedInPage(browser, server.base, { viewport: { width: 375, height: 800 }, colorScheme: "dark" });
   await open(page, `${server.base}/runs`);
   assert.ok(await page.evaluate(() => document.documentElement.classList.contains("dark")));
   await shot(page, "09-runs-phone-dark");

@@ -31,9 +31,15 @@ pub struct Config {
     #[arg(long, env = "FABRIK_ROOT")]
     pub root: Option<PathBuf>,
 
-    /// Name recorded for changes until logins exist (default: $USER).
-    #[arg(long, env = "FABRIK_OPERATOR")]
-    pub operator: Option<String>,
+    /// Password of the first user, `admin`, created on an empty store (default: a
+    /// generated one, printed once to the log).
+    #[arg(long, env = "FABRIK_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Always mark the session cookie Secure (it is anyway behind a proxy that sends
+    /// `X-Forwarded-Proto: https`).
+    #[arg(long, env = "FABRIK_COOKIE_SECURE")]
+    pub cookie_secure: bool,
 }
 
 impl Config {
@@ -50,14 +56,6 @@ impl Config {
             return cwd;
         }
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-    }
-
-    pub fn operator(&self) -> String {
-        self.operator
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| "operator".into())
     }
 }
 

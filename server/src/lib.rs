@@ -1,5 +1,6 @@
 //! fabrik-server: pages, JSON API, live events and run backends in one binary.
 pub mod api;
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod store;
 pub mod templates;
 pub mod web;
 
+use crate::auth::Auth;
 use crate::backend::local::LocalBackend;
 use crate::config::Config;
 use crate::service::Service;
@@ -46,6 +48,10 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         templates,
         root.clone(),
     ));
+    let auth = Arc::new(Auth::new(store.clone())?);
+    auth.bootstrap_admin(config.admin_password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.public().message))?;
 
     use crate::backend::Backend;
     backend.adopt(store.active_runs().await?).await;
@@ -54,15 +60,22 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     let state = AppState {
         leptos_options: leptos_options(config, &root),
         service: service.clone(),
-        operator: config.operator(),
+        auth,
+        secure_cookies: config.cookie_secure,
     };
     let router = Router::new()
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
         )
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().merge(auth::http::api_routes()))
+        .merge(auth::http::routes())
         .merge(web::routes(&state))
+        // Default deny: the guard sees every request, including unmatched paths.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::http::guard,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     Ok((router, service))

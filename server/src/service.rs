@@ -4,6 +4,7 @@ use crate::backend::{Backend, ExecEvent, Launch};
 use crate::error::{Error, Result};
 use crate::store::{AuditEntry, NewRun, RunRecord, RunUpdate, Store};
 use crate::templates::Templates;
+use domain::auth::Action;
 use domain::dispatch::{DispatchRequest, Dispatched};
 use domain::event::LiveEvent;
 use domain::feedback::{Decision, FeedbackRequest};
@@ -424,6 +425,7 @@ impl RunService for Service {
 
 impl Service {
     async fn dispatch_inner(&self, actor: &Actor, request: DispatchRequest) -> Result<Dispatched> {
+        actor.role.require(Action::Dispatch)?;
         let request = request.normalized()?;
         let template = self.templates.get(&request.template)?;
         let workflow = self.resolve_workflow(&template, request.workflow.as_deref())?;
@@ -496,6 +498,7 @@ impl Service {
     }
 
     async fn cancel_inner(&self, actor: &Actor, run_id: &str) -> Result<RunSummary> {
+        actor.role.require(Action::Cancel)?;
         let _guard = self.claim(run_id)?;
         let observed = self.observe(run_id).await?;
         let record = observed.record;
@@ -532,6 +535,7 @@ impl Service {
     }
 
     async fn resume_inner(&self, actor: &Actor, run_id: &str) -> Result<RunSummary> {
+        actor.role.require(Action::Resume)?;
         let _guard = self.claim(run_id)?;
         let observed = self.observe(run_id).await?;
         let record = &observed.record;
@@ -567,6 +571,7 @@ impl Service {
         run_id: &str,
         request: FeedbackRequest,
     ) -> Result<RunSummary> {
+        actor.role.require(Action::DecideGate)?;
         request.validate()?;
         let _guard = self.claim(run_id)?;
         let observed = self.observe(run_id).await?;

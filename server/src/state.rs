@@ -1,3 +1,4 @@
+use crate::auth::Auth;
 use crate::service::Service;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub service: Arc<Service>,
-    /// Name recorded for changes until logins exist.
-    pub operator: String,
+    pub auth: Arc<Auth>,
+    /// Mark the session cookie Secure even without `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
 }

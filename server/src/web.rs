@@ -3,7 +3,7 @@ use crate::state::AppState;
 use app::{shell, App};
 use axum::routing::post;
 use axum::Router;
-use domain::service::{Actor, RunService};
+use domain::service::{AdminService, RunService};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use std::sync::Arc;
@@ -23,16 +23,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
 }
 
-/// What pages and server functions find in their Leptos context: the one service and
-/// who is asking.
+/// What pages and server functions find in their Leptos context: the services. Who is
+/// asking comes with the request (the auth guard puts an `Actor` in its extensions).
 fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
-    let service: Arc<dyn RunService> = state.service.clone();
-    let operator = state.operator.clone();
+    let runs: Arc<dyn RunService> = state.service.clone();
+    let admin: Arc<dyn AdminService> = state.auth.clone();
     move || {
-        provide_context(service.clone());
-        provide_context(Actor {
-            name: operator.clone(),
-            from: None,
-        });
+        provide_context(runs.clone());
+        provide_context(admin.clone());
     }
 }

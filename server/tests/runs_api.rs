@@ -4,14 +4,10 @@ mod common;
 use common::*;
 use serde_json::json;
 
-fn client() -> reqwest::Client {
-    reqwest::Client::new()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn approve_resumes_the_run_to_the_end() {
     let server = Server::start();
-    let c = client();
+    let c = server.admin().await;
     let (code, health) = get(&c, &server.url("/healthz")).await;
     assert_eq!((code, health), (200, json!({"status": "ok"})));
 
@@ -67,13 +63,13 @@ async fn approve_resumes_the_run_to_the_end() {
     let done = wait_for(&c, &server, &id, "finish", |d| status_of(d) == "finished").await;
     let gate = &done["smithers"]["gates"][0];
     assert_eq!(gate["status"], "approved");
-    assert_eq!(gate["decided_by"], "tester");
+    assert_eq!(gate["decided_by"], "admin");
     assert_eq!(gate["note"], "Ship it");
     assert_eq!(done["summary"]["outcome"], "succeeded");
     assert_eq!(done["execution"]["exit_code"], 0);
     let timeline = done["timeline"].as_array().unwrap();
     assert!(timeline.iter().any(
-        |e| e["kind"] == "gate-approve" && e["message"].as_str().unwrap().contains("by tester")
+        |e| e["kind"] == "gate-approve" && e["message"].as_str().unwrap().contains("by admin")
     ));
 
     let log = c
@@ -92,7 +88,7 @@ async fn approve_resumes_the_run_to_the_end() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reject_makes_the_run_fail() {
     let server = Server::start();
-    let c = client();
+    let c = server.admin().await;
     let id = dispatch_demo(&c, &server).await;
     wait_for(&c, &server, &id, "the gate", |d| {
         status_of(d) == "waiting-approval"
@@ -117,7 +113,7 @@ async fn cancel_stops_the_whole_process_group() {
     let tmp = tempfile::tempdir().unwrap();
     fast_demo_template(tmp.path(), 2000);
     let server = Server::start_in(tmp.path());
-    let c = client();
+    let c = server.admin().await;
     let id = dispatch_demo(&c, &server).await;
     let running = wait_for(&c, &server, &id, "a running task", |d| {
         status_of(d) == "running" && d["summary"]["task"].is_string()
@@ -164,7 +160,7 @@ fn nix_killpg_probe(pgid: i32) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_gets_a_clear_4xx_and_stores_nothing() {
     let server = Server::start();
-    let c = client();
+    let c = server.admin().await;
     let runs = server.url("/api/v1/runs");
     let cases = [
         (json!({"template": "nope"}), 400, "Unknown template 'nope'"),
@@ -232,7 +228,7 @@ resume_command = ["/nonexistent/smithers", "resume", "{run_id}"]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_corrupt_run_db_is_explained_and_nothing_is_lost() {
     let server = Server::start();
-    let c = client();
+    let c = server.admin().await;
     let id = dispatch_demo(&c, &server).await;
     let blocked = wait_for(&c, &server, &id, "the gate", |d| {
         status_of(d) == "waiting-approval"
@@ -278,7 +274,7 @@ async fn a_corrupt_run_db_is_explained_and_nothing_is_lost() {
 async fn events_stream_announces_run_changes() {
     use futures::StreamExt;
     let server = Server::start();
-    let c = client();
+    let c = server.admin().await;
     let resp = c.get(server.url("/api/v1/events")).send().await.unwrap();
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let mut stream = resp.bytes_stream();
@@ -306,7 +302,7 @@ async fn a_restarted_server_re_adopts_a_running_run() {
     let tmp = tempfile::tempdir().unwrap();
     fast_demo_template(tmp.path(), 400);
     let first = Server::start_in(tmp.path());
-    let c = client();
+    let c = first.admin().await;
     let id = dispatch_demo(&c, &first).await;
     wait_for(&c, &first, &id, "running", |d| status_of(d) == "running").await;
     first.kill();
@@ -338,7 +334,7 @@ async fn a_cancelled_run_resumes_to_its_gate() {
     let tmp = tempfile::tempdir().unwrap();
     fast_demo_template(tmp.path(), 600);
     let server = Server::start_in(tmp.path());
-    let c = client();
+    let c = server.admin().await;
     let id = dispatch_demo(&c, &server).await;
     wait_for(&c, &server, &id, "a finished task", |d| {
         d["summary"]["progress"]["finished"].as_u64().unwrap_or(0) >= 1
@@ -401,7 +397,7 @@ async fn a_run_that_died_while_the_server_was_down_is_marked_truthfully() {
     let tmp = tempfile::tempdir().unwrap();
     fast_demo_template(tmp.path(), 2000);
     let first = Server::start_in(tmp.path());
-    let c = client();
+    let c = first.admin().await;
     let id = dispatch_demo(&c, &first).await;
     let running = wait_for(&c, &first, &id, "running", |d| {
         status_of(d) == "running" && d["execution"]["pid"].is_number()

@@ -1,4 +1,5 @@
 use super::icons::{Icon, I};
+use domain::auth::Role;
 use domain::run::{NodeState, RunStatus};
 use leptos::prelude::*;
 
@@ -105,5 +106,24 @@ pub fn NodeStateIcon(state: NodeState) -> impl IntoView {
             }
             .into_any()
         }
+    }
+}
+
+/// A user's role as a small pill: admin indigo, operator sky, viewer grey.
+#[component]
+pub fn RoleBadge(role: Role, #[prop(optional)] testid: Option<&'static str>) -> impl IntoView {
+    let tone = match role {
+        Role::Admin => "bg-indigo-50 text-indigo-700 ring-indigo-200 dark:bg-indigo-500/15 dark:text-indigo-300 dark:ring-indigo-500/30",
+        Role::Operator => "bg-sky-50 text-sky-700 ring-sky-200 dark:bg-sky-500/10 dark:text-sky-300 dark:ring-sky-500/30",
+        Role::Viewer => "bg-slate-100 text-slate-600 ring-slate-300 dark:bg-slate-800 dark:text-slate-300 dark:ring-slate-600",
+    };
+    view! {
+        <span
+            data-testid=testid
+            data-role=role.as_str()
+            class=format!("inline-flex items-center whitespace-nowrap rounded-full px-2 py-0.5 text-[11px] font-medium leading-4 ring-1 ring-inset {tone}")
+        >
+            {role.as_str()}
+        </span>
     }
 }

@@ -1,6 +1,26 @@
 use super::icons::{Icon, I};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// `/login?next=<here>`, for "Sign in again" after the session ended.
+fn login_href(path: &str, search: &str) -> String {
+    let here = if search.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", search.trim_start_matches('?'))
+    };
+    let mut next = String::with_capacity(here.len());
+    for b in here.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                next.push(b as char)
+            }
+            _ => next.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("/login?next={next}")
+}
 
 /// A red banner for an error; `message` is what the person reads.
 #[component]
@@ -11,6 +31,8 @@ pub fn ErrorBanner(
     testid: &'static str,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
+    let signed_out = error.code == domain::ErrorCode::Unauthorized;
+    let location = use_location();
     view! {
         <div
             role="alert"
@@ -22,6 +44,16 @@ pub fn ErrorBanner(
             <div class="min-w-0 flex-1">
                 <p class="font-semibold">{error.title()}</p>
                 <p class="mt-0.5 break-words">{error.message.clone()}</p>
+                {signed_out.then(|| view! {
+                    <a
+                        href=move || login_href(&location.pathname.get(), &location.search.get())
+                        rel="external"
+                        data-testid="sign-in-again"
+                        class="mt-2 inline-flex font-medium underline underline-offset-2"
+                    >
+                        "Sign in again"
+                    </a>
+                })}
                 {children.map(|c| view! { <div class="mt-2">{c()}</div> })}
             </div>
         </div>
@@ -71,5 +103,17 @@ pub fn EmptyState(
             <p class="mt-1 max-w-md text-sm text-slate-500 dark:text-slate-400">{message}</p>
             {children.map(|c| view! { <div class="mt-5">{c()}</div> })}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn login_links_come_back_here() {
+        assert_eq!(super::login_href("/runs", ""), "/login?next=/runs");
+        assert_eq!(
+            super::login_href("/runs", "?status=running&q=a b"),
+            "/login?next=/runs%3Fstatus%3Drunning%26q%3Da%20b"
+        );
     }
 }

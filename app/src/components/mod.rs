@@ -8,8 +8,9 @@ pub mod log_panel;
 pub mod progress;
 pub mod theme;
 pub mod time;
+pub mod toast;
 
-pub use badges::{NeedsFeedbackBadge, NodeStateIcon, StatusBadge};
+pub use badges::{NeedsFeedbackBadge, NodeStateIcon, RoleBadge, StatusBadge};
 pub use banners::{EmptyState, ErrorBanner, WarningBanner};
 pub use icons::{Icon, I};
 pub use progress::ProgressBar;

@@ -2,6 +2,8 @@
 use crate::api::{list_templates, DispatchRun};
 use crate::components::{ErrorBanner, Icon, I};
 use crate::error::AppError;
+use crate::session::use_session;
+use domain::auth::Action;
 use domain::dispatch::DispatchRequest;
 use domain::template::TemplateSummary;
 use leptos::prelude::*;
@@ -20,6 +22,9 @@ fn default_template(templates: &[TemplateSummary]) -> String {
 
 #[component]
 pub fn DispatchPage() -> impl IntoView {
+    if let Some(why) = use_session().refusal(Action::Dispatch) {
+        return view! { <DispatchDenied why/> }.into_any();
+    }
     let templates = Resource::new(|| (), |_| list_templates());
     view! {
         <Title text="Dispatch"/>
@@ -46,6 +51,29 @@ pub fn DispatchPage() -> impl IntoView {
                         }
                     })}
                 </Suspense>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// What a viewer sees instead of the form.
+#[component]
+fn DispatchDenied(why: String) -> impl IntoView {
+    view! {
+        <Title text="Dispatch"/>
+        <div class="page">
+            <div class="mx-auto max-w-2xl space-y-6">
+                <h1 class="text-2xl font-semibold tracking-tight">"Dispatch a run"</h1>
+                <div data-testid="dispatch-denied" class="empty-box">
+                    <div class="empty-icon"><Icon icon=I::Lock class="h-6 w-6"/></div>
+                    <h2 class="mt-4 text-base font-semibold">"You can watch runs, not start them"</h2>
+                    <p class="mt-1 max-w-md text-sm text-slate-500 dark:text-slate-400">{why}</p>
+                    <a href="/runs" class="btn btn-secondary mt-5">
+                        <Icon icon=I::ArrowLeft class="h-4 w-4"/>
+                        "Back to runs"
+                    </a>
+                </div>
             </div>
         </div>
     }

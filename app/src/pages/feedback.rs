@@ -7,6 +7,8 @@ use crate::api::SubmitFeedback;
 use crate::components::{ErrorBanner, Icon, ProgressBar, RelativeTime, StatusBadge, I};
 use crate::error::AppError;
 use crate::format::short_id;
+use crate::session::use_session;
+use domain::auth::Action;
 use domain::feedback::{Decision, FeedbackRequest, MAX_NOTES_CHARS};
 use domain::run::{GateStatus, RunDetail};
 use leptos::prelude::*;
@@ -53,6 +55,8 @@ fn FeedbackView(data: RunData, initial: RunDetail) -> impl IntoView {
     let decided_gate = Memo::new(move |_| detail.with(|d| d.decided_gate().cloned()));
     let can_decide = Memo::new(move |_| detail.with(|d| d.actions.feedback));
     let open_rows = RwSignal::new(HashSet::<String>::new());
+    // Viewers see the gate and the evidence, but the decision is disabled and says why.
+    let denied = use_session().refusal(Action::DecideGate);
 
     let submit = ServerAction::<SubmitFeedback>::new();
     let notes = RwSignal::new(String::new());
@@ -148,6 +152,7 @@ fn FeedbackView(data: RunData, initial: RunDetail) -> impl IntoView {
                         let run_link = run_link2.clone();
                         let approve = approve.clone();
                         let reject = reject.clone();
+                        let denied = denied.clone();
                         move || {
                             if succeeded() {
                                 let approved = chosen.get() == Some(Decision::Approve);
@@ -183,8 +188,19 @@ fn FeedbackView(data: RunData, initial: RunDetail) -> impl IntoView {
                             if can_decide.get() {
                                 let approve = approve.clone();
                                 let reject = reject.clone();
+                                let denied_msg = denied.clone();
+                                let is_denied = denied_msg.is_some();
                                 return view! {
                                     <div class="mt-4 space-y-3">
+                                        {denied_msg.clone().map(|why| view! {
+                                            <div
+                                                data-testid="decide-denied"
+                                                class="flex gap-2 rounded-lg border border-slate-200 bg-slate-50 p-3 text-sm text-slate-700 dark:border-slate-700 dark:bg-slate-800/50 dark:text-slate-300"
+                                            >
+                                                <Icon icon=I::Lock class="mt-0.5 h-4 w-4 shrink-0 text-slate-400"/>
+                                                <p>{why}</p>
+                                            </div>
+                                        })}
                                         <label class="block">
                                             <span class="label">"Notes"</span>
                                             <textarea
@@ -194,19 +210,20 @@ fn FeedbackView(data: RunData, initial: RunDetail) -> impl IntoView {
                                                 placeholder="What should happen next? Notes are recorded with your decision."
                                                 prop:value=move || notes.get()
                                                 on:input=move |ev| notes.set(event_target_value(&ev))
-                                                disabled=move || pending.get()
+                                                disabled=move || is_denied || pending.get()
                                             ></textarea>
                                             <span class="mt-1 block text-right text-xs tabular-nums text-slate-400">
                                                 {move || format!("{} / {}", notes.with(|n| n.chars().count()), crate::format::thousands(MAX_NOTES_CHARS as u64))}
                                             </span>
                                         </label>
                                         {move || error().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
-                                        <div class="grid grid-cols-2 gap-2">
+                                        <div class="grid grid-cols-2 gap-2" title=denied_msg.clone()>
                                             <button
                                                 type="button"
                                                 data-testid="reject-button"
+                                                data-denied=is_denied.then_some("true")
                                                 class="btn btn-danger justify-center"
-                                                disabled=move || pending.get()
+                                                disabled=move || is_denied || pending.get()
                                                 on:click=move |_| reject(Decision::Reject)
                                             >
                                                 <Icon icon=I::X class="h-4 w-4"/>
@@ -215,8 +232,9 @@ fn FeedbackView(data: RunData, initial: RunDetail) -> impl IntoView {
                                             <button
                                                 type="button"
                                                 data-testid="approve-button"
+                                                data-denied=is_denied.then_some("true")
                                                 class="btn btn-success justify-center"
-                                                disabled=move || pending.get()
+                                                disabled=move || is_denied || pending.get()
                                                 on:click=move |_| approve(Decision::Approve)
                                             >
                                                 <Icon icon=I::Check class="h-4 w-4"/>

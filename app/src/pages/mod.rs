@@ -1,8 +1,10 @@
 //! One module per page.
 pub mod dispatch;
 pub mod feedback;
+pub mod login;
 pub mod not_found;
 pub mod run;
 pub mod run_data;
 pub mod run_parts;
 pub mod runs;
+pub mod settings;

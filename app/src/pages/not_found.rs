@@ -1,5 +1,7 @@
 use super::run_data::set_page_status;
 use crate::components::{Icon, I};
+use crate::session::use_session;
+use domain::auth::Action;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -20,7 +22,9 @@ pub fn NotFound() -> impl IntoView {
                         <Icon icon=I::ArrowLeft class="h-4 w-4"/>
                         "Go to runs"
                     </a>
-                    <a href="/dispatch" class="btn btn-secondary">"Dispatch a run"</a>
+                    {use_session().can(Action::Dispatch).then(|| view! {
+                        <a href="/dispatch" class="btn btn-secondary">"Dispatch a run"</a>
+                    })}
                 </div>
             </div>
         </div>

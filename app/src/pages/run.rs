@@ -11,6 +11,8 @@ use crate::components::{
     WarningBanner, I,
 };
 use crate::format::short_id;
+use crate::session::use_session;
+use domain::auth::Action;
 use domain::run::RunDetail;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -69,6 +71,12 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
     let timeline = Memo::new(move |_| detail.with(|d| d.timeline.clone()));
     let gate =
         Memo::new(move |_| detail.with(|d| d.open_gate().or_else(|| d.decided_gate()).cloned()));
+
+    // What this user's role may not do: the buttons stay visible but disabled, and say why.
+    let session = use_session();
+    let no_cancel = session.refusal(Action::Cancel);
+    let no_resume = session.refusal(Action::Resume);
+    let may_decide = session.can(Action::DecideGate);
 
     let cancel = ServerAction::<CancelRun>::new();
     let resume = ServerAction::<ResumeRun>::new();
@@ -162,35 +170,48 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
                     {move || {
                         let a = actions.get();
                         let resume_id = id_for_resume.clone();
+                        let no_resume = no_resume.clone();
+                        let no_cancel = no_cancel.clone();
                         view! {
                             {a.resume.then(|| {
                                 let id = resume_id.clone();
+                                let denied = no_resume.is_some();
                                 view! {
-                                    <button
-                                        type="button"
-                                        data-testid="resume-button"
-                                        class="btn btn-secondary"
-                                        disabled=move || resume.pending().get()
-                                        on:click=move |_| {
-                                            resume.dispatch(ResumeRun { run_id: id.clone() });
-                                        }
-                                    >
-                                        <Icon icon=I::Rotate class="h-4 w-4"/>
-                                        {move || if resume.pending().get() { "Resuming…" } else { "Resume" }}
-                                    </button>
+                                    <span title=no_resume.clone() class="inline-flex">
+                                        <button
+                                            type="button"
+                                            data-testid="resume-button"
+                                            data-denied=denied.then_some("true")
+                                            class="btn btn-secondary"
+                                            disabled=move || denied || resume.pending().get()
+                                            on:click=move |_| {
+                                                resume.dispatch(ResumeRun { run_id: id.clone() });
+                                            }
+                                        >
+                                            <Icon icon=I::Rotate class="h-4 w-4"/>
+                                            {move || if resume.pending().get() { "Resuming…" } else { "Resume" }}
+                                        </button>
+                                    </span>
                                 }
                             })}
-                            {a.cancel.then(|| view! {
-                                <button
-                                    type="button"
-                                    data-testid="cancel-button"
-                                    class="btn btn-danger-outline"
-                                    aria-expanded=move || confirm_cancel.get().to_string()
-                                    on:click=move |_| confirm_cancel.update(|c| *c = !*c)
-                                >
-                                    <Icon icon=I::Square class="h-4 w-4"/>
-                                    "Cancel run"
-                                </button>
+                            {a.cancel.then(|| {
+                                let denied = no_cancel.is_some();
+                                view! {
+                                    <span title=no_cancel.clone() class="inline-flex">
+                                        <button
+                                            type="button"
+                                            data-testid="cancel-button"
+                                            data-denied=denied.then_some("true")
+                                            class="btn btn-danger-outline"
+                                            disabled=denied
+                                            aria-expanded=move || confirm_cancel.get().to_string()
+                                            on:click=move |_| confirm_cancel.update(|c| *c = !*c)
+                                        >
+                                            <Icon icon=I::Square class="h-4 w-4"/>
+                                            "Cancel run"
+                                        </button>
+                                    </span>
+                                }
                             })}
                         }
                     }}
@@ -316,13 +337,19 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
                         <Icon icon=I::Message class="h-5 w-5"/>
                     </div>
                     <div class="flex-1">
-                        <p class="font-semibold text-amber-900 dark:text-amber-200">"This run is waiting for your decision"</p>
+                        <p class="font-semibold text-amber-900 dark:text-amber-200">
+                            {if may_decide { "This run is waiting for your decision" } else { "This run is waiting for a decision" }}
+                        </p>
                         <p class="text-sm text-amber-800 dark:text-amber-300/80">
-                            "It reached its human gate. Review what it did and approve or reject it."
+                            {if may_decide {
+                                "It reached its human gate. Review what it did and approve or reject it."
+                            } else {
+                                "It reached its human gate. An operator or admin approves or rejects it; you can review what it did."
+                            }}
                         </p>
                     </div>
                     <a href=format!("/runs/{id}/feedback") data-testid="feedback-link" class="btn btn-amber">
-                        "Give feedback"
+                        {if may_decide { "Give feedback" } else { "Review" }}
                         <Icon icon=I::ArrowRight class="h-4 w-4"/>
                     </a>
                 </div>

@@ -6,6 +6,8 @@ use crate::components::{
 use crate::error::AppError;
 use crate::format::short_id;
 use crate::live::{on_live, LiveMsg};
+use crate::session::use_session;
+use domain::auth::Action;
 use domain::filter::RunFilter;
 use domain::run::{RunStatus, RunSummary};
 use leptos::prelude::*;
@@ -71,10 +73,24 @@ pub fn RunsPage() -> impl IntoView {
                         "Every run, newest first. Status, progress and new runs update live."
                     </p>
                 </div>
-                <a href="/dispatch" class="btn btn-primary" data-testid="runs-dispatch-link">
-                    <Icon icon=I::Plus class="h-4 w-4"/>
-                    "Dispatch run"
-                </a>
+                {match use_session().refusal(Action::Dispatch) {
+                    None => view! {
+                        <a href="/dispatch" class="btn btn-primary" data-testid="runs-dispatch-link">
+                            <Icon icon=I::Plus class="h-4 w-4"/>
+                            "Dispatch run"
+                        </a>
+                    }
+                    .into_any(),
+                    Some(why) => view! {
+                        <span title=why class="inline-flex">
+                            <button type="button" class="btn btn-primary" data-testid="runs-dispatch-link" data-denied="true" disabled>
+                                <Icon icon=I::Plus class="h-4 w-4"/>
+                                "Dispatch run"
+                            </button>
+                        </span>
+                    }
+                    .into_any(),
+                }}
             </div>
             <FilterBar query filter loading/>
             <Transition
@@ -382,6 +398,7 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
         })
     });
     let filtered = !filter.is_empty();
+    let may_dispatch = use_session().can(Action::Dispatch);
 
     view! {
         <Show
@@ -405,6 +422,17 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
                                 "Try fewer filters or a wider date range. New runs that match appear here live."
                             </p>
                             <a href="/runs" class="btn btn-secondary mt-5">"Clear filters"</a>
+                        </div>
+                    }
+                    .into_any()
+                } else if !may_dispatch {
+                    view! {
+                        <div data-testid="runs-empty" data-reason="none" class="empty-box">
+                            <div class="empty-icon"><Icon icon=I::List class="h-6 w-6"/></div>
+                            <h3 class="mt-4 text-base font-semibold">"No runs yet"</h3>
+                            <p class="mt-1 max-w-md text-sm text-slate-500 dark:text-slate-400">
+                                "When an operator or admin dispatches a run, it shows up here, live."
+                            </p>
                         </div>
                     }
                     .into_any()

@@ -6,17 +6,39 @@ mod logs;
 use crate::error::error_response;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use domain::dispatch::DispatchRequest;
 use domain::feedback::FeedbackRequest;
 use domain::filter::RunFilter;
 use domain::service::{Actor, RunService};
 use serde::de::DeserializeOwned;
-use std::net::SocketAddr;
+
+/// Every JSON API route (method, path under `/api/v1`), for tests that must cover them
+/// all. Keep in step with [`routes`] and `auth::http::api_routes`.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/runs"),
+    ("POST", "/runs"),
+    ("GET", "/runs/{id}"),
+    ("POST", "/runs/{id}/cancel"),
+    ("POST", "/runs/{id}/resume"),
+    ("POST", "/runs/{id}/feedback"),
+    ("GET", "/runs/{id}/logs"),
+    ("GET", "/templates"),
+    ("GET", "/events"),
+    ("POST", "/auth/token"),
+    ("GET", "/auth/me"),
+    ("GET", "/auth/tokens"),
+    ("POST", "/auth/tokens"),
+    ("DELETE", "/auth/tokens/{id}"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("PATCH", "/users/{name}"),
+    ("GET", "/audit"),
+];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,13 +61,6 @@ type ApiResult = Result<Response, Response>;
 
 fn fail(e: domain::Error) -> Response {
     error_response(&e)
-}
-
-pub fn actor(state: &AppState, from: Option<SocketAddr>) -> Actor {
-    Actor {
-        name: state.operator.clone(),
-        from: from.map(|a| a.ip().to_string()),
-    }
 }
 
 /// Parses a JSON body with an error message that names the problem.
@@ -74,51 +89,42 @@ async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
 
 async fn dispatch(
     State(state): State<AppState>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Extension(who): Extension<Actor>,
     body: Bytes,
 ) -> ApiResult {
     let request: DispatchRequest = json_body(&body).map_err(fail)?;
-    let who = actor(&state, Some(from));
     let dispatched = state.service.dispatch(&who, request).await.map_err(fail)?;
     Ok((StatusCode::CREATED, Json(dispatched)).into_response())
 }
 
 async fn cancel(
     State(state): State<AppState>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Extension(who): Extension<Actor>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let run = state
-        .service
-        .cancel(&actor(&state, Some(from)), &id)
-        .await
-        .map_err(fail)?;
+    let run = state.service.cancel(&who, &id).await.map_err(fail)?;
     Ok(Json(run).into_response())
 }
 
 async fn resume(
     State(state): State<AppState>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Extension(who): Extension<Actor>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let run = state
-        .service
-        .resume(&actor(&state, Some(from)), &id)
-        .await
-        .map_err(fail)?;
+    let run = state.service.resume(&who, &id).await.map_err(fail)?;
     Ok(Json(run).into_response())
 }
 
 async fn feedback(
     State(state): State<AppState>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    Extension(who): Extension<Actor>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
     let request: FeedbackRequest = json_body(&body).map_err(fail)?;
     let run = state
         .service
-        .feedback(&actor(&state, Some(from)), &id, request)
+        .feedback(&who, &id, request)
         .await
         .map_err(fail)?;
     Ok(Json(run).into_response())

@@ -11,12 +11,16 @@ use rusqlite::params;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+const ADMIN_PASSWORD: &str = "bench-password-1";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let client = reqwest_lite::Client;
     println!("# fabrik-bench");
     list_benchmark(&client).await?;
     sse_benchmark(&client).await?;
+    login_benchmark(&client).await?;
+    token_check_benchmark(&client).await?;
     Ok(())
 }
 
@@ -32,7 +36,8 @@ async fn start(
         in_cluster: false,
         namespace: "fabrik-runs".into(),
         root: None,
-        operator: Some("bench".into()),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        cookie_secure: false,
     };
     let (router, service) = fabrik_server::build(&config).await?;
     tokio::spawn(async move {
@@ -75,16 +80,29 @@ struct Timing {
     bytes: usize,
 }
 
-async fn time_get(
-    client: &reqwest_lite::Client,
-    url: &str,
-    rounds: usize,
-) -> anyhow::Result<Timing> {
+/// Either client kind, for timing GETs.
+trait Get {
+    async fn fetch(&self, url: &str) -> anyhow::Result<Vec<u8>>;
+}
+
+impl Get for reqwest_lite::Client {
+    async fn fetch(&self, url: &str) -> anyhow::Result<Vec<u8>> {
+        self.get(url).await
+    }
+}
+
+impl Get for reqwest_lite::Authed {
+    async fn fetch(&self, url: &str) -> anyhow::Result<Vec<u8>> {
+        self.get(url).await
+    }
+}
+
+async fn time_get(client: &impl Get, url: &str, rounds: usize) -> anyhow::Result<Timing> {
     let mut times = Vec::with_capacity(rounds);
     let mut bytes = 0;
     for _ in 0..rounds {
         let t = Instant::now();
-        let body = client.get(url).await?;
+        let body = client.fetch(url).await?;
         times.push(t.elapsed());
         bytes = body.len();
     }
@@ -105,6 +123,8 @@ async fn list_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
         )?);
         seed_runs(&dir.path().join("fabrik.db"), n)?;
         let (base, _service) = start(dir.path()).await?;
+        let token = client.token(&base).await?;
+        let client = &client.with_token(&token);
         let health = time_get(client, &format!("{base}/healthz"), 200).await?;
         let api = time_get(client, &format!("{base}/api/v1/runs"), 100).await?;
         let api_filtered = time_get(
@@ -183,6 +203,7 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
         .store()
         .set_exec(run_id, domain::run::ExecState::Running, None, None, None, 0)
         .await?;
+    let client = &client.with_token(&client.token(&base).await?);
     let mut events = client.stream(&format!("{base}/api/v1/events")).await?;
     let rtt = time_get(client, &format!("{base}/healthz"), 200).await?;
     let mut latencies = Vec::new();
@@ -221,6 +242,105 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sign-in cost (argon2id) alone and under concurrent load: argon2 runs at most
+/// `CONCURRENT_HASHES` at a time, so latency grows with queueing beyond that.
+async fn login_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (base, _service) = start(dir.path()).await?;
+    let health = time_get(client, &format!("{base}/healthz"), 100).await?;
+    println!(
+        "\n## Sign-in (POST /api/v1/auth/token: argon2id verify + token), {} hashes at once",
+        fabrik_server::auth::CONCURRENT_HASHES
+    );
+    println!(
+        "| concurrent sign-ins | median latency | p95 | median / single | sign-ins per second |"
+    );
+    println!("|---|---|---|---|---|");
+    let mut single = None;
+    for n in [1usize, 2, 4, 8, 16] {
+        let started = Instant::now();
+        let mut times = Vec::new();
+        // Four waves of `n` sign-ins at once.
+        for _ in 0..4 {
+            let wave: Vec<_> = (0..n)
+                .map(|_| {
+                    let base = base.clone();
+                    tokio::spawn(async move {
+                        let t = Instant::now();
+                        reqwest_lite::Client.token(&base).await.map(|_| t.elapsed())
+                    })
+                })
+                .collect();
+            for t in wave {
+                times.push(t.await??);
+            }
+        }
+        let total = times.len();
+        let wall = started.elapsed();
+        times.sort();
+        let median = times[times.len() / 2];
+        let p95 = times[(times.len() as f64 * 0.95) as usize - 1];
+        let base_median = *single.get_or_insert(median);
+        println!(
+            "| {n} | {:.1} ms | {:.1} ms | {:.1}× | {:.0} |",
+            ms(median),
+            ms(p95),
+            median.as_secs_f64() / base_median.as_secs_f64(),
+            total as f64 / wall.as_secs_f64()
+        );
+    }
+    println!(
+        "(/healthz median on the same server: {:.2} ms)",
+        ms(health.median)
+    );
+    Ok(())
+}
+
+/// What checking an API token adds to a request: in-process per check, and over HTTP
+/// as an authenticated endpoint against the public /healthz.
+async fn token_check_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
+    use domain::service::{Actor, AdminService};
+    let dir = tempfile::tempdir()?;
+    let store = fabrik_server::store::Store::open(&dir.path().join("fabrik.db"))?;
+    let auth = fabrik_server::auth::Auth::new(store)?;
+    auth.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await?;
+    let admin = Actor {
+        name: "admin".into(),
+        role: domain::auth::Role::Admin,
+        from: None,
+    };
+    let token = auth.create_token(&admin, "bench").await?.token;
+    const N: u32 = 20_000;
+    let t = Instant::now();
+    for _ in 0..N {
+        assert!(auth.token_user(&token).await?.is_some());
+    }
+    let per_check = t.elapsed() / N;
+    let t = Instant::now();
+    for _ in 0..N {
+        let _ = auth.token_user("fbk_not-a-token").await?;
+    }
+    let per_miss = t.elapsed() / N;
+
+    let (base, _service) = start(dir.path().join("http").as_path()).await?;
+    let authed = client.with_token(&client.token(&base).await?);
+    let health = time_get(client, &format!("{base}/healthz"), 500).await?;
+    let me = time_get(&authed, &format!("{base}/api/v1/auth/me"), 500).await?;
+    println!("\n## API token check");
+    println!("| in-process check (valid) | in-process check (unknown) | GET /healthz (public) | GET /api/v1/auth/me (token) | difference | ratio |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {:.1} µs | {:.1} µs | {:.0} µs | {:.0} µs | {:.0} µs | {:.2}× |",
+        per_check.as_secs_f64() * 1e6,
+        per_miss.as_secs_f64() * 1e6,
+        health.median.as_secs_f64() * 1e6,
+        me.median.as_secs_f64() * 1e6,
+        (me.median.as_secs_f64() - health.median.as_secs_f64()) * 1e6,
+        me.median.as_secs_f64() / health.median.as_secs_f64()
+    );
+    Ok(())
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -230,7 +350,13 @@ mod reqwest_lite {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpStream;
 
+    #[derive(Clone, Copy)]
     pub struct Client;
+
+    /// A client that sends `Authorization: Bearer`.
+    pub struct Authed {
+        token: String,
+    }
 
     fn split(url: &str) -> (String, String) {
         let rest = url.trim_start_matches("http://");
@@ -239,38 +365,76 @@ mod reqwest_lite {
     }
 
     impl Client {
-        pub async fn get(&self, url: &str) -> anyhow::Result<Vec<u8>> {
-            let (host, path) = split(url);
-            let mut s = TcpStream::connect(&host).await?;
-            s.set_nodelay(true)?;
-            s.write_all(
-                format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            )
-            .await?;
-            let mut buf = Vec::new();
-            s.read_to_end(&mut buf).await?;
-            let body_at = buf
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map(|p| p + 4)
-                .unwrap_or(0);
-            Ok(buf.split_off(body_at))
+        pub fn with_token(&self, token: &str) -> Authed {
+            Authed {
+                token: token.to_string(),
+            }
         }
 
+        pub async fn get(&self, url: &str) -> anyhow::Result<Vec<u8>> {
+            request(url, "GET", "", "").await
+        }
+
+        /// Signs in as the bench admin and returns a fresh API token.
+        pub async fn token(&self, base: &str) -> anyhow::Result<String> {
+            let body = format!(
+                r#"{{"username":"admin","password":"{}"}}"#,
+                super::ADMIN_PASSWORD
+            );
+            let url = format!("{base}/api/v1/auth/token");
+            let reply = request(&url, "POST", "Content-Type: application/json\r\n", &body).await?;
+            let json: serde_json::Value = serde_json::from_slice(&reply)?;
+            json["token"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow::anyhow!("no token: {json}"))
+        }
+    }
+
+    impl Authed {
+        fn header(&self) -> String {
+            format!("Authorization: Bearer {}\r\n", self.token)
+        }
+        pub async fn get(&self, url: &str) -> anyhow::Result<Vec<u8>> {
+            request(url, "GET", &self.header(), "").await
+        }
         pub async fn stream(&self, url: &str) -> anyhow::Result<EventStream> {
             let (host, path) = split(url);
             let mut s = TcpStream::connect(&host).await?;
             s.set_nodelay(true)?;
-            s.write_all(
-                format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n")
-                    .as_bytes(),
-            )
-            .await?;
+            let head = format!(
+                "GET {path} HTTP/1.1\r\nHost: {host}\r\n{}Accept: text/event-stream\r\n\r\n",
+                self.header()
+            );
+            s.write_all(head.as_bytes()).await?;
             Ok(EventStream {
                 reader: BufReader::new(s),
             })
         }
+    }
+
+    async fn request(
+        url: &str,
+        method: &str,
+        headers: &str,
+        body: &str,
+    ) -> anyhow::Result<Vec<u8>> {
+        let (host, path) = split(url);
+        let mut s = TcpStream::connect(&host).await?;
+        s.set_nodelay(true)?;
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).await?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await?;
+        let body_at = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|p| p + 4)
+            .unwrap_or(0);
+        Ok(buf.split_off(body_at))
     }
 
     pub struct EventStream {

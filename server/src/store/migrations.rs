@@ -55,6 +55,35 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT
     );
     "#,
+    // 2: people, their sessions and API tokens (secrets stored as SHA-256 hashes only).
+    r#"
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at_ms INTEGER NOT NULL,
+        last_login_ms INTEGER
+    );
+    CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users (username),
+        created_at_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_user ON sessions (username);
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users (username),
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at_ms INTEGER NOT NULL,
+        last_used_ms INTEGER,
+        revoked_at_ms INTEGER
+    );
+    CREATE INDEX audit_by_time ON audit_log (id DESC);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

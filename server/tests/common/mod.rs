@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
 pub struct Server {
     pub base: String,
     pub data_dir: PathBuf,
@@ -62,7 +64,7 @@ impl Server {
             .arg(data_dir)
             .arg("--root")
             .arg(repo_root())
-            .env("FABRIK_OPERATOR", "tester")
+            .env("FABRIK_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -93,6 +95,29 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// A client that sends an API token of `username`.
+    pub async fn client_for(&self, username: &str, password: &str) -> ::reqwest::Client {
+        let (code, body) = post(
+            &::reqwest::Client::new(),
+            &self.url("/api/v1/auth/token"),
+            serde_json::json!({"username": username, "password": password, "name": "tests"}),
+        )
+        .await;
+        assert_eq!(code, 201, "token for {username}: {body}");
+        let mut headers = ::reqwest::header::HeaderMap::new();
+        let bearer = format!("Bearer {}", body["token"].as_str().unwrap());
+        headers.insert("authorization", bearer.parse().unwrap());
+        ::reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    /// A client signed in as the first admin.
+    pub async fn admin(&self) -> ::reqwest::Client {
+        self.client_for("admin", ADMIN_PASSWORD).await
     }
 
     pub fn kill(mut self) {

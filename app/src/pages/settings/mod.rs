@@ -1,0 +1,91 @@
+//! `/settings/*`: API tokens (everyone), users and the audit log (admins).
+pub mod audit;
+pub mod tokens;
+pub mod users;
+
+use crate::components::{Icon, I};
+use crate::session::use_session;
+use domain::auth::Action;
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::use_location;
+
+/// The settings frame: title, tabs, and the chosen page.
+#[component]
+pub fn SettingsFrame() -> impl IntoView {
+    let session = use_session();
+    let admin = session.can(Action::ManageUsers);
+    let audit = session.can(Action::ReadAudit);
+    view! {
+        <div class="page">
+            <div class="mx-auto max-w-5xl space-y-6">
+                <div>
+                    <h1 class="text-2xl font-semibold tracking-tight">"Settings"</h1>
+                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
+                        {if admin {
+                            "Your API tokens, the people who can sign in, and the record of every change."
+                        } else {
+                            "Your API tokens for the fabrik CLI and scripts."
+                        }}
+                    </p>
+                </div>
+                <nav aria-label="Settings" class="-mx-4 overflow-x-auto border-b border-slate-200 px-4 sm:mx-0 sm:px-0 dark:border-slate-800">
+                    <div class="flex gap-1">
+                        <Tab href="/settings/tokens" testid="settings-tab-tokens" icon=I::Key label="API tokens"/>
+                        {admin.then(|| view! { <Tab href="/settings/users" testid="settings-tab-users" icon=I::Users label="Users"/> })}
+                        {audit.then(|| view! { <Tab href="/settings/audit" testid="settings-tab-audit" icon=I::List label="Audit log"/> })}
+                    </div>
+                </nav>
+                <Outlet/>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Tab(href: &'static str, testid: &'static str, icon: I, label: &'static str) -> impl IntoView {
+    let location = use_location();
+    let active = move || location.pathname.get() == href;
+    view! {
+        <a
+            href=href
+            data-testid=testid
+            aria-current=move || active().then_some("page")
+            class=move || {
+                let tone = if active() {
+                    "border-indigo-500 text-slate-900 dark:border-indigo-400 dark:text-white"
+                } else {
+                    "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-800 dark:text-slate-400 dark:hover:border-slate-600 dark:hover:text-slate-200"
+                };
+                format!("-mb-px inline-flex items-center gap-2 whitespace-nowrap border-b-2 px-3 py-2.5 text-sm font-medium transition {tone}")
+            }
+        >
+            <Icon icon=icon class="h-4 w-4"/>
+            {label}
+        </a>
+    }
+}
+
+/// What non-admins see on an admin page.
+#[component]
+pub fn AdminOnly(#[prop(into)] title: String, #[prop(into)] message: String) -> impl IntoView {
+    view! {
+        <div data-testid="admin-only" class="empty-box">
+            <div class="empty-icon"><Icon icon=I::Lock class="h-6 w-6"/></div>
+            <h2 class="mt-4 text-base font-semibold">{title}</h2>
+            <p class="mt-1 max-w-md text-sm text-slate-500 dark:text-slate-400">{message}</p>
+            <a href="/settings/tokens" class="btn btn-secondary mt-5">
+                <Icon icon=I::Key class="h-4 w-4"/>
+                "Your API tokens"
+            </a>
+        </div>
+    }
+}
+
+/// "your role is viewer" for the admin-only messages.
+pub fn your_role() -> String {
+    match use_session().role() {
+        Some(r) => format!("Your role is {}.", r.as_str()),
+        None => String::new(),
+    }
+}
