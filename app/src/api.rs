@@ -72,6 +72,26 @@ fn from_request<T: Clone + Send + Sync + 'static>() -> Option<T> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<T>().cloned())
 }
 
+/// Gives a server function's failure its own HTTP status (403, 409…) instead of
+/// leptos' blanket 500, so logs and metrics tell refusals from faults. Only for
+/// server-function requests: during a page render the page decides its status.
+#[cfg(feature = "ssr")]
+fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        let is_fn_call = use_context::<http::request::Parts>().is_some_and(|p| {
+            p.uri.path().starts_with("/api/") && !p.uri.path().starts_with("/api/v1/")
+        });
+        if let (true, Some(opts), Ok(status)) = (
+            is_fn_call,
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(e.code.http_status()),
+        ) {
+            opts.set_status(status);
+        }
+    }
+    result
+}
+
 #[cfg(feature = "ssr")]
 fn signed_out() -> AppError {
     AppError::new(
@@ -118,39 +138,59 @@ mod ctx {
 /// One page of runs matching `filter` (newest first).
 #[server(endpoint = "list_runs", input = Json)]
 pub async fn list_runs(filter: RunFilter) -> Result<RunListing, AppError> {
-    actor()?;
-    let page = ctx::service()?.list_runs(filter).await?;
-    Ok(RunListing {
-        page,
-        now_ms: ctx::now_ms(),
-    })
+    let result = async move {
+        actor()?;
+        let page = ctx::service()?.list_runs(filter).await?;
+        Ok(RunListing {
+            page,
+            now_ms: ctx::now_ms(),
+        })
+    }
+    .await;
+    answer(result)
 }
 
 /// Everything the run and feedback pages show.
 #[server(endpoint = "get_run", input = Json)]
 pub async fn get_run(run_id: String) -> Result<RunDetail, AppError> {
-    actor()?;
-    Ok(ctx::service()?.get_run(&run_id).await?)
+    let result = async move {
+        actor()?;
+        Ok(ctx::service()?.get_run(&run_id).await?)
+    }
+    .await;
+    answer(result)
 }
 
 /// Starts a run; the caller navigates to `/runs/<run_id>`.
 #[server(endpoint = "dispatch_run", input = Json)]
 pub async fn dispatch_run(request: DispatchRequest) -> Result<Dispatched, AppError> {
-    let request = request.normalized()?;
-    let actor = actor()?;
-    Ok(ctx::service()?.dispatch(&actor, request).await?)
+    let result = async move {
+        let request = request.normalized()?;
+        let actor = actor()?;
+        Ok(ctx::service()?.dispatch(&actor, request).await?)
+    }
+    .await;
+    answer(result)
 }
 
 #[server(endpoint = "cancel_run", input = Json)]
 pub async fn cancel_run(run_id: String) -> Result<RunSummary, AppError> {
-    let actor = actor()?;
-    Ok(ctx::service()?.cancel(&actor, &run_id).await?)
+    let result = async move {
+        let actor = actor()?;
+        Ok(ctx::service()?.cancel(&actor, &run_id).await?)
+    }
+    .await;
+    answer(result)
 }
 
 #[server(endpoint = "resume_run", input = Json)]
 pub async fn resume_run(run_id: String) -> Result<RunSummary, AppError> {
-    let actor = actor()?;
-    Ok(ctx::service()?.resume(&actor, &run_id).await?)
+    let result = async move {
+        let actor = actor()?;
+        Ok(ctx::service()?.resume(&actor, &run_id).await?)
+    }
+    .await;
+    answer(result)
 }
 
 /// Approves or rejects the run's open human gate.
@@ -168,96 +208,133 @@ pub async fn submit_feedback(
 
 #[server(endpoint = "list_templates", input = Json)]
 pub async fn list_templates() -> Result<Vec<TemplateSummary>, AppError> {
-    actor()?;
-    Ok(ctx::service()?.templates().await?)
+    let result = async move {
+        actor()?;
+        Ok(ctx::service()?.templates().await?)
+    }
+    .await;
+    answer(result)
 }
 
 /// A slice of the run's log from byte `offset`, at most `max_bytes` long.
 #[server(endpoint = "read_logs", input = Json)]
 pub async fn read_logs(run_id: String, offset: u64, max_bytes: u64) -> Result<LogChunk, AppError> {
-    actor()?;
-    let max_bytes = max_bytes.clamp(1, MAX_LOG_CHUNK);
-    Ok(ctx::service()?.logs(&run_id, offset, max_bytes).await?)
+    let result = async move {
+        actor()?;
+        let max_bytes = max_bytes.clamp(1, MAX_LOG_CHUNK);
+        Ok(ctx::service()?.logs(&run_id, offset, max_bytes).await?)
+    }
+    .await;
+    answer(result)
 }
 
 /// Who is signed in (`None` on the login page, where nobody is).
 #[server(endpoint = "current_user", input = Json)]
 pub async fn current_user() -> Result<Option<Principal>, AppError> {
-    Ok(principal())
+    let result = async move { Ok(principal()) }.await;
+    answer(result)
 }
 
 /// Every user (admins only).
 #[server(endpoint = "list_users", input = Json)]
 pub async fn list_users() -> Result<UserList, AppError> {
-    let actor = actor()?;
-    let users = ctx::admin()?.list_users(&actor).await?;
-    Ok(UserList {
-        users,
-        now_ms: ctx::now_ms(),
-    })
+    let result = async move {
+        let actor = actor()?;
+        let users = ctx::admin()?.list_users(&actor).await?;
+        Ok(UserList {
+            users,
+            now_ms: ctx::now_ms(),
+        })
+    }
+    .await;
+    answer(result)
 }
 
 /// Adds a user (admins only).
 #[server(endpoint = "create_user", input = Json)]
 pub async fn create_user(user: NewUser) -> Result<UserView, AppError> {
-    let actor = actor()?;
-    let user = NewUser {
-        username: user.username.trim().to_string(),
-        ..user
-    };
-    domain::auth::validate_username(&user.username)?;
-    domain::auth::validate_password(&user.password)?;
-    Ok(ctx::admin()?.create_user(&actor, user).await?)
+    let result = async move {
+        let actor = actor()?;
+        let user = NewUser {
+            username: user.username.trim().to_string(),
+            ..user
+        };
+        domain::auth::validate_username(&user.username)?;
+        domain::auth::validate_password(&user.password)?;
+        Ok(ctx::admin()?.create_user(&actor, user).await?)
+    }
+    .await;
+    answer(result)
 }
 
 /// Changes a user's role, enabled state or password (admins only; not one's own role
 /// or enabled state).
 #[server(endpoint = "change_user", input = Json)]
 pub async fn change_user(username: String, change: UserChange) -> Result<UserView, AppError> {
-    let actor = actor()?;
-    if let Some(password) = &change.password {
-        domain::auth::validate_password(password)?;
+    let result = async move {
+        let actor = actor()?;
+        if let Some(password) = &change.password {
+            domain::auth::validate_password(password)?;
+        }
+        Ok(ctx::admin()?.change_user(&actor, &username, change).await?)
     }
-    Ok(ctx::admin()?.change_user(&actor, &username, change).await?)
+    .await;
+    answer(result)
 }
 
 /// The caller's own API tokens.
 #[server(endpoint = "list_tokens", input = Json)]
 pub async fn list_tokens() -> Result<TokenList, AppError> {
-    let actor = actor()?;
-    let tokens = ctx::admin()?.list_tokens(&actor).await?;
-    Ok(TokenList {
-        tokens,
-        now_ms: ctx::now_ms(),
-    })
+    let result = async move {
+        let actor = actor()?;
+        let tokens = ctx::admin()?.list_tokens(&actor).await?;
+        Ok(TokenList {
+            tokens,
+            now_ms: ctx::now_ms(),
+        })
+    }
+    .await;
+    answer(result)
 }
 
 /// A new API token for the caller; its secret is in the answer and nowhere else.
 #[server(endpoint = "create_token", input = Json)]
 pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
-    let actor = actor()?;
-    let name = name.trim().to_string();
-    validate_token_name(&name)?;
-    Ok(ctx::admin()?.create_token(&actor, &name).await?)
+    let result = async move {
+        let actor = actor()?;
+        let name = name.trim().to_string();
+        validate_token_name(&name)?;
+        Ok(ctx::admin()?.create_token(&actor, &name).await?)
+    }
+    .await;
+    answer(result)
 }
 
 /// Revokes one of the caller's tokens.
 #[server(endpoint = "revoke_token", input = Json)]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
-    let actor = actor()?;
-    Ok(ctx::admin()?.revoke_token(&actor, id).await?)
+    let result = async move {
+        let actor = actor()?;
+        Ok(ctx::admin()?.revoke_token(&actor, id).await?)
+    }
+    .await;
+    answer(result)
 }
 
 /// The audit log, newest first, [`AUDIT_PAGE`] entries from before `before_id` (admins only).
 #[server(endpoint = "audit_log", input = Json)]
 pub async fn audit_log(before_id: Option<i64>) -> Result<AuditPage, AppError> {
-    let actor = actor()?;
-    let mut entries = ctx::admin()?
-        .audit_log(&actor, AUDIT_PAGE + 1, before_id)
-        .await?;
-    let has_older = entries.len() > AUDIT_PAGE as usize;
-    entries.truncate(AUDIT_PAGE as usize);
-    Ok(AuditPage { entries, has_older })
+    let result = async move {
+        let actor = actor()?;
+        let mut entries = ctx::admin()?
+            .audit_log(&actor, AUDIT_PAGE + 1, before_id)
+            .await?;
+        let has_older = entries.len() > AUDIT_PAGE as usize;
+        entries.truncate(AUDIT_PAGE as usize);
+        Ok(AuditPage { entries, has_older })
+    }
+    .await;
+    answer(result)
 }
 
 /// Longest token name, in characters.

@@ -36,7 +36,9 @@ test("a signed-out visit goes to login, then back to where it was headed; sign-o
   await page.getByTestId("user-row-admin").waitFor();
   await shot(page, "12-settings-users");
 
-  await page.getByTestId("logout-button").click({ force: true });
+  // Sign out lives in the user menu in the header.
+  await page.getByTestId("current-user").click();
+  await page.getByTestId("logout-button").click();
   await page.waitForURL(/\/login\?signed_out=1/);
   await page.goto(`${server.base}/runs`);
   assert.match(page.url(), /\/login\?next=%2Fruns$/, "the session is gone");

@@ -27,9 +27,11 @@ pub fn Layout(children: Children) -> impl IntoView {
             </Show>
             <main class="flex-1">{children()}</main>
             <ToastRegion/>
-            <footer class="border-t border-slate-200 py-4 text-center text-xs text-slate-400 dark:border-slate-800 dark:text-slate-500">
-                "Fabrik Mission Control"
-            </footer>
+            <Show when=move || !bare()>
+                <footer class="border-t border-slate-200 py-4 text-center text-xs text-slate-400 dark:border-slate-800 dark:text-slate-500">
+                    "Fabrik Mission Control"
+                </footer>
+            </Show>
         </div>
     }
 }
@@ -40,11 +42,13 @@ fn Header() -> impl IntoView {
     let signed_in = session.user.is_some();
     view! {
         <header class="sticky top-0 z-30 border-b border-slate-200 bg-white/85 backdrop-blur-md dark:border-slate-800 dark:bg-slate-950/80">
-            <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2.5 sm:px-6 lg:px-8">
+            <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-2 px-4 py-2.5 sm:gap-x-6 sm:px-6 lg:px-8">
                 <a href="/runs" class="flex items-center gap-2.5 rounded-lg" aria-label="Fabrik Mission Control — runs">
                     <Logo class="h-8 w-8 shrink-0"/>
+                    // Phones keep one header row for brand, status and the user menu.
                     <span class="text-sm font-semibold tracking-tight text-slate-900 dark:text-white">
-                        "Fabrik Mission Control"
+                        <span class="sm:hidden">"Fabrik"</span>
+                        <span class="hidden sm:inline">"Fabrik Mission Control"</span>
                     </span>
                 </a>
                 <nav aria-label="Main" class="order-last -mx-1 flex w-full gap-1 md:order-none md:mx-0 md:w-auto">
@@ -144,10 +148,13 @@ fn UserMenu(user: Principal) -> impl IntoView {
                 title=format!("Signed in as {} ({})", user.username, user.role.as_str())
                 class="flex h-9 cursor-pointer list-none items-center gap-2 rounded-lg pr-2 pl-1 text-sm ring-1 ring-inset ring-slate-200 transition select-none hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 dark:ring-slate-700 dark:hover:bg-slate-800"
             >
-                <span aria-hidden="true" class="flex h-7 w-7 shrink-0 items-center justify-center rounded-md bg-indigo-600 text-xs font-semibold text-white dark:bg-indigo-500">
-                    {initial}
-                </span>
-                <span class="max-w-[6.5rem] truncate font-medium text-slate-800 sm:max-w-[10rem] dark:text-slate-100" data-testid="current-username">
+                // The initial is drawn by CSS, so the element's text is just name and role.
+                <span
+                    aria-hidden="true"
+                    data-initial=initial
+                    class="flex h-7 w-7 shrink-0 items-center justify-center rounded-md bg-indigo-600 text-xs font-semibold text-white before:content-[attr(data-initial)] dark:bg-indigo-500"
+                ></span>
+                <span class="max-w-[4.5rem] truncate font-medium text-slate-800 sm:max-w-[10rem] dark:text-slate-100" data-testid="current-username">
                     {user.username.clone()}
                 </span>
                 <span class="hidden sm:inline-flex">

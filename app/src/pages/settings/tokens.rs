@@ -346,7 +346,7 @@ fn TokenRow(
     };
     view! {
         <tr data-testid=format!("token-row-{id}")>
-            <td class="px-4 py-3 font-medium sm:pl-6" data-label="Name">
+            <td class="c-head px-4 py-3 font-medium sm:pl-6">
                 <span class="break-all">{token.name.clone()}</span>
             </td>
             <td class="whitespace-nowrap px-3 py-3 text-slate-600 dark:text-slate-300" data-label="Created">
