@@ -64,7 +64,7 @@ fn fail(e: domain::Error) -> Response {
 }
 
 /// Parses a JSON body with an error message that names the problem.
-fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, domain::Error> {
+pub(crate) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, domain::Error> {
     serde_json::from_slice(body).map_err(|e| {
         domain::Error::bad_request(format!(
             "The request body is not valid JSON for this endpoint: {e}."

@@ -1,6 +1,7 @@
 //! The HTTP side of auth: a default-deny guard in front of every route, the login and
 //! logout form posts, and the JSON endpoints for tokens, users and the audit log.
 use super::{Auth, SESSION_ABSOLUTE};
+use crate::api::json_body;
 use crate::error::error_response;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -228,14 +229,6 @@ fn set_cookie(response: &mut Response, value: &str) {
     }
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        error_response(&domain::Error::bad_request(format!(
-            "The request body is not valid JSON for this endpoint: {e}."
-        )))
-    })
-}
-
 #[derive(Deserialize)]
 struct TokenRequest {
     username: String,
@@ -249,7 +242,7 @@ async fn issue_token(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     bytes: Bytes,
 ) -> Result<Response, Response> {
-    let req: TokenRequest = body(&bytes)?;
+    let req: TokenRequest = json_body(&bytes).map_err(|e| error_response(&e))?;
     let ip = addr.ip().to_string();
     let user = state
         .auth
@@ -298,12 +291,12 @@ async fn create_token(
     Extension(a): Extension<Actor>,
     bytes: Bytes,
 ) -> Response {
-    match body::<NewToken>(&bytes) {
+    match json_body::<NewToken>(&bytes) {
         Ok(t) => match s.auth.create_token(&a, &t.name).await {
             Ok(created) => (StatusCode::CREATED, Json(created)).into_response(),
             Err(e) => error_response(&e),
         },
-        Err(r) => r,
+        Err(e) => error_response(&e),
     }
 }
 
@@ -327,12 +320,12 @@ async fn create_user(
     Extension(a): Extension<Actor>,
     bytes: Bytes,
 ) -> Response {
-    match body::<NewUser>(&bytes) {
+    match json_body::<NewUser>(&bytes) {
         Ok(u) => match s.auth.create_user(&a, u).await {
             Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
             Err(e) => error_response(&e),
         },
-        Err(r) => r,
+        Err(e) => error_response(&e),
     }
 }
 
@@ -342,9 +335,9 @@ async fn change_user(
     Path(name): Path<String>,
     bytes: Bytes,
 ) -> Response {
-    match body::<UserChange>(&bytes) {
+    match json_body::<UserChange>(&bytes) {
         Ok(c) => reply(s.auth.change_user(&a, &name, c).await),
-        Err(r) => r,
+        Err(e) => error_response(&e),
     }
 }
 
