@@ -23,6 +23,7 @@ test("a signed-out visit goes to login, then back to where it was headed; sign-o
   await page.getByTestId("login-password").fill("definitely-wrong");
   await page.getByTestId("login-submit").click();
   await page.getByTestId("login-error").getByText("Wrong username or password").waitFor();
+  assert.equal(await page.getByTestId("login-username").inputValue(), "admin", "the name is kept");
   await shot(page, "11-login-error");
 
   await page.getByTestId("login-password").fill(ADMIN_PASSWORD);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// How often active runs' DBs are checked for changes.
-pub const POLL: Duration = Duration::from_millis(100);
+pub const POLL: Duration = Duration::from_millis(50);
 
 pub fn spawn(service: Arc<Service>, exec_events: UnboundedReceiver<ExecEvent>) {
     tokio::spawn(apply_exec_events(service.clone(), exec_events));

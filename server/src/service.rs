@@ -445,29 +445,7 @@ impl Service {
             log_path: layout.log_path.display().to_string(),
         };
         // Check the launch before storing anything, so bad input leaves no trace.
-        let probe = RunRecord {
-            run_id: new.run_id.clone(),
-            template: new.template.clone(),
-            workflow: new.workflow.clone(),
-            spec: new.spec.clone(),
-            project: new.project.clone(),
-            backend: new.backend.clone(),
-            created_at_ms: now,
-            started_at_ms: None,
-            finished_at_ms: None,
-            exec_state: ExecState::Pending,
-            pid: None,
-            exit_code: None,
-            exec_detail: None,
-            workspace: new.workspace.clone(),
-            db_path: new.db_path.clone(),
-            log_path: new.log_path.clone(),
-            status: RunStatus::Pending,
-            phase: "pending".into(),
-            task: None,
-            progress: Default::default(),
-            error: None,
-        };
+        let probe = RunRecord::pending(&new);
         let launch = self.launch_for(&template, &probe, false);
         self.backend.preflight(&launch)?;
         let record = self.store.insert_run(new).await?;

@@ -26,6 +26,8 @@ pub fn LoginPage() -> impl IntoView {
     let error = param("error");
     let signed_out = param("signed_out").is_some();
     let next = param("next").unwrap_or_default();
+    // A failed attempt comes back with the name typed, so only the password is retyped.
+    let username = param("user").unwrap_or_default();
     let already = use_session().user;
     let continue_to = domain::auth::safe_next(Some(next.as_str()).filter(|n| !n.is_empty()));
 
@@ -85,6 +87,7 @@ pub fn LoginPage() -> impl IntoView {
                             <input
                                 type="text"
                                 name="username"
+                                value=username
                                 data-testid="login-username"
                                 class="input mt-1"
                                 autocomplete="username"

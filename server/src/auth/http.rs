@@ -180,9 +180,10 @@ async fn login(
             response
         }
         Ok(Err(e)) => Redirect::to(&format!(
-            "/login?error={}&next={}",
+            "/login?error={}&next={}&user={}",
             e.code(),
-            encode_component(&next)
+            encode_component(&next),
+            encode_component(form.username.trim())
         ))
         .into_response(),
         Err(e) => e.into_response(),

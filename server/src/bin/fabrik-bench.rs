@@ -134,16 +134,17 @@ async fn list_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
         )
         .await?;
         let page = time_get(client, &format!("{base}/runs"), 50).await?;
-        rows.push((n, health, api, api_filtered, page));
+        let text = time_get(client, &format!("{base}/api/v1/runs?q=feature-5"), 50).await?;
+        rows.push((n, health, api, api_filtered, page, text));
     }
     println!("\n## /runs first page (median; ratio vs /healthz in the same server)");
-    println!("| runs in store | /healthz | GET /api/v1/runs | ratio | filtered (status+template) | ratio | SSR /runs page | ratio | API bytes | page bytes |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    for (n, h, a, f, p) in &rows {
+    println!("| runs in store | /healthz | GET /api/v1/runs | ratio | filtered (status+template) | ratio | free text q= (scan) | ratio | SSR /runs page | ratio | API bytes | page bytes |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (n, h, a, f, p, q) in &rows {
         let r = |t: &Timing| t.median.as_secs_f64() / h.median.as_secs_f64();
         println!(
-            "| {n} | {:.2} ms | {:.2} ms | {:.1}× | {:.2} ms | {:.1}× | {:.2} ms | {:.1}× | {} | {} |",
-            ms(h.median), ms(a.median), r(a), ms(f.median), r(f), ms(p.median), r(p), a.bytes, p.bytes
+            "| {n} | {:.2} ms | {:.2} ms | {:.1}× | {:.2} ms | {:.1}× | {:.2} ms | {:.1}× | {:.2} ms | {:.1}× | {} | {} |",
+            ms(h.median), ms(a.median), r(a), ms(f.median), r(f), ms(q.median), r(q), ms(p.median), r(p), a.bytes, p.bytes
         );
     }
     let (small, large) = (&rows[0], &rows[1]);
@@ -214,6 +215,8 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
         } else {
             "\"finished\":0"
         };
+        // Write at a random moment, as Smithers does, not in step with the server's poll.
+        tokio::time::sleep(Duration::from_millis(jitter_ms(i))).await;
         let t = Instant::now();
         writer.execute(
             "UPDATE _smithers_nodes SET state = ?1, updated_at_ms = ?2 WHERE node_id = 'a'",
@@ -339,6 +342,12 @@ async fn token_check_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<
         me.median.as_secs_f64() / health.median.as_secs_f64()
     );
     Ok(())
+}
+
+/// A spread of delays over one poll interval (a fixed sequence, so runs compare).
+fn jitter_ms(i: usize) -> u64 {
+    let poll = fabrik_server::live::POLL.as_millis() as u64;
+    (i as u64 * 37) % poll.max(1)
 }
 
 fn ms(d: Duration) -> f64 {

@@ -62,6 +62,33 @@ const COLUMNS: &str = "run_id, template, workflow, spec, project, backend, creat
     log_path, status, phase, task, progress_finished, progress_total, error";
 
 impl RunRecord {
+    /// What a new run looks like before it is stored or started.
+    pub fn pending(new: &NewRun) -> RunRecord {
+        RunRecord {
+            run_id: new.run_id.clone(),
+            template: new.template.clone(),
+            workflow: new.workflow.clone(),
+            spec: new.spec.clone(),
+            project: new.project.clone(),
+            backend: new.backend.clone(),
+            created_at_ms: new.created_at_ms,
+            started_at_ms: None,
+            finished_at_ms: None,
+            exec_state: ExecState::Pending,
+            pid: None,
+            exit_code: None,
+            exec_detail: None,
+            workspace: new.workspace.clone(),
+            db_path: new.db_path.clone(),
+            log_path: new.log_path.clone(),
+            status: RunStatus::Pending,
+            phase: "pending".into(),
+            task: None,
+            progress: Progress::default(),
+            error: None,
+        }
+    }
+
     fn from_row(r: &Row) -> rusqlite::Result<RunRecord> {
         let exec: String = r.get(9)?;
         let status: String = r.get(16)?;
