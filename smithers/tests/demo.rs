@@ -19,9 +19,7 @@ fn sql_token_sums(path: &std::path::Path) -> (i64, i64) {
 
 #[test]
 fn the_finished_demo_run_reads_complete() {
-    let Some(db) = common::demo("demo-finished.db") else {
-        return;
-    };
+    let db = common::demo("demo-finished.db");
     let snap = read_snapshot(&db.path, None).unwrap();
     assert_eq!(snap.run_status, Some(SmithersRunStatus::Finished));
     assert_eq!(snap.workflow_name.as_deref(), Some("demo"));
@@ -89,9 +87,7 @@ fn the_finished_demo_run_reads_complete() {
 
 #[test]
 fn the_waiting_demo_run_can_be_approved() {
-    let Some(db) = common::demo("demo-waiting.db") else {
-        return;
-    };
+    let db = common::demo("demo-waiting.db");
     let snap = read_snapshot(&db.path, None).unwrap();
     assert_eq!(snap.run_status, Some(SmithersRunStatus::WaitingApproval));
     assert_eq!(

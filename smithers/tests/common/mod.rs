@@ -9,7 +9,9 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tempfile::TempDir;
 
-pub const SHARED_FIXTURES: &str = "/work/shared/fixtures/smithers";
+/// Copies of shared/fixtures/smithers (Smithers 0.12 `approval.db`; output-tables-only
+/// `pi-spec-implementation.db`), kept in the repo so tests don't depend on where it is.
+pub const SHARED_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 pub const DEMO_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../server/tests/fixtures");
 
 pub struct Copy {
@@ -30,15 +32,9 @@ pub fn shared(name: &str) -> Copy {
     copy_of(&Path::new(SHARED_FIXTURES).join(name))
 }
 
-/// A demo fixture produced from genuine Smithers runs, or `None` (with a note) when
-/// it has not been produced yet.
-pub fn demo(name: &str) -> Option<Copy> {
-    let src = Path::new(DEMO_FIXTURES).join(name);
-    if !src.exists() {
-        eprintln!("NOTE: {} is absent; skipping this test", src.display());
-        return None;
-    }
-    Some(copy_of(&src))
+/// A demo fixture produced from genuine Smithers runs of workflows/demo.
+pub fn demo(name: &str) -> Copy {
+    copy_of(&Path::new(DEMO_FIXTURES).join(name))
 }
 
 pub fn rw(path: &Path) -> Connection {
