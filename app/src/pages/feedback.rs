@@ -1,45 +1,26 @@
 //! `/runs/:id/feedback`: the human gate. What the run did, what the reviewers said,
 //! and Approve / Reject with notes.
-use super::run::{RunNotFound, RunSkeleton};
-use super::run_data::{set_page_status, use_run_data, RunData};
+use super::run::run_frame;
+use super::run_data::RunData;
 use super::run_parts::{review_counts, Card, GateSummary, Reports, Reviews, TaskList};
 use crate::api::SubmitFeedback;
 use crate::components::{ErrorBanner, Icon, ProgressBar, RelativeTime, StatusBadge, I};
 use crate::error::AppError;
-use crate::format::short_id;
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::feedback::{Decision, FeedbackRequest, MAX_NOTES_CHARS};
 use domain::run::{GateStatus, RunDetail};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use std::collections::HashSet;
 
 #[component]
 pub fn FeedbackPage() -> impl IntoView {
-    let data = use_run_data();
-    let title = move || format!("Feedback · run {}", short_id(&data.id.get()));
-    view! {
-        <Title text=title/>
-        <div class="page space-y-6">
-            <a href=move || format!("/runs/{}", data.id.get()) class="back-link">
-                <Icon icon=I::ArrowLeft class="h-4 w-4"/>
-                "Run page"
-            </a>
-            <Transition fallback=|| view! { <RunSkeleton/> }>
-                {move || Suspend::new(async move {
-                    match data.resource.await {
-                        Ok(initial) => view! { <FeedbackView data initial/> }.into_any(),
-                        Err(e) if e.is_not_found() => {
-                            set_page_status(404);
-                            view! { <RunNotFound message=e.message/> }.into_any()
-                        }
-                        Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </div>
-    }
+    run_frame(
+        "Feedback · run",
+        |id| format!("/runs/{id}"),
+        "Run page",
+        |data, initial| view! { <FeedbackView data initial/> }.into_any(),
+    )
 }
 
 #[component]

@@ -24,19 +24,36 @@ const POLL_SECS: u64 = 5;
 
 #[component]
 pub fn RunPage() -> impl IntoView {
+    run_frame(
+        "Run",
+        |_| "/runs".into(),
+        "Runs",
+        |data, initial| view! { <RunView data initial/> }.into_any(),
+    )
+}
+
+/// What `/runs/:id` and its feedback page share: the title, a back link, and the run
+/// loaded once with its skeleton, not-found and error states; `body` shows the run.
+pub fn run_frame(
+    title_prefix: &'static str,
+    back_href: impl Fn(&str) -> String + Send + Sync + 'static,
+    back_label: &'static str,
+    body: fn(RunData, RunDetail) -> AnyView,
+) -> impl IntoView {
     let data = use_run_data();
-    let title = move || format!("Run {}", short_id(&data.id.get()));
+    let title = move || format!("{title_prefix} {}", short_id(&data.id.get()));
+    let href = move || back_href(&data.id.get());
     view! {
         <Title text=title/>
         <div class="page space-y-6">
-            <a href="/runs" class="back-link">
+            <a href=href class="back-link">
                 <Icon icon=I::ArrowLeft class="h-4 w-4"/>
-                "Runs"
+                {back_label}
             </a>
             <Transition fallback=|| view! { <RunSkeleton/> }>
                 {move || Suspend::new(async move {
                     match data.resource.await {
-                        Ok(initial) => view! { <RunView data initial/> }.into_any(),
+                        Ok(initial) => body(data, initial),
                         Err(e) if e.is_not_found() => {
                             set_page_status(404);
                             view! { <RunNotFound message=e.message/> }.into_any()
