@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
-pub use crate::backend::local::now_ms;
+use crate::clock::now_ms;
 
 pub struct Service {
     store: Store,

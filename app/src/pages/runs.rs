@@ -141,7 +141,8 @@ fn FilterBar(
             .iter()
             .any(|k| !raw(k).is_empty()),
     );
-    let foldable = move || if more.get() { "" } else { "max-sm:hidden" };
+    // On phones the less-used filters fold away behind "More filters".
+    let folded = Signal::derive(move || !more.get());
 
     // Back/forward and links change the URL: show what it says.
     Effect::new(move |_| {
@@ -239,54 +240,10 @@ fn FilterBar(
                             .collect_view()}
                     </select>
                 </label>
-                <label class=foldable>
-                    <span class="label">"Template"</span>
-                    <input
-                        type="text"
-                        name="template"
-                        data-testid="filter-template"
-                        placeholder="Any"
-                        autocomplete="off"
-                        class="input mt-1"
-                        prop:value=move || template.get()
-                        on:input=move |ev| template.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class=foldable>
-                    <span class="label">"Spec"</span>
-                    <input
-                        type="text"
-                        name="spec"
-                        data-testid="filter-spec"
-                        placeholder="Any"
-                        autocomplete="off"
-                        class="input mt-1"
-                        prop:value=move || spec.get()
-                        on:input=move |ev| spec.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class=foldable>
-                    <span class="label">"Created from"</span>
-                    <input
-                        type="date"
-                        name="from"
-                        data-testid="filter-from"
-                        class="input mt-1"
-                        prop:value=move || from.get()
-                        on:input=move |ev| from.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class=foldable>
-                    <span class="label">"Created to"</span>
-                    <input
-                        type="date"
-                        name="to"
-                        data-testid="filter-to"
-                        class="input mt-1"
-                        prop:value=move || to.get()
-                        on:input=move |ev| to.set(event_target_value(&ev))
-                    />
-                </label>
+                <FilterInput label="Template" name="template" kind="text" value=template folded/>
+                <FilterInput label="Spec" name="spec" kind="text" value=spec folded/>
+                <FilterInput label="Created from" name="from" kind="date" value=from folded/>
+                <FilterInput label="Created to" name="to" kind="date" value=to folded/>
                 <div class="flex flex-wrap items-end gap-2 sm:col-span-2 md:col-span-3 md:justify-end lg:col-span-4">
                     <button
                         type="button"
@@ -601,5 +558,33 @@ fn TableSkeleton() -> impl IntoView {
                 })
                 .collect_view()}
         </div>
+    }
+}
+
+/// One of the foldable filter fields: a labelled input bound to its signal.
+#[component]
+fn FilterInput(
+    label: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    value: RwSignal<String>,
+    folded: Signal<bool>,
+) -> impl IntoView {
+    let class = move || if folded.get() { "max-sm:hidden" } else { "" };
+    let placeholder = (kind == "text").then_some("Any");
+    view! {
+        <label class=class>
+            <span class="label">{label}</span>
+            <input
+                type=kind
+                name=name
+                data-testid=format!("filter-{name}")
+                placeholder=placeholder
+                autocomplete="off"
+                class="input mt-1"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
     }
 }

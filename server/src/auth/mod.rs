@@ -7,8 +7,8 @@ mod secrets;
 
 pub use secrets::CONCURRENT_HASHES;
 
+use crate::clock::now_ms;
 use crate::error::Result;
-use crate::service::now_ms;
 use crate::store::{AuditEntry, Store};
 use domain::auth::{
     validate_password, validate_username, Action, AuditView, NewUser, Role, TokenView, UserChange,

@@ -2,6 +2,7 @@
 //! workflow's stdout/stderr go to a log file that outlives the process; the process is
 //! the leader of its own group, so cancel stops everything it started.
 use super::{Backend, ExecEvent, Launch, RunLayout};
+use crate::clock::now_ms;
 use crate::error::Result;
 use crate::store::RunRecord;
 use domain::Error as DomainError;
@@ -240,13 +241,6 @@ fn resolve_program(program: &str) -> Option<PathBuf> {
             .map(|dir| dir.join(program))
             .find(|p| executable(p))
     })
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
