@@ -8,13 +8,14 @@
 //! - [`live`] is the browser's connection to `/api/v1/events`.
 #![recursion_limit = "512"]
 
-pub mod api;
 pub mod clock;
 pub mod components;
 pub mod error;
 pub mod format;
 pub mod live;
 pub mod pages;
+pub mod paths;
+pub mod server_fns;
 pub mod session;
 
 use components::layout::Layout;

@@ -60,7 +60,8 @@ pub struct Live {
 pub enum LiveMsg {
     /// A run changed; this is its new summary.
     Run(Box<RunSummary>),
-    /// The stream came back after an interruption: events may have been missed, refetch.
+    /// Events may have been missed (the stream came back after an interruption, or the
+    /// server says this tab fell behind): refetch what is shown.
     Resync,
 }
 
@@ -74,7 +75,7 @@ pub fn provide_live() -> Live {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let path = window().location().pathname().unwrap_or_default();
-        if !crate::components::layout::is_bare_page(&path) {
+        if !crate::paths::is_bare_page(&path) {
             client::connect(live.state, 0);
         }
     });
@@ -178,6 +179,13 @@ mod client {
         });
         let _ = es.add_event_listener_with_callback("run", on_run.as_ref().unchecked_ref());
         on_run.forget();
+
+        // The server dropped events this tab was too slow to take.
+        let on_resync = Closure::<dyn FnMut(MessageEvent)>::new(move |_: MessageEvent| {
+            publish(&LiveMsg::Resync);
+        });
+        let _ = es.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
+        on_resync.forget();
 
         let on_error = {
             let es = es.clone();

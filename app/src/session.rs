@@ -42,7 +42,7 @@ pub fn provide_session() {
     let user = SharedValue::new(|| {
         #[cfg(feature = "ssr")]
         {
-            crate::api::principal()
+            crate::server_fns::principal()
         }
         #[cfg(not(feature = "ssr"))]
         {

@@ -177,6 +177,24 @@ pub fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// Longest token name, in characters.
+pub const MAX_TOKEN_NAME_CHARS: usize = 64;
+
+/// A token needs a name that says where it is used ("laptop CLI"), on one line.
+pub fn validate_token_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::bad_request(
+            "Give the token a name that says where it is used, e.g. \"laptop CLI\".",
+        ));
+    }
+    if name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Error::bad_request(format!(
+            "Token names are at most {MAX_TOKEN_NAME_CHARS} characters on one line."
+        )));
+    }
+    Ok(())
+}
+
 /// Where to go after login: only a path on this site, never another origin.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {

@@ -49,9 +49,45 @@ impl DispatchRequest {
     }
 }
 
+/// A workflow named at dispatch must be a plain relative path (resolved inside the
+/// template's workflow directories): no absolute paths, no `..`, no option-like names.
+/// The message never depends on what exists on disk.
+pub fn check_workflow_path(path: &str) -> Result<()> {
+    let refuse = |why: &str| {
+        Err(Error::bad_request(format!(
+            "Workflow '{path}' is not allowed: {why}. Name a file under the template's workflows/ directory, e.g. workflows/demo/workflow.tsx."
+        )))
+    };
+    if path.starts_with('/') || path.starts_with('\\') || path.contains(':') {
+        return refuse("it must be a relative path");
+    }
+    if path.starts_with('-') {
+        return refuse("it must not start with '-'");
+    }
+    if path.split(['/', '\\']).any(|part| part == "..") {
+        return refuse("it must not contain '..'");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workflow_paths_stay_relative() {
+        assert!(check_workflow_path("workflows/demo/workflow.tsx").is_ok());
+        for bad in [
+            "/etc/passwd",
+            "../x.tsx",
+            "workflows/../../etc",
+            "-e",
+            "C:\\x",
+            "a\\..\\b",
+        ] {
+            assert!(check_workflow_path(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn normalizes_blank_fields() {

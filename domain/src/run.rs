@@ -304,15 +304,16 @@ pub enum ExecState {
 pub struct Execution {
     pub backend: String,
     pub state: ExecState,
-    pub pid: Option<u32>,
     pub exit_code: Option<i32>,
     pub detail: Option<String>,
+    /// What keeps the run's agent away from the server's secrets, in words (e.g.
+    /// "runs as nobody; writes confined to its workspace (Landlock)").
+    pub protection: String,
 }
 
 /// Where the run's Smithers DB stands, for the page to explain missing data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SmithersSource {
-    pub db_path: Option<String>,
     /// Why nothing (or only part) could be read, in words; `None` when all is well.
     pub problem: Option<String>,
 }
@@ -384,6 +385,9 @@ pub struct RunPage {
     pub runs: Vec<RunSummary>,
     pub next_cursor: Option<String>,
 }
+
+/// Largest log slice one call returns (API, pages and CLI alike).
+pub const MAX_LOG_CHUNK: u64 = 512 * 1024;
 
 /// A slice of a run's log file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -49,10 +49,13 @@ pub trait AdminService: Send + Sync + 'static {
     ) -> Result<Vec<AuditView>>;
 }
 
+/// Runs. Every method gets the acting user, reads included, so per-resource rules
+/// (who may see logs, secret values) are enforced in one place.
 #[async_trait::async_trait]
 pub trait RunService: Send + Sync + 'static {
-    async fn list_runs(&self, filter: RunFilter) -> Result<RunPage>;
-    async fn get_run(&self, run_id: &str) -> Result<RunDetail>;
+    async fn list_runs(&self, actor: &Actor, filter: RunFilter) -> Result<RunPage>;
+    /// Reads only: what the run's page shows, derived from its DB as it is now.
+    async fn get_run(&self, actor: &Actor, run_id: &str) -> Result<RunDetail>;
     async fn dispatch(&self, actor: &Actor, request: DispatchRequest) -> Result<Dispatched>;
     async fn cancel(&self, actor: &Actor, run_id: &str) -> Result<RunSummary>;
     async fn resume(&self, actor: &Actor, run_id: &str) -> Result<RunSummary>;
@@ -62,6 +65,13 @@ pub trait RunService: Send + Sync + 'static {
         run_id: &str,
         request: FeedbackRequest,
     ) -> Result<RunSummary>;
-    async fn logs(&self, run_id: &str, offset: u64, max_bytes: u64) -> Result<LogChunk>;
-    async fn templates(&self) -> Result<Vec<TemplateSummary>>;
+    /// At most [`crate::run::MAX_LOG_CHUNK`] bytes from `offset`.
+    async fn logs(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<LogChunk>;
+    async fn templates(&self, actor: &Actor) -> Result<Vec<TemplateSummary>>;
 }

@@ -45,6 +45,76 @@ pub fn derive_status(
     }
 }
 
+/// What the process side knows about a run, plus what was derived and stored last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFacts {
+    pub exec: ExecState,
+    pub exit_code: Option<i32>,
+    pub exec_detail: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub progress: Progress,
+    pub task: Option<String>,
+}
+
+/// The state to store and show for a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derived {
+    pub status: RunStatus,
+    pub phase: String,
+    pub task: Option<String>,
+    pub progress: Progress,
+    pub error: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+}
+
+/// The state to store and show, from the process state and the Smithers snapshot. A
+/// snapshot that could not be read (`problem`) keeps the last known progress.
+pub fn derive(
+    facts: &RunFacts,
+    snap: &SmithersSnapshot,
+    problem: Option<&str>,
+    now_ms: i64,
+) -> Derived {
+    let status = derive_status(facts.exec, facts.exit_code, snap.run_status);
+    // Smithers marks the gate node waiting from the first frame; it is only "current"
+    // once the run actually waits.
+    let current = current_task(&snap.tasks)
+        .filter(|t| t.state != NodeState::WaitingApproval || status == RunStatus::WaitingApproval);
+    let (progress, task) = if snap.tasks.is_empty() && problem.is_some() {
+        (facts.progress, facts.task.clone())
+    } else {
+        (progress(&snap.tasks), current.map(|t| t.node_id.clone()))
+    };
+    let error = match status {
+        RunStatus::Failed => snap
+            .error
+            .clone()
+            .or_else(|| facts.exec_detail.clone())
+            .or_else(|| {
+                facts
+                    .exit_code
+                    .map(|c| format!("The workflow exited with code {c}."))
+            }),
+        _ => None,
+    };
+    Derived {
+        status,
+        phase: phase(status, current),
+        task,
+        progress,
+        error,
+        started_at_ms: facts.started_at_ms.or(snap.started_at_ms),
+        finished_at_ms: status.is_terminal().then(|| {
+            facts
+                .finished_at_ms
+                .or(snap.finished_at_ms)
+                .unwrap_or(now_ms)
+        }),
+    }
+}
+
 /// Finished nodes over all nodes (latest iteration of each node counts once).
 pub fn progress(tasks: &[TaskView]) -> Progress {
     let latest = latest_iterations(tasks);
@@ -265,5 +335,50 @@ mod tests {
         assert!(a.feedback && a.cancel && !a.resume);
         let done = actions(RunStatus::Finished, &snap);
         assert!(!done.cancel && !done.feedback && !done.resume);
+    }
+
+    fn facts(exec: ExecState, exit_code: Option<i32>) -> RunFacts {
+        RunFacts {
+            exec,
+            exit_code,
+            exec_detail: None,
+            started_at_ms: Some(10),
+            finished_at_ms: None,
+            progress: Progress {
+                finished: 3,
+                total: 9,
+            },
+            task: Some("implement".into()),
+        }
+    }
+
+    #[test]
+    fn an_unreadable_db_keeps_the_last_progress_and_an_ended_run_gets_a_finish_time() {
+        let d = derive(
+            &facts(ExecState::Running, None),
+            &SmithersSnapshot::default(),
+            Some("locked"),
+            99,
+        );
+        assert_eq!(d.status, RunStatus::Running);
+        assert_eq!(
+            d.progress,
+            Progress {
+                finished: 3,
+                total: 9
+            }
+        );
+        assert_eq!(d.task.as_deref(), Some("implement"));
+        assert_eq!(d.finished_at_ms, None);
+        let d = derive(
+            &facts(ExecState::Exited, Some(1)),
+            &SmithersSnapshot::default(),
+            None,
+            99,
+        );
+        assert_eq!(d.status, RunStatus::Failed);
+        assert_eq!(d.error.as_deref(), Some("The workflow exited with code 1."));
+        assert_eq!(d.finished_at_ms, Some(99));
+        assert_eq!(d.started_at_ms, Some(10));
     }
 }

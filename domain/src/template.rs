@@ -26,6 +26,10 @@ pub struct Template {
     pub resume_command: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Lets dispatch values (spec, workflow) start with `-`. Off by default, so a value
+    /// can never turn into a command-line option of the workflow command.
+    #[serde(default)]
+    pub allow_option_values: bool,
 }
 
 /// What the dispatch form lists.
@@ -97,18 +101,54 @@ impl Template {
     }
 }
 
-/// Replaces every known placeholder in each argument.
-pub fn expand(args: &[String], p: &Placeholders) -> Vec<String> {
-    args.iter()
-        .map(|a| {
-            a.replace("{root}", p.root)
-                .replace("{workflow}", p.workflow)
-                .replace("{run_id}", p.run_id)
-                .replace("{workspace}", p.workspace)
-                .replace("{db_path}", p.db_path)
-                .replace("{spec}", p.spec)
-        })
-        .collect()
+/// Replaces every known placeholder in each argument, in one pass: a value that itself
+/// contains `{run_id}` stays as written. Values given at dispatch (spec, workflow) may
+/// not start with `-` unless the template allows it, so they can't become options.
+pub fn expand(args: &[String], p: &Placeholders, allow_option_values: bool) -> Result<Vec<String>> {
+    if !allow_option_values {
+        for (name, value) in [("spec", p.spec), ("workflow", p.workflow)] {
+            if value.starts_with('-') {
+                return Err(Error::bad_request(format!(
+                    "The {name} '{value}' starts with '-', which the workflow command would read as an option. \
+                     Give a path (e.g. ./{value}) or ask an operator to set allow_option_values in the template."
+                )));
+            }
+        }
+    }
+    Ok(args.iter().map(|a| expand_one(a, p)).collect())
+}
+
+fn expand_one(arg: &str, p: &Placeholders) -> String {
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let value = after.find('}').and_then(|end| {
+            let v = match &after[..end] {
+                "root" => p.root,
+                "workflow" => p.workflow,
+                "run_id" => p.run_id,
+                "workspace" => p.workspace,
+                "db_path" => p.db_path,
+                "spec" => p.spec,
+                _ => return None,
+            };
+            Some((v, end))
+        });
+        match value {
+            Some((v, end)) => {
+                out.push_str(v);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn unknown_placeholder(arg: &str) -> Option<String> {
@@ -159,7 +199,9 @@ DEMO_TASK_MS = "100"
                 run_id: "01X",
                 ..Default::default()
             },
-        );
+            false,
+        )
+        .unwrap();
         assert_eq!(
             args,
             ["/r/bin/smithers", "run", "/r/w.tsx", "--run-id", "01X"]
@@ -190,5 +232,30 @@ DEMO_TASK_MS = "100"
         assert!(!is_slug("Demo"));
         assert!(!is_slug("-x"));
         assert!(!is_slug(""));
+    }
+
+    #[test]
+    fn expansion_is_one_pass_and_values_cannot_become_options() {
+        let args = vec![
+            "--spec={spec}".to_string(),
+            "{spec}".into(),
+            "{x}{run_id}".into(),
+        ];
+        let p = Placeholders {
+            run_id: "01X",
+            spec: "{run_id}",
+            ..Default::default()
+        };
+        assert_eq!(
+            expand(&args, &p, false).unwrap(),
+            ["--spec={run_id}", "{run_id}", "{x}01X"]
+        );
+        let p = Placeholders {
+            spec: "--inspect=0.0.0.0",
+            ..Default::default()
+        };
+        let e = expand(&args, &p, false).unwrap_err();
+        assert!(e.message.contains("starts with '-'"), "{}", e.message);
+        assert!(expand(&args, &p, true).is_ok());
     }
 }

@@ -36,6 +36,24 @@ pub struct Config {
     #[arg(long, env = "FABRIK_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
 
+    /// When the server runs as root, runs switch to this user (default: nobody). Pass
+    /// `root` to keep runs as root (not recommended).
+    #[arg(long, env = "FABRIK_RUN_USER")]
+    pub run_user: Option<String>,
+
+    /// Proxies whose `X-Forwarded-For` is believed (IPs or CIDRs, comma-separated), so
+    /// sign-in limits and the audit log see the real client address.
+    #[arg(long, env = "FABRIK_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<String>,
+
+    /// Live streams (event streams, log follows) one user may hold open at once.
+    #[arg(long, env = "FABRIK_MAX_STREAMS_PER_USER", default_value_t = 32)]
+    pub max_streams_per_user: usize,
+
+    /// Live streams the server holds open in total.
+    #[arg(long, env = "FABRIK_MAX_STREAMS", default_value_t = 4096)]
+    pub max_streams: usize,
+
     /// Always mark the session cookie Secure (it is anyway behind a proxy that sends
     /// `X-Forwarded-Proto: https`).
     #[arg(long, env = "FABRIK_COOKIE_SECURE")]

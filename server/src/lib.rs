@@ -2,22 +2,28 @@
 pub mod api;
 pub mod auth;
 pub mod backend;
+pub mod client_addr;
 pub mod clock;
 pub mod config;
+pub mod data_dir;
 pub mod error;
 pub mod live;
 pub mod service;
 pub mod state;
 pub mod store;
+pub mod streams;
 pub mod templates;
 pub mod web;
 
 use crate::auth::Auth;
+use crate::backend::local::confine::Confinement;
 use crate::backend::local::LocalBackend;
+use crate::client_addr::TrustedProxies;
 use crate::config::Config;
-use crate::service::Service;
+use crate::service::{Service, ServiceParts};
 use crate::state::AppState;
 use crate::store::Store;
+use crate::streams::Streams;
 use crate::templates::Templates;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -32,24 +38,31 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         );
     }
     let data_dir = config.data_dir();
-    std::fs::create_dir_all(&data_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "Cannot create the data dir {}: {e}. Pass --data-dir with a writable path.",
-            data_dir.display()
-        )
-    })?;
-    let store = Store::open(&data_dir.join("fabrik.db"))?;
-    let (exec_tx, exec_rx) = tokio::sync::mpsc::unbounded_channel();
-    let backend = Arc::new(LocalBackend::new(&data_dir, exec_tx));
     let root = config.root();
+    let confinement = Confinement::detect(&root, config.run_user.as_deref());
+    data_dir::prepare(&data_dir, confinement.run_user.is_some())?;
+    let store = Store::open(&data_dir.join("fabrik.db"))?;
+    data_dir::protect_store(&data_dir)?;
+    let (exec_tx, exec_rx) = tokio::sync::mpsc::unbounded_channel();
+    let backend = Arc::new(LocalBackend::new(&data_dir, exec_tx, confinement));
     let templates = Templates::new(vec![root.join("templates"), data_dir.join("templates")]);
-    let service = Arc::new(Service::new(
-        store.clone(),
-        backend.clone(),
-        templates,
-        root.clone(),
+    let service = Arc::new(
+        Service::new(ServiceParts {
+            store: store.clone(),
+            backend: backend.clone(),
+            templates,
+            root: root.clone(),
+            data_dir: data_dir.clone(),
+        })
+        .await?,
+    );
+    let streams = Arc::new(Streams::new(
+        config.max_streams_per_user,
+        config.max_streams,
     ));
-    let auth = Arc::new(Auth::new(store.clone())?);
+    let proxies = TrustedProxies::parse(&config.trusted_proxy).map_err(|e| anyhow::anyhow!(e))?;
+    let auth = Arc::new(Auth::new(store.clone(), streams.clone())?);
+    auth.spawn_sweeper();
     auth.bootstrap_admin(config.admin_password.clone())
         .await
         .map_err(|e| anyhow::anyhow!(e.public().message))?;
@@ -62,13 +75,12 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         leptos_options: leptos_options(config, &root),
         service: service.clone(),
         auth,
+        streams,
+        proxies: Arc::new(proxies),
         secure_cookies: config.cookie_secure,
     };
     let router = Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
-        )
+        .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes().merge(auth::http::api_routes()))
         .merge(auth::http::routes())
         .merge(web::routes(&state))
@@ -77,9 +89,26 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
             state.clone(),
             auth::http::guard,
         ))
+        // One body limit for everything (API, server functions, forms): an announced
+        // length over it is refused before a byte of the body is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            api::BODY_LIMIT,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     Ok((router, service))
+}
+
+/// Liveness plus what protects the server from the runs' agents.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
+    let backend = state.service.backend();
+    Json(serde_json::json!({
+        "status": "ok",
+        "backend": backend.name(),
+        "run_protection": backend.protection(),
+    }))
 }
 
 /// Site settings: cargo-leptos passes them as LEPTOS_* variables; a bare binary finds

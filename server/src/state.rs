@@ -1,5 +1,7 @@
 use crate::auth::Auth;
+use crate::client_addr::TrustedProxies;
 use crate::service::Service;
+use crate::streams::Streams;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -10,6 +12,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub service: Arc<Service>,
     pub auth: Arc<Auth>,
+    /// Open live streams, capped and revocable per user.
+    pub streams: Arc<Streams>,
+    /// Proxies whose `X-Forwarded-For` names the real client.
+    pub proxies: Arc<TrustedProxies>,
     /// Mark the session cookie Secure even without `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
 }

@@ -3,8 +3,8 @@ use domain::run::{GateStatus, GateView, TimelineEntry, TokenUsage};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 
-use crate::read::readable_error_value;
 use crate::schema::{Schema, EVENTS};
+use crate::values::readable_error_value;
 
 /// The timeline shows at most this many of the latest events.
 pub const TIMELINE_LIMIT: usize = 500;

@@ -12,6 +12,7 @@ mod open;
 mod outputs;
 mod read;
 mod schema;
+mod values;
 mod watch;
 
 pub use error::{Error, Result};

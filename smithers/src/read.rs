@@ -11,6 +11,7 @@ use crate::events::{read_event_tokens, read_events, run_failure_from_events};
 use crate::open::open_read_only;
 use crate::outputs::{read_outputs, reviews_from, tokens_from_outputs};
 use crate::schema::{Schema, APPROVALS, ATTEMPTS, NODES, RUNS};
+use crate::values::readable_error_value;
 
 /// Reads everything Smithers recorded about one run. `run_id: None` picks the most
 /// recently created run. Safe to call while Smithers writes the database.
@@ -127,19 +128,6 @@ pub(crate) fn readable_error(text: &str) -> Option<String> {
         Ok(value) => readable_error_value(&value),
         Err(_) if text.is_empty() => None,
         Err(_) => Some(text.to_string()),
-    }
-}
-
-pub(crate) fn readable_error_value(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => match o.get("message") {
-            Some(Value::String(m)) if !m.trim().is_empty() => Some(m.clone()),
-            _ => Some(value.to_string()),
-        },
-        other => Some(other.to_string()),
     }
 }
 

@@ -446,13 +446,16 @@ fn a_held_write_lock_gives_locked_after_five_seconds() {
 fn a_brief_lock_is_waited_out() {
     let db = common::shared("approval.db");
     let path = db.path.clone();
+    let (locked_tx, locked) = std::sync::mpsc::channel();
     let holder = std::thread::spawn(move || {
         let conn = common::rw(&path);
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        // The lock is held this long: the scenario, not a synchronisation.
         std::thread::sleep(Duration::from_millis(600));
         conn.execute_batch("COMMIT").unwrap();
     });
-    std::thread::sleep(Duration::from_millis(100));
+    locked.recv().unwrap();
     decide_gate(
         &db.path,
         WAITING,

@@ -1,6 +1,7 @@
 //! Our gate decision against the real `smithers` CLI (smithers-orchestrator 0.5.0 under
 //! bun, from the repository's node_modules): same rows as `smithers approve`, and
-//! `smithers resume` acts on it. Skipped with a note when bun or Smithers is absent.
+//! `smithers resume` acts on it. scripts/setup.sh installs bun and Smithers, so their
+//! absence fails the test instead of skipping it.
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ struct Cli {
     workflow: PathBuf,
 }
 
-fn cli() -> Option<Cli> {
+fn cli() -> Cli {
     let repo = Path::new(REPO);
     let cli = Cli {
         bun: repo.join("node_modules/.bin/bun"),
@@ -29,11 +30,11 @@ fn cli() -> Option<Cli> {
         .into_iter()
         .filter(|p| !p.exists())
         .collect();
-    if !missing.is_empty() {
-        eprintln!("NOTE: {missing:?} absent; skipping the real-Smithers test");
-        return None;
-    }
-    Some(cli)
+    assert!(
+        missing.is_empty(),
+        "{missing:?} missing: run scripts/setup.sh (npm install) first"
+    );
+    cli
 }
 
 impl Cli {
@@ -109,7 +110,7 @@ fn rows(db: &Path, sql: &str) -> Vec<Row> {
 
 #[test]
 fn our_approval_matches_smithers_approve_and_resume_finishes_the_run() {
-    let Some(cli) = cli() else { return };
+    let cli = cli();
     let tmp = tempfile::tempdir().unwrap();
     let original = tmp.path().join("state.db");
     cli.to_gate(&original, "r1");
@@ -202,7 +203,7 @@ fn our_approval_matches_smithers_approve_and_resume_finishes_the_run() {
 
 #[test]
 fn our_denial_makes_resume_fail_the_run() {
-    let Some(cli) = cli() else { return };
+    let cli = cli();
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("state.db");
     cli.to_gate(&db, "r2");

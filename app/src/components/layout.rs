@@ -5,16 +5,11 @@ use super::icons::{Icon, Logo, I};
 use super::theme::ThemeToggle;
 use super::toast::ToastRegion;
 use crate::live::{use_live, ConnState};
+use crate::paths::is_bare_page;
 use crate::session::use_session;
 use domain::auth::{Action, Principal};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
-
-/// Pages with their own frame and no header: nothing there may link to pages that
-/// need sign-in.
-pub fn is_bare_page(path: &str) -> bool {
-    path == "/login" || path.starts_with("/login/")
-}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {

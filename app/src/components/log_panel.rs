@@ -384,7 +384,7 @@ fn line_tone(line: &str) -> &'static str {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{Sink, StreamState, TAIL_BYTES};
-    use crate::api::read_logs;
+    use crate::server_fns::read_logs;
     use domain::run::LogChunk;
     use leptos::prelude::*;
     use std::cell::RefCell;

@@ -1,7 +1,7 @@
 //! `/dispatch`: start a run from a template.
-use crate::api::{list_templates, DispatchRun};
 use crate::components::{ErrorBanner, Icon, I};
 use crate::error::AppError;
+use crate::server_fns::{list_templates, DispatchRun};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::dispatch::DispatchRequest;

@@ -3,9 +3,9 @@
 use super::run::run_frame;
 use super::run_data::RunData;
 use super::run_parts::{review_counts, Card, GateSummary, Reports, Reviews, TaskList};
-use crate::api::SubmitFeedback;
 use crate::components::{ErrorBanner, Icon, ProgressBar, RelativeTime, StatusBadge, I};
 use crate::error::AppError;
+use crate::server_fns::SubmitFeedback;
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::feedback::{Decision, FeedbackRequest, MAX_NOTES_CHARS};

@@ -4,13 +4,13 @@ use super::run_parts::{
     review_counts, Card, ExecutionInfo, GateSummary, Reports, Reviews, TaskList, Timeline,
     TokenTable,
 };
-use crate::api::{CancelRun, ResumeRun};
 use crate::components::log_panel::LogPanel;
 use crate::components::{
     ErrorBanner, Icon, LiveDuration, NeedsFeedbackBadge, ProgressBar, RelativeTime, StatusBadge,
     WarningBanner, I,
 };
 use crate::format::short_id;
+use crate::server_fns::{CancelRun, ResumeRun};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::run::RunDetail;
@@ -78,7 +78,6 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
     let server_now = Memo::new(move |_| detail.with(|d| d.now_ms));
     let heartbeat = Memo::new(move |_| detail.with(|d| d.heartbeat.clone()));
     let problem = Memo::new(move |_| detail.with(|d| d.source.problem.clone()));
-    let db_path = Memo::new(move |_| detail.with(|d| d.source.db_path.clone()));
     let execution = Memo::new(move |_| detail.with(|d| d.execution.clone()));
     let tasks = Memo::new(move |_| detail.with(|d| d.smithers.tasks.clone()));
     let outputs = Memo::new(move |_| detail.with(|d| d.smithers.outputs.clone()));
@@ -401,7 +400,7 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
             </div>
             <div class="space-y-6">
                 <Card title="Execution" icon=I::Cpu>
-                    <ExecutionInfo execution db_path/>
+                    <ExecutionInfo execution/>
                 </Card>
                 {move || gate.get().map(|g| view! {
                     <Card title="Human gate" icon=I::Shield testid="gate-card">

@@ -1,9 +1,9 @@
 //! Loading a run's detail for `/runs/:id` and `/runs/:id/feedback`, and keeping it
 //! current: a `run` live event for this id refetches it (debounced), and so does the
 //! stream coming back after an interruption.
-use crate::api::get_run;
 use crate::error::AppError;
 use crate::live::{on_live, LiveMsg};
+use crate::server_fns::get_run;
 use domain::run::RunDetail;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

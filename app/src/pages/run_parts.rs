@@ -486,7 +486,7 @@ pub fn Timeline(entries: Memo<Vec<TimelineEntry>>, server_now: Memo<i64>) -> imp
 
 /// How the process (or Job) is doing.
 #[component]
-pub fn ExecutionInfo(execution: Memo<Execution>, db_path: Memo<Option<String>>) -> impl IntoView {
+pub fn ExecutionInfo(execution: Memo<Execution>) -> impl IntoView {
     move || {
         let e = execution.get();
         let state = format!("{:?}", e.state).to_lowercase();
@@ -511,8 +511,8 @@ pub fn ExecutionInfo(execution: Memo<Execution>, db_path: Memo<Option<String>>) 
                 <InfoRow label="State">
                     <span class=format!("font-medium capitalize {state_tone}")>{state}</span>
                 </InfoRow>
-                <InfoRow label="PID">
-                    <span class="font-mono">{e.pid.map(|p| p.to_string()).unwrap_or_else(|| "—".into())}</span>
+                <InfoRow label="Protection">
+                    <span data-testid="protection">{e.protection.clone()}</span>
                 </InfoRow>
                 <InfoRow label="Exit code">
                     <span class="font-mono">{exit.unwrap_or_else(|| "—".into())}</span>
@@ -524,15 +524,6 @@ pub fn ExecutionInfo(execution: Memo<Execution>, db_path: Memo<Option<String>>) 
                         view! {
                             <InfoRow label="Detail">
                                 <span class="break-words">{d}</span>
-                            </InfoRow>
-                        }
-                    })}
-                {db_path
-                    .get()
-                    .map(|p| {
-                        view! {
-                            <InfoRow label="Run DB">
-                                <span class="break-all font-mono text-xs">{p}</span>
                             </InfoRow>
                         }
                     })}

@@ -1,11 +1,11 @@
 //! `/runs`: every run, newest first, filtered by the URL query, updated live.
-use crate::api::{list_runs, RunListing};
 use crate::components::{
     ErrorBanner, Icon, LiveDuration, NeedsFeedbackBadge, ProgressBar, RelativeTime, StatusBadge, I,
 };
 use crate::error::AppError;
 use crate::format::short_id;
 use crate::live::{on_live, LiveMsg};
+use crate::server_fns::{list_runs, RunListing};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::filter::RunFilter;

@@ -1,14 +1,17 @@
 //! `GET /api/v1/runs/{id}/logs`: the whole log as text, `?download=true` as a file,
 //! `?follow=true` as a stream (SSE for browsers, plain text otherwise) that ends when
 //! the run can write no more.
+use crate::service::Service;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use domain::run::LogChunk;
-use domain::service::RunService;
+use domain::service::{Actor, RunService};
+use futures::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,26 +31,38 @@ pub struct LogParams {
 
 pub async fn logs(
     State(state): State<AppState>,
+    Extension(who): Extension<Actor>,
     Path(id): Path<String>,
     Query(p): Query<LogParams>,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     let service = state.service.clone();
-    // Answers 404 for an unknown run before any streaming starts.
-    service.logs(&id, p.offset, 0).await.map_err(super::fail)?;
+    // Answers 404 (or 403) before any streaming starts.
+    service
+        .logs(&who, &id, p.offset, 1)
+        .await
+        .map_err(super::fail)?;
     let wants_sse = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
-    if p.follow && wants_sse {
-        return Ok(sse(service, id, p.offset).into_response());
-    }
+    let reader = LogReader {
+        service,
+        who,
+        id: id.clone(),
+    };
     if p.follow {
-        return Ok(text_stream(service, id, p.offset));
+        let ticket = state.streams.open(&reader.who.name).map_err(super::fail)?;
+        let chunks = chunks(reader, p.offset).take_until(ticket.revoked());
+        return Ok(if wants_sse {
+            sse(chunks).into_response()
+        } else {
+            text_stream(chunks)
+        });
     }
     let mut response = (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        Body::from_stream(written_so_far(service, id.clone(), p.offset)),
+        Body::from_stream(written_so_far(reader, p.offset)),
     )
         .into_response();
     if p.download {
@@ -61,33 +76,45 @@ pub async fn logs(
     Ok(response)
 }
 
+/// Reads one run's log as one user.
+#[derive(Clone)]
+struct LogReader {
+    service: Arc<Service>,
+    who: Actor,
+    id: String,
+}
+
+impl LogReader {
+    async fn chunk(&self, offset: u64) -> Option<LogChunk> {
+        self.service
+            .logs(&self.who, &self.id, offset, CHUNK)
+            .await
+            .ok()
+    }
+}
+
 /// The log as it stands now, in chunks (a long log is never held in memory whole).
 fn written_so_far(
-    service: Arc<crate::service::Service>,
-    id: String,
+    reader: LogReader,
     offset: u64,
 ) -> impl futures::Stream<Item = Result<String, std::convert::Infallible>> {
     futures::stream::unfold(offset, move |offset| {
-        let (service, id) = (service.clone(), id.clone());
+        let reader = reader.clone();
         async move {
-            let chunk = service.logs(&id, offset, CHUNK).await.ok()?;
+            let chunk = reader.chunk(offset).await?;
             (chunk.next_offset > offset).then_some((Ok(chunk.text), chunk.next_offset))
         }
     })
 }
 
 /// Yields successive log chunks until the run can write no more.
-fn chunks(
-    service: Arc<crate::service::Service>,
-    id: String,
-    offset: u64,
-) -> impl futures::Stream<Item = LogChunk> {
+fn chunks(reader: LogReader, offset: u64) -> impl futures::Stream<Item = LogChunk> {
     futures::stream::unfold(Some(offset), move |offset| {
-        let (service, id) = (service.clone(), id.clone());
+        let reader = reader.clone();
         async move {
             let mut offset = offset?;
             loop {
-                let chunk = service.logs(&id, offset, CHUNK).await.ok()?;
+                let chunk = reader.chunk(offset).await?;
                 if !chunk.text.is_empty() || chunk.complete {
                     let next = (!chunk.complete).then_some(chunk.next_offset);
                     return Some((chunk, next));
@@ -99,9 +126,8 @@ fn chunks(
     })
 }
 
-fn sse(service: Arc<crate::service::Service>, id: String, offset: u64) -> impl IntoResponse {
-    use futures::StreamExt;
-    let stream = chunks(service, id, offset).flat_map(|chunk| {
+fn sse(chunks: impl futures::Stream<Item = LogChunk> + Send + 'static) -> impl IntoResponse {
+    let stream = chunks.flat_map(|chunk| {
         let log = Event::default().event("log").json_data(&chunk).ok();
         let end = chunk
             .complete
@@ -115,10 +141,8 @@ fn sse(service: Arc<crate::service::Service>, id: String, offset: u64) -> impl I
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-fn text_stream(service: Arc<crate::service::Service>, id: String, offset: u64) -> Response {
-    use futures::StreamExt;
-    let stream =
-        chunks(service, id, offset).map(|chunk| Ok::<_, std::convert::Infallible>(chunk.text));
+fn text_stream(chunks: impl futures::Stream<Item = LogChunk> + Send + 'static) -> Response {
+    let stream = chunks.map(|chunk| Ok::<_, std::convert::Infallible>(chunk.text));
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         Body::from_stream(stream),

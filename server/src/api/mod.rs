@@ -40,6 +40,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/audit"),
 ];
 
+/// Largest request body any endpoint (API or server function) accepts.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/runs", get(list_runs).post(dispatch))
@@ -55,6 +58,7 @@ pub fn routes() -> Router<AppState> {
                 "No such API endpoint. The API lives under /api/v1 (runs, templates, events).",
             ))
         })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 type ApiResult = Result<Response, Response>;
@@ -74,16 +78,21 @@ pub(crate) fn json_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, domain::
 
 async fn list_runs(
     State(state): State<AppState>,
+    Extension(who): Extension<Actor>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult {
     let filter = RunFilter::from_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(fail)?;
-    let page = state.service.list_runs(filter).await.map_err(fail)?;
+    let page = state.service.list_runs(&who, filter).await.map_err(fail)?;
     Ok(Json(page).into_response())
 }
 
-async fn get_run(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    let detail = state.service.get_run(&id).await.map_err(fail)?;
+async fn get_run(
+    State(state): State<AppState>,
+    Extension(who): Extension<Actor>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let detail = state.service.get_run(&who, &id).await.map_err(fail)?;
     Ok(Json(detail).into_response())
 }
 
@@ -130,7 +139,7 @@ async fn feedback(
     Ok(Json(run).into_response())
 }
 
-async fn templates(State(state): State<AppState>) -> ApiResult {
-    let list = state.service.templates().await.map_err(fail)?;
+async fn templates(State(state): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {
+    let list = state.service.templates(&who).await.map_err(fail)?;
     Ok(Json(serde_json::json!({ "templates": list })).into_response())
 }

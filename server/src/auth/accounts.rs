@@ -251,6 +251,34 @@ impl Store {
         .await
     }
 
+    /// Ends every session and API token of `username` (password reset, disabled);
+    /// returns how many sessions and tokens ended.
+    pub async fn revoke_credentials(&self, username: &str, now_ms: i64) -> Result<(usize, usize)> {
+        let username = username.to_string();
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            let sessions = tx.execute("DELETE FROM sessions WHERE username = ?1", [&username])?;
+            let tokens = tx.execute(
+                "UPDATE api_tokens SET revoked_at_ms = ?2 WHERE username = ?1 AND revoked_at_ms IS NULL",
+                params![username, now_ms],
+            )?;
+            tx.commit()?;
+            Ok((sessions, tokens))
+        })
+        .await
+    }
+
+    /// Deletes sessions past their absolute expiry or idle for longer than `idle_ms`.
+    pub async fn sweep_sessions(&self, now_ms: i64, idle_ms: i64) -> Result<usize> {
+        self.call(move |c| {
+            Ok(c.execute(
+                "DELETE FROM sessions WHERE expires_at_ms < ?1 OR last_seen_ms < ?1 - ?2",
+                params![now_ms, idle_ms],
+            )?)
+        })
+        .await
+    }
+
     /// False when the token is not the user's or already revoked.
     pub async fn revoke_token(&self, username: &str, id: i64, now_ms: i64) -> Result<bool> {
         let username = username.to_string();

@@ -19,6 +19,10 @@ use std::net::SocketAddr;
 
 pub const SESSION_COOKIE: &str = "fabrik_session";
 
+/// The client's address as the guard worked it out (through trusted proxies).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// Paths anyone may reach: the login page and its form post, health, static files,
 /// and token issuing (which checks a password itself).
 pub fn is_public(method: &Method, path: &str) -> bool {
@@ -45,12 +49,14 @@ pub async fn guard(
         ));
     }
     let user = identify(&state.auth, req.headers()).await;
+    let client = state.proxies.client(addr.ip(), req.headers());
+    req.extensions_mut().insert(ClientAddr(client));
     match user {
         Some(user) => {
             let actor = Actor {
                 name: user.username.clone(),
                 role: user.role,
-                from: Some(addr.ip().to_string()),
+                from: Some(client.to_string()),
             };
             req.extensions_mut().insert(Principal {
                 username: user.username,
@@ -155,12 +161,12 @@ pub struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    let ip = addr.ip().to_string();
+    let ip = client.to_string();
     let outcome = state
         .auth
         .login(
@@ -240,11 +246,11 @@ struct TokenRequest {
 
 async fn issue_token(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     bytes: Bytes,
 ) -> Result<Response, Response> {
     let req: TokenRequest = json_body(&bytes).map_err(|e| error_response(&e))?;
-    let ip = addr.ip().to_string();
+    let ip = client.to_string();
     let user = state
         .auth
         .check_password(req.username.trim(), &req.password, &ip)

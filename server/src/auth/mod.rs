@@ -10,25 +10,30 @@ pub use secrets::CONCURRENT_HASHES;
 use crate::clock::now_ms;
 use crate::error::Result;
 use crate::store::{AuditEntry, Store};
+use crate::streams::Streams;
 use domain::auth::{
-    validate_password, validate_username, Action, AuditView, NewUser, Role, TokenView, UserChange,
-    UserView,
+    validate_password, validate_token_name, validate_username, Action, AuditView, NewUser, Role,
+    TokenView, UserChange, UserView,
 };
 use domain::service::{Actor, AdminService, CreatedToken};
 use domain::{Error as DomainError, ErrorCode};
-use limiter::Limiter;
+use limiter::{Limiter, Limits};
 use secrets::{random_secret, sha256_hex, Passwords};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A session ends after this long without a request…
 pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
 /// …and in any case this long after login.
 pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How often expired sessions and idle limiter entries are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
 
 pub struct Auth {
     store: Store,
     passwords: Passwords,
     limiter: Limiter,
+    streams: Arc<Streams>,
 }
 
 /// Why a login failed: deliberately not whether the user exists.
@@ -59,13 +64,35 @@ impl LoginError {
 }
 
 impl Auth {
-    pub fn new(store: Store) -> Result<Auth> {
+    pub fn new(store: Store, streams: Arc<Streams>) -> Result<Auth> {
         Ok(Auth {
             store,
             passwords: Passwords::new()?,
-            // 5 failures per user and 20 per address in 5 minutes.
-            limiter: Limiter::new(Duration::from_secs(300), 20, 5),
+            limiter: Limiter::new(Limits::default()),
+            streams,
         })
+    }
+
+    /// Forgets expired sessions and idle sign-in limit entries, every few minutes.
+    pub fn spawn_sweeper(self: &Arc<Self>) {
+        let auth = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                tick.tick().await;
+                auth.sweep().await;
+            }
+        });
+    }
+
+    pub async fn sweep(&self) {
+        let idle = SESSION_IDLE.as_millis() as i64;
+        match self.store.sweep_sessions(now_ms(), idle).await {
+            Ok(n) if n > 0 => tracing::debug!(sessions = n, "swept expired sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not sweep expired sessions"),
+        }
+        self.limiter.sweep(Instant::now());
     }
 
     /// On an empty store, creates `admin` with `FABRIK_ADMIN_PASSWORD` or a generated
@@ -109,20 +136,20 @@ impl Auth {
         password: &str,
         ip: &str,
     ) -> Result<UserView, LoginError> {
-        if !self.limiter.allows(ip, username, Instant::now()) {
+        let Some(attempt) = self.limiter.begin(ip, username).await else {
             self.audit_login(username, ip, "auth.login_limited").await;
             return Err(LoginError::RateLimited);
-        }
+        };
         let user = self.store.user(username).await.ok().flatten();
         let stored = user.as_ref().map(|u| u.password_hash.as_str());
         let ok = self.passwords.verify(password, stored).await;
         match user {
             Some(u) if ok && !u.view.disabled => {
-                self.limiter.record_success(username);
+                attempt.succeeded();
                 Ok(u.view)
             }
             _ => {
-                self.limiter.record_failure(ip, username, Instant::now());
+                attempt.failed(Instant::now());
                 self.audit_login(username, ip, "auth.login_failed").await;
                 Err(LoginError::Invalid)
             }
@@ -216,14 +243,17 @@ impl Auth {
             .await
     }
 
+    /// Ends everything that lets `username` in: sessions, API tokens, open streams.
+    async fn revoke_credentials(&self, username: &str) -> Result<()> {
+        let (sessions, tokens) = self.store.revoke_credentials(username, now_ms()).await?;
+        self.streams.revoke(username);
+        tracing::info!(%username, sessions, tokens, "revoked a user's sessions, tokens and streams");
+        Ok(())
+    }
+
     async fn mint_token(&self, actor: &Actor, name: &str) -> Result<CreatedToken> {
         let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err(DomainError::bad_request(
-                "Give the token a name of 1–100 characters (e.g. 'laptop CLI').",
-            )
-            .into());
-        }
+        validate_token_name(name)?;
         let token = format!("fbk_{}", random_secret());
         let info = self
             .store
@@ -313,6 +343,9 @@ impl AdminService for Auth {
                 .update_user(username, change.role, change.disabled, hash)
                 .await,
         )?;
+        if change.password.is_some() || change.disabled == Some(true) {
+            public(self.revoke_credentials(username).await)?;
+        }
         let mut what = Vec::new();
         if let Some(r) = change.role {
             what.push(format!("role={}", r.as_str()));

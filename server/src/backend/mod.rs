@@ -1,9 +1,13 @@
 //! Where runs execute. `local` runs the workflow as a process group on this machine;
 //! a Kubernetes backend implements the same trait with Jobs, so callers never change.
+//! Callers reach a run's artifacts (its Smithers DB, its log) only through here: no
+//! caller opens a run's files itself.
 pub mod local;
 
 use crate::error::Result;
 use crate::store::RunRecord;
+use domain::feedback::Decision;
+use domain::run::{GateView, SmithersSnapshot};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -13,6 +17,8 @@ pub struct Launch {
     pub run_id: String,
     /// Program and arguments, placeholders already expanded.
     pub command: Vec<String>,
+    /// The run's whole environment besides the backend's small allowlist: nothing of
+    /// the server's own environment reaches a run unless it is listed here.
     pub env: BTreeMap<String, String>,
     pub workspace: PathBuf,
     pub log_path: PathBuf,
@@ -20,13 +26,9 @@ pub struct Launch {
     pub purpose: &'static str,
 }
 
-/// What a backend reports about a run's execution, as it happens.
+/// What a backend reports about a run's execution after it started.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExecEvent {
-    Started {
-        run_id: String,
-        pid: Option<u32>,
-    },
     Exited {
         run_id: String,
         /// Which process ended: a late exit of a cancelled process must not touch the
@@ -35,19 +37,40 @@ pub enum ExecEvent {
         code: i32,
     },
     /// Gone without an exit code we could see.
-    Lost {
-        run_id: String,
-        detail: String,
-    },
+    Lost { run_id: String, detail: String },
+    /// Found alive after a server restart (the pid may not have been stored before the
+    /// server stopped).
+    Adopted { run_id: String, pid: u32 },
+}
+
+impl ExecEvent {
+    pub fn run_id(&self) -> &str {
+        match self {
+            ExecEvent::Exited { run_id, .. }
+            | ExecEvent::Lost { run_id, .. }
+            | ExecEvent::Adopted { run_id, .. } => run_id,
+        }
+    }
+}
+
+/// Reading a run's Smithers DB: a snapshot, or why there is none (in words).
+pub enum SnapshotRead {
+    Read(Box<SmithersSnapshot>),
+    /// No DB (yet).
+    Missing,
+    Problem(String),
 }
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
+    /// What confines a run's agent here, in words for the run page and `/healthz`.
+    fn protection(&self) -> String;
     /// Refuses a launch that can't work (missing program, missing workflow) before
     /// anything is stored.
     fn preflight(&self, launch: &Launch) -> Result<()>;
-    /// Starts the workflow; progress arrives as [`ExecEvent`]s.
+    /// Starts the workflow and returns its process id (or none where the backend has
+    /// no such thing); the end arrives as an [`ExecEvent`].
     async fn launch(&self, launch: Launch) -> Result<Option<u32>>;
     /// Stops the run's whole process group (or Job).
     async fn cancel(&self, run: &RunRecord) -> Result<()>;
@@ -56,6 +79,29 @@ pub trait Backend: Send + Sync + 'static {
     async fn adopt(&self, runs: Vec<RunRecord>);
     /// Where the run's workspace, Smithers DB and log live, for a new run.
     fn layout(&self, run_id: &str) -> RunLayout;
+    /// The run's Smithers DB as it is now.
+    async fn snapshot(&self, run: &RunRecord) -> SnapshotRead;
+    /// Whether the run's Smithers DB exists (a resume needs it).
+    async fn has_run_db(&self, run: &RunRecord) -> bool;
+    /// Records a gate decision in the run's Smithers DB, as `smithers approve|deny` does.
+    async fn decide_gate(
+        &self,
+        run: &RunRecord,
+        decision: Decision,
+        notes: Option<String>,
+        by: &str,
+    ) -> Result<GateView>;
+    /// Up to `max` bytes of the run's log from `offset` (empty past the end).
+    async fn read_log(&self, run: &RunRecord, offset: u64, max: u64) -> Result<Vec<u8>>;
+    async fn log_size(&self, run: &RunRecord) -> u64;
+    /// A cheap way to learn whether the run's Smithers DB changed since the last look.
+    fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe>;
+}
+
+/// Says whether a run's DB changed since the last call (the first call says yes once
+/// the DB exists). Errors are words for the server log.
+pub trait ChangeProbe: Send {
+    fn changed(&mut self) -> std::result::Result<bool, String>;
 }
 
 #[derive(Debug, Clone)]

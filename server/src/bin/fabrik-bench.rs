@@ -6,6 +6,7 @@
 //!      against a plain HTTP round trip.
 //!
 //! Run: `cargo run --release -p fabrik-server --bin fabrik-bench` (see BENCHMARKS.md).
+use clap::Parser;
 use fabrik_server::config::Config;
 use rusqlite::params;
 use std::path::Path;
@@ -29,16 +30,12 @@ async fn start(
 ) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let config = Config {
-        listen: addr,
-        data_dir: Some(data_dir.to_path_buf()),
-        kubeconfig: None,
-        in_cluster: false,
-        namespace: "fabrik-runs".into(),
-        root: None,
-        admin_password: Some(ADMIN_PASSWORD.into()),
-        cookie_secure: false,
-    };
+    let config = Config::parse_from([
+        "fabrik-server".to_string(),
+        format!("--listen={addr}"),
+        format!("--data-dir={}", data_dir.display()),
+        format!("--admin-password={ADMIN_PASSWORD}"),
+    ]);
     let (router, service) = fabrik_server::build(&config).await?;
     tokio::spawn(async move {
         let _ = axum::serve(
@@ -179,7 +176,7 @@ fn smithers_db(path: &Path, run_id: &str) -> anyhow::Result<rusqlite::Connection
 }
 
 async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
-    use fabrik_server::store::NewRun;
+    use fabrik_server::store::{AuditEntry, ExecChange, NewEvent, NewRun, Transition};
     let dir = tempfile::tempdir()?;
     let (base, service) = start(dir.path()).await?;
     let run_id = "01BENCHSSE";
@@ -187,23 +184,40 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
     let writer = smithers_db(&db_path, run_id)?;
     service
         .store()
-        .insert_run(NewRun {
-            run_id: run_id.into(),
-            template: "bench".into(),
-            workflow: None,
-            spec: None,
-            project: None,
-            backend: "local".into(),
-            created_at_ms: 0,
-            workspace: dir.path().display().to_string(),
-            db_path: db_path.display().to_string(),
-            log_path: dir.path().join("bench.log").display().to_string(),
-        })
+        .insert_run(
+            NewRun {
+                run_id: run_id.into(),
+                template: "bench".into(),
+                workflow: None,
+                spec: None,
+                project: None,
+                backend: "local".into(),
+                created_at_ms: 0,
+                workspace: dir.path().display().to_string(),
+                db_path: db_path.display().to_string(),
+                log_path: dir.path().join("bench.log").display().to_string(),
+            },
+            NewEvent::new("dispatched", "bench", None),
+            AuditEntry {
+                at_ms: 0,
+                actor: "bench".into(),
+                source: None,
+                action: "run.dispatch".into(),
+                target: None,
+                detail: None,
+            },
+        )
         .await?;
-    service
-        .store()
-        .set_exec(run_id, domain::run::ExecState::Running, None, None, None, 0)
-        .await?;
+    let running = Transition {
+        exec: Some(ExecChange {
+            state: domain::run::ExecState::Running,
+            pid: None,
+            exit_code: None,
+            detail: None,
+        }),
+        ..Default::default()
+    };
+    service.store().transition(run_id, running, 0).await?;
     let client = &client.with_token(&client.token(&base).await?);
     let mut events = client.stream(&format!("{base}/api/v1/events")).await?;
     let rtt = time_get(client, &format!("{base}/healthz"), 200).await?;
@@ -305,7 +319,8 @@ async fn token_check_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<
     use domain::service::{Actor, AdminService};
     let dir = tempfile::tempdir()?;
     let store = fabrik_server::store::Store::open(&dir.path().join("fabrik.db"))?;
-    let auth = fabrik_server::auth::Auth::new(store)?;
+    let streams = std::sync::Arc::new(fabrik_server::streams::Streams::new(8, 8));
+    let auth = fabrik_server::auth::Auth::new(store, streams)?;
     auth.bootstrap_admin(Some(ADMIN_PASSWORD.into())).await?;
     let admin = Actor {
         name: "admin".into(),

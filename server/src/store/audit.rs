@@ -13,16 +13,17 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+pub(super) fn insert_audit(c: &rusqlite::Connection, e: &AuditEntry) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO audit_log (at_ms, actor, source, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![e.at_ms, e.actor, e.source, e.action, e.target, e.detail],
+    )?;
+    Ok(())
+}
+
 impl Store {
     pub async fn audit(&self, entry: AuditEntry) -> Result<()> {
-        self.call(move |c| {
-            c.execute(
-                "INSERT INTO audit_log (at_ms, actor, source, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![entry.at_ms, entry.actor, entry.source, entry.action, entry.target, entry.detail],
-            )?;
-            Ok(())
-        })
-        .await
+        self.call(move |c| Ok(insert_audit(c, &entry)?)).await
     }
 
     pub async fn audit_for(&self, target: String) -> Result<Vec<AuditEntry>> {

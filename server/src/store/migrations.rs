@@ -84,6 +84,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_by_time ON audit_log (id DESC);
     "#,
+    // 3: which Smithers observation the cached run state came from (a stale read must
+    // never overwrite a newer one); runs waiting at a gate are watched too.
+    r#"
+    ALTER TABLE runs ADD COLUMN observed_seq INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_waiting ON runs (status) WHERE status = 'waiting-approval';
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at_ms);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -5,7 +5,7 @@ mod migrations;
 mod runs;
 
 pub use audit::AuditEntry;
-pub use runs::{NewRun, RunRecord, RunUpdate};
+pub use runs::{ExecChange, NewEvent, NewRun, RunRecord, Transition, UpdateOutcome};
 
 use crate::error::Result;
 use rusqlite::Connection;

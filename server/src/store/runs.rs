@@ -1,7 +1,9 @@
-use super::Store;
+use super::audit::insert_audit;
+use super::{AuditEntry, Store};
 use crate::error::Result;
 use domain::filter::{Cursor, RunFilter};
 use domain::run::{ExecState, Progress, RunStatus, RunSummary, TimelineEntry};
+use domain::status::{Derived, RunFacts};
 use domain::time::rfc3339;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
@@ -30,6 +32,8 @@ pub struct RunRecord {
     pub task: Option<String>,
     pub progress: Progress,
     pub error: Option<String>,
+    /// Sequence number of the Smithers observation the cached state came from.
+    pub observed_seq: i64,
 }
 
 pub struct NewRun {
@@ -45,21 +49,55 @@ pub struct NewRun {
     pub log_path: String,
 }
 
-/// The derived, cached part of a run: written whenever the process or the DB changes.
+/// A new line in the run's own timeline.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunUpdate {
-    pub status: RunStatus,
-    pub phase: String,
-    pub task: Option<String>,
-    pub progress: Progress,
-    pub error: Option<String>,
+pub struct NewEvent {
+    pub kind: String,
+    pub message: String,
+    pub actor: Option<String>,
+}
+
+impl NewEvent {
+    pub fn new(kind: &str, message: impl Into<String>, actor: Option<&str>) -> NewEvent {
+        NewEvent {
+            kind: kind.into(),
+            message: message.into(),
+            actor: actor.map(str::to_string),
+        }
+    }
+}
+
+/// The process side of a run, as it changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecChange {
+    pub state: ExecState,
+    pub pid: Option<u32>,
+    pub exit_code: Option<i32>,
+    pub detail: Option<String>,
+}
+
+/// One step of a run's life, written in one transaction: the process state, the first
+/// start time, a timeline line and an audit entry either all land or none does.
+#[derive(Debug, Clone, Default)]
+pub struct Transition {
+    pub exec: Option<ExecChange>,
     pub started_at_ms: Option<i64>,
-    pub finished_at_ms: Option<i64>,
+    pub event: Option<NewEvent>,
+    pub audit: Option<AuditEntry>,
+}
+
+/// Whether a derived update was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    Changed,
+    Unchanged,
+    /// A newer observation was stored already; this one was older and is dropped.
+    Stale,
 }
 
 const COLUMNS: &str = "run_id, template, workflow, spec, project, backend, created_at_ms, \
     started_at_ms, finished_at_ms, exec_state, pid, exit_code, exec_detail, workspace, db_path, \
-    log_path, status, phase, task, progress_finished, progress_total, error";
+    log_path, status, phase, task, progress_finished, progress_total, error, observed_seq";
 
 impl RunRecord {
     /// What a new run looks like before it is stored or started.
@@ -86,7 +124,33 @@ impl RunRecord {
             task: None,
             progress: Progress::default(),
             error: None,
+            observed_seq: 0,
         }
+    }
+
+    /// What the status rules need to know about this run.
+    pub fn facts(&self) -> RunFacts {
+        RunFacts {
+            exec: self.exec_state,
+            exit_code: self.exit_code,
+            exec_detail: self.exec_detail.clone(),
+            started_at_ms: self.started_at_ms,
+            finished_at_ms: self.finished_at_ms,
+            progress: self.progress,
+            task: self.task.clone(),
+        }
+    }
+
+    /// This record with a derived state applied (what the store now holds).
+    pub fn with(mut self, d: &Derived) -> RunRecord {
+        self.status = d.status;
+        self.phase = d.phase.clone();
+        self.task = d.task.clone();
+        self.progress = d.progress;
+        self.error = d.error.clone();
+        self.started_at_ms = self.started_at_ms.or(d.started_at_ms);
+        self.finished_at_ms = d.finished_at_ms;
+        self
     }
 
     fn from_row(r: &Row) -> rusqlite::Result<RunRecord> {
@@ -117,6 +181,7 @@ impl RunRecord {
                 total: r.get(20)?,
             },
             error: r.get(21)?,
+            observed_seq: r.get(22)?,
         })
     }
 
@@ -165,10 +230,17 @@ fn parse_exec(s: &str) -> ExecState {
 }
 
 impl Store {
-    pub async fn insert_run(&self, run: NewRun) -> Result<RunRecord> {
+    /// Stores a new run with its first timeline line and audit entry, all or nothing.
+    pub async fn insert_run(
+        &self,
+        run: NewRun,
+        event: NewEvent,
+        audit: AuditEntry,
+    ) -> Result<RunRecord> {
         let id = run.run_id.clone();
         self.call(move |c| {
-            c.execute(
+            let tx = c.transaction()?;
+            tx.execute(
                 "INSERT INTO runs (run_id, template, workflow, spec, project, backend, created_at_ms, \
                  exec_state, workspace, db_path, log_path, status, phase, updated_at_ms) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, 'pending', 'pending', ?7)",
@@ -177,6 +249,9 @@ impl Store {
                     run.created_at_ms, run.workspace, run.db_path, run.log_path
                 ],
             )?;
+            insert_event(&tx, &run.run_id, run.created_at_ms, &event)?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
             Ok(())
         })
         .await?;
@@ -198,7 +273,22 @@ impl Store {
         .await
     }
 
-    /// Runs whose process may still be alive (to adopt or watch).
+    /// Runs the live watcher follows: those whose process may still be alive, and those
+    /// waiting at a gate (which may be decided outside the product).
+    pub async fn watched_runs(&self) -> Result<Vec<RunRecord>> {
+        self.call(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM runs WHERE exec_state IN ('pending', 'running') \
+                 UNION ALL SELECT {COLUMNS} FROM runs WHERE status = 'waiting-approval' \
+                 AND exec_state NOT IN ('pending', 'running')"
+            ))?;
+            let rows = stmt.query_map([], RunRecord::from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    /// Runs whose process may still be alive (to adopt after a restart).
     pub async fn active_runs(&self) -> Result<Vec<RunRecord>> {
         self.call(|c| {
             let mut stmt = c.prepare(&format!(
@@ -210,45 +300,78 @@ impl Store {
         .await
     }
 
-    pub async fn set_exec(
+    /// The highest observation sequence stored, so numbering continues after a restart.
+    pub async fn max_observed_seq(&self) -> Result<i64> {
+        self.call(|c| {
+            Ok(
+                c.query_row("SELECT COALESCE(MAX(observed_seq), 0) FROM runs", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
+    }
+
+    /// Writes one step of the run's life in one transaction.
+    pub async fn transition(&self, run_id: &str, t: Transition, now_ms: i64) -> Result<()> {
+        let run_id = run_id.to_string();
+        self.call(move |c| {
+            let tx = c.transaction()?;
+            if let Some(e) = &t.exec {
+                tx.execute(
+                    "UPDATE runs SET exec_state = ?2, pid = ?3, exit_code = ?4, exec_detail = ?5, \
+                     updated_at_ms = ?6 WHERE run_id = ?1",
+                    params![
+                        run_id,
+                        exec_str(e.state),
+                        e.pid,
+                        e.exit_code,
+                        e.detail,
+                        now_ms
+                    ],
+                )?;
+            }
+            if let Some(at) = t.started_at_ms {
+                tx.execute(
+                    "UPDATE runs SET started_at_ms = COALESCE(started_at_ms, ?2) WHERE run_id = ?1",
+                    params![run_id, at],
+                )?;
+            }
+            if let Some(event) = &t.event {
+                insert_event(&tx, &run_id, now_ms, event)?;
+            }
+            if let Some(audit) = &t.audit {
+                insert_audit(&tx, audit)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stores the derived state from observation `seq`, unless a later observation was
+    /// stored already; says whether anything visible changed.
+    pub async fn apply_update(
         &self,
         run_id: &str,
-        state: ExecState,
-        pid: Option<u32>,
-        exit_code: Option<i32>,
-        detail: Option<String>,
+        u: Derived,
+        seq: i64,
         now_ms: i64,
-    ) -> Result<()> {
+    ) -> Result<UpdateOutcome> {
         let run_id = run_id.to_string();
         self.call(move |c| {
-            c.execute(
-                "UPDATE runs SET exec_state = ?2, pid = ?3, exit_code = ?4, exec_detail = ?5, updated_at_ms = ?6 \
-                 WHERE run_id = ?1",
-                params![run_id, exec_str(state), pid, exit_code, detail, now_ms],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Records when the run first started (a resume keeps the original start).
-    pub async fn mark_started(&self, run_id: &str, now_ms: i64) -> Result<()> {
-        let run_id = run_id.to_string();
-        self.call(move |c| {
-            c.execute(
-                "UPDATE runs SET started_at_ms = COALESCE(started_at_ms, ?2) WHERE run_id = ?1",
-                params![run_id, now_ms],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Stores the derived state; returns whether anything visible changed.
-    pub async fn apply_update(&self, run_id: &str, u: RunUpdate, now_ms: i64) -> Result<bool> {
-        let run_id = run_id.to_string();
-        self.call(move |c| {
-            let changed = c.execute(
+            let tx = c.transaction()?;
+            let stored: Option<i64> = tx
+                .query_row(
+                    "SELECT observed_seq FROM runs WHERE run_id = ?1",
+                    [&run_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if stored.is_some_and(|s| s > seq) {
+                return Ok(UpdateOutcome::Stale);
+            }
+            let changed = tx.execute(
                 "UPDATE runs SET status = ?2, phase = ?3, task = ?4, progress_finished = ?5, \
                  progress_total = ?6, error = ?7, started_at_ms = COALESCE(started_at_ms, ?8), \
                  finished_at_ms = ?9, updated_at_ms = ?10 \
@@ -268,32 +391,22 @@ impl Store {
                     now_ms
                 ],
             )?;
-            Ok(changed > 0)
+            tx.execute(
+                "UPDATE runs SET observed_seq = ?2 WHERE run_id = ?1",
+                params![run_id, seq],
+            )?;
+            tx.commit()?;
+            Ok(if changed > 0 {
+                UpdateOutcome::Changed
+            } else {
+                UpdateOutcome::Unchanged
+            })
         })
         .await
     }
 
     pub async fn list_runs(&self, filter: RunFilter) -> Result<(Vec<RunRecord>, Option<String>)> {
         self.call(move |c| list(c, &filter)).await
-    }
-
-    pub async fn add_event(
-        &self,
-        run_id: &str,
-        at_ms: i64,
-        kind: &str,
-        message: String,
-        actor: Option<String>,
-    ) -> Result<()> {
-        let (run_id, kind) = (run_id.to_string(), kind.to_string());
-        self.call(move |c| {
-            c.execute(
-                "INSERT INTO run_events (run_id, at_ms, kind, message, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run_id, at_ms, kind, message, actor],
-            )?;
-            Ok(())
-        })
-        .await
     }
 
     pub async fn events_for(&self, run_id: &str) -> Result<Vec<TimelineEntry>> {
@@ -319,6 +432,19 @@ impl Store {
         })
         .await
     }
+}
+
+fn insert_event(
+    c: &rusqlite::Connection,
+    run_id: &str,
+    at_ms: i64,
+    e: &NewEvent,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO run_events (run_id, at_ms, kind, message, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![run_id, at_ms, e.kind, e.message, e.actor],
+    )?;
+    Ok(())
 }
 
 /// Newest first, keyset-paged on (created_at_ms, run_id) so page N costs the same as page 1.
@@ -419,13 +545,28 @@ mod tests {
         }
     }
 
+    fn audit(action: &str) -> AuditEntry {
+        AuditEntry {
+            at_ms: 1,
+            actor: "admin".into(),
+            source: None,
+            action: action.into(),
+            target: None,
+            detail: None,
+        }
+    }
+
     async fn store_with(n: i64) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("fabrik.db")).unwrap();
         for i in 0..n {
             let template = if i % 2 == 0 { "demo" } else { "coding" };
             store
-                .insert_run(new_run(&format!("run-{i:03}"), template, 1000 + i / 2))
+                .insert_run(
+                    new_run(&format!("run-{i:03}"), template, 1000 + i / 2),
+                    NewEvent::new("dispatched", "Dispatched", Some("admin")),
+                    audit("run.dispatch"),
+                )
                 .await
                 .unwrap();
         }
@@ -472,26 +613,65 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn updates_report_whether_anything_changed() {
-        let (_dir, store) = store_with(1).await;
-        let u = RunUpdate {
+    fn running(finished: u32) -> Derived {
+        Derived {
             status: RunStatus::Running,
             phase: "implement".into(),
             task: Some("plan".into()),
-            progress: Progress {
-                finished: 1,
-                total: 8,
-            },
+            progress: Progress { finished, total: 8 },
             error: None,
             started_at_ms: Some(5),
             finished_at_ms: None,
-        };
-        assert!(store.apply_update("run-000", u.clone(), 10).await.unwrap());
-        assert!(!store.apply_update("run-000", u.clone(), 11).await.unwrap());
+        }
+    }
+
+    #[tokio::test]
+    async fn updates_report_whether_anything_changed() {
+        let (_dir, store) = store_with(1).await;
+        let changed = store.apply_update("run-000", running(1), 1, 10).await;
+        assert_eq!(changed.unwrap(), UpdateOutcome::Changed);
+        let same = store.apply_update("run-000", running(1), 2, 11).await;
+        assert_eq!(same.unwrap(), UpdateOutcome::Unchanged);
         let r = store.get_run("run-000").await.unwrap().unwrap();
         assert_eq!(r.status, RunStatus::Running);
         assert_eq!(r.progress.total, 8);
         assert_eq!(r.started_at_ms, Some(5));
+    }
+
+    #[tokio::test]
+    async fn a_stale_snapshot_never_overwrites_a_newer_one() {
+        let (_dir, store) = store_with(1).await;
+        let newer = store.apply_update("run-000", running(5), 7, 10).await;
+        assert_eq!(newer.unwrap(), UpdateOutcome::Changed);
+        let older = store.apply_update("run-000", running(2), 6, 11).await;
+        assert_eq!(older.unwrap(), UpdateOutcome::Stale);
+        let r = store.get_run("run-000").await.unwrap().unwrap();
+        assert_eq!(r.progress.finished, 5, "the newer observation stays");
+        assert_eq!(r.observed_seq, 7);
+    }
+
+    #[tokio::test]
+    async fn a_failed_audit_write_leaves_no_half_dispatched_run() {
+        let (_dir, store) = store_with(0).await;
+        store
+            .call(|c| {
+                c.execute_batch(
+                    "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log \
+                     BEGIN SELECT RAISE(FAIL, 'audit disk full'); END;",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let stored = store
+            .insert_run(
+                new_run("run-x", "demo", 1),
+                NewEvent::new("dispatched", "Dispatched", None),
+                audit("run.dispatch"),
+            )
+            .await;
+        assert!(stored.is_err());
+        assert!(store.get_run("run-x").await.unwrap().is_none());
+        assert!(store.events_for("run-x").await.unwrap().is_empty());
     }
 }

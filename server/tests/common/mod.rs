@@ -57,8 +57,14 @@ impl Server {
 
     /// Starts on an existing data dir (for restart tests); the caller keeps the dir.
     pub fn start_in(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// Starts with extra environment variables (settings, or secrets a run must not see).
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_fabrik-server"))
+            .envs(env.iter().copied())
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(data_dir)
@@ -200,4 +206,62 @@ pub async fn dispatch_demo(c: &::reqwest::Client, server: &Server) -> String {
     .await;
     assert_eq!(code, 201, "dispatch: {body}");
     body["run_id"].as_str().unwrap().to_string()
+}
+
+/// The leader of the run's process group, found by the `FABRIK_RUN_ID` the server puts
+/// in every run's environment.
+pub fn run_process(run_id: &str) -> Option<i32> {
+    let needle = format!("FABRIK_RUN_ID={run_id}");
+    std::fs::read_dir("/proc").ok()?.find_map(|e| {
+        let pid: i32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+        let ours = env.split(|b| *b == 0).any(|v| v == needle.as_bytes());
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let pgid: i32 = stat
+            .rsplit(')')
+            .next()?
+            .split_whitespace()
+            .nth(2)?
+            .parse()
+            .ok()?;
+        (ours && pgid == pid).then_some(pid)
+    })
+}
+
+/// Whether any process of the group is alive (zombies don't count).
+pub fn group_alive(pgid: i32) -> bool {
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                .any(|pid| {
+                    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                        .ok()
+                        .and_then(|stat| {
+                            let mut f = stat.rsplit(')').next()?.split_whitespace();
+                            let state = f.next()?;
+                            let pgrp: i32 = f.nth(1)?.parse().ok()?;
+                            Some(pgrp == pgid && state != "Z")
+                        })
+                        .unwrap_or(false)
+                })
+        })
+        .unwrap_or(false)
+}
+
+/// Waits until `cond` holds (checked every 20 ms), or panics naming `what`.
+pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Where a local run's Smithers DB lives in the data dir.
+pub fn run_db(server: &Server, run_id: &str) -> PathBuf {
+    server
+        .data_dir
+        .join("runs")
+        .join(run_id)
+        .join("workspace/.smithers/state.db")
 }

@@ -1,8 +1,8 @@
 //! `/settings/audit` (admins): the audit log, newest first; `?before=<id>` pages back.
 use super::{your_role, AdminOnly};
-use crate::api::{audit_log, AuditPage};
 use crate::components::{ErrorBanner, Icon, I};
 use crate::format;
+use crate::server_fns::{audit_log, AuditPage};
 use crate::session::use_session;
 use domain::auth::{Action, AuditView};
 use leptos::prelude::*;

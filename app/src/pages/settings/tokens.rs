@@ -1,9 +1,10 @@
 //! `/settings/tokens`: the signed-in user's API tokens: list, create (the secret is
 //! shown once), revoke.
-use crate::api::{create_token, list_tokens, revoke_token, validate_token_name, TokenList};
 use crate::components::toast::use_toasts;
 use crate::components::{ErrorBanner, Icon, RelativeTime, I};
 use crate::error::AppError;
+use crate::server_fns::{create_token, list_tokens, revoke_token, TokenList};
+use domain::auth::validate_token_name;
 use domain::auth::TokenView;
 use domain::service::CreatedToken;
 use leptos::prelude::*;
@@ -81,7 +82,7 @@ fn TokensView(list: TokenList, origin: String) -> impl IntoView {
         }
         let wanted = name.get_untracked().trim().to_string();
         if let Err(e) = validate_token_name(&wanted) {
-            create_error.set(Some(e));
+            create_error.set(Some(e.into()));
             return;
         }
         create_error.set(None);

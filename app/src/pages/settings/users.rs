@@ -1,10 +1,10 @@
 //! `/settings/users` (admins): every user with role, status and last login; change a
 //! role, disable/enable, reset a password, add a user.
 use super::{your_role, AdminOnly};
-use crate::api::{change_user, create_user, list_users, UserList};
 use crate::components::toast::use_toasts;
 use crate::components::{ErrorBanner, Icon, RelativeTime, RoleBadge, I};
 use crate::error::AppError;
+use crate::server_fns::{change_user, create_user, list_users, UserList};
 use crate::session::use_session;
 use domain::auth::{
     validate_password, validate_username, Action, NewUser, Role, UserChange, UserView,

@@ -1,17 +1,23 @@
-//! Runs as local process groups. Each run gets a workspace dir under the data dir; the
-//! workflow's stdout/stderr go to a log file that outlives the process; the process is
-//! the leader of its own group, so cancel stops everything it started.
-use super::{Backend, ExecEvent, Launch, RunLayout};
+//! Runs as local process groups. Each run gets a directory under the data dir (its
+//! workspace, home and temp dir); the workflow's stdout/stderr go to a log file that
+//! outlives the process; the process leads its own group, so cancel stops everything it
+//! started; [`confine`] keeps the agent away from the server.
+mod artifacts;
+pub mod confine;
+mod process;
+
+use super::{Backend, ChangeProbe, ExecEvent, GateView, Launch, RunLayout, SnapshotRead};
 use crate::clock::now_ms;
 use crate::error::Result;
 use crate::store::RunRecord;
+use confine::Confinement;
+use domain::feedback::Decision;
+use domain::run::ExecState;
 use domain::Error as DomainError;
 use nix::sys::signal::{kill, killpg, Signal};
-use nix::unistd::{getpgid, Pid};
-use std::fs::OpenOptions;
-use std::io::Write;
+use nix::unistd::Pid;
+use process::{append_line, find_run_process, is_our_process, resolve_program};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -22,14 +28,24 @@ const ADOPT_POLL: Duration = Duration::from_millis(500);
 pub struct LocalBackend {
     runs_dir: PathBuf,
     events: UnboundedSender<ExecEvent>,
+    confinement: Confinement,
 }
 
 impl LocalBackend {
-    pub fn new(data_dir: &Path, events: UnboundedSender<ExecEvent>) -> LocalBackend {
+    pub fn new(
+        data_dir: &Path,
+        events: UnboundedSender<ExecEvent>,
+        confinement: Confinement,
+    ) -> LocalBackend {
         LocalBackend {
             runs_dir: data_dir.join("runs"),
             events,
+            confinement,
         }
+    }
+
+    fn run_dir(&self, run_id: &str) -> PathBuf {
+        self.runs_dir.join(run_id)
     }
 }
 
@@ -39,8 +55,12 @@ impl Backend for LocalBackend {
         "local"
     }
 
+    fn protection(&self) -> String {
+        self.confinement.describe()
+    }
+
     fn layout(&self, run_id: &str) -> RunLayout {
-        let dir = self.runs_dir.join(run_id);
+        let dir = self.run_dir(run_id);
         RunLayout {
             workspace: dir.join("workspace"),
             db_path: dir.join("workspace/.smithers/state.db"),
@@ -61,49 +81,19 @@ impl Backend for LocalBackend {
     }
 
     async fn launch(&self, launch: Launch) -> Result<Option<u32>> {
-        std::fs::create_dir_all(&launch.workspace)?;
-        let mut log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&launch.log_path)?;
-        writeln!(
-            log,
-            "[fabrik] {} {}: {}",
-            domain::time::rfc3339(now_ms()),
-            launch.purpose,
-            launch.command.join(" ")
-        )?;
-        let mut cmd = tokio::process::Command::new(&launch.command[0]);
-        cmd.args(&launch.command[1..])
-            .current_dir(&launch.workspace)
-            .envs(&launch.env)
-            .env("FABRIK_RUN_ID", &launch.run_id)
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone()?))
-            .stderr(Stdio::from(log))
-            .process_group(0)
-            .kill_on_drop(false);
-        let mut child = cmd.spawn().map_err(|e| {
-            DomainError::bad_request(format!(
-                "Could not start '{}': {e}. Check the template's command.",
-                launch.command[0]
-            ))
-        })?;
+        let dir = self.run_dir(&launch.run_id);
+        let child = process::spawn(&launch, &dir, &self.confinement)?;
         let pid = child.id();
-        let _ = self.events.send(ExecEvent::Started {
-            run_id: launch.run_id.clone(),
-            pid,
-        });
         let events = self.events.clone();
         let log_path = launch.log_path.clone();
         tokio::spawn(async move {
-            let code = match child.wait().await {
-                Ok(status) => exit_code(status),
-                Err(_) => -1,
-            };
+            let code = process::wait(child).await;
             append_line(
                 &log_path,
-                &format!("process exited with code {code}{}", explain_exit(code)),
+                &format!(
+                    "process exited with code {code}{}",
+                    process::explain_exit(code)
+                ),
             );
             let _ = events.send(ExecEvent::Exited {
                 run_id: launch.run_id,
@@ -115,9 +105,15 @@ impl Backend for LocalBackend {
     }
 
     async fn cancel(&self, run: &RunRecord) -> Result<()> {
+        if !matches!(run.exec_state, ExecState::Running | ExecState::Pending) {
+            return Ok(());
+        }
+        // A run whose pid was never stored (the server stopped right after starting it)
+        // is still found by its FABRIK_RUN_ID.
         let Some(pid) = run
             .pid
-            .filter(|_| run.exec_state == domain::run::ExecState::Running)
+            .filter(|p| is_our_process(*p, &run.run_id))
+            .or_else(|| find_run_process(&run.run_id))
         else {
             return Ok(());
         };
@@ -136,7 +132,7 @@ impl Backend for LocalBackend {
                 if killpg(group, None).is_err() {
                     return;
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             append_line(
                 Path::new(&log_path),
@@ -149,21 +145,78 @@ impl Backend for LocalBackend {
 
     async fn adopt(&self, runs: Vec<RunRecord>) {
         for run in runs {
-            match run.pid.filter(|pid| is_our_process(*pid, &run.run_id)) {
+            let alive = run
+                .pid
+                .filter(|pid| is_our_process(*pid, &run.run_id))
+                .or_else(|| find_run_process(&run.run_id));
+            match alive {
                 Some(pid) => {
                     tracing::info!(run_id = %run.run_id, pid, "re-adopted a running run");
+                    if run.pid != Some(pid) || run.exec_state != ExecState::Running {
+                        let _ = self.events.send(ExecEvent::Adopted {
+                            run_id: run.run_id.clone(),
+                            pid,
+                        });
+                    }
                     self.watch_adopted(run.run_id, pid);
                 }
                 None => {
+                    let detail = if run.pid.is_none() && run.exec_state == ExecState::Pending {
+                        "The server stopped before the run's process started; nothing ran. Resume or dispatch it again."
+                    } else {
+                        "The process ended while the server was not running, so its exit code is unknown; \
+                         the state shown comes from the run database."
+                    };
                     let _ = self.events.send(ExecEvent::Lost {
                         run_id: run.run_id,
-                        detail: "The process ended while the server was not running, so its exit code is unknown; \
-                                 the state shown comes from the run database."
-                            .into(),
+                        detail: detail.into(),
                     });
                 }
             }
         }
+    }
+
+    async fn snapshot(&self, run: &RunRecord) -> SnapshotRead {
+        artifacts::snapshot(PathBuf::from(&run.db_path), run.run_id.clone()).await
+    }
+
+    async fn has_run_db(&self, run: &RunRecord) -> bool {
+        Path::new(&run.db_path).exists()
+    }
+
+    async fn decide_gate(
+        &self,
+        run: &RunRecord,
+        decision: Decision,
+        notes: Option<String>,
+        by: &str,
+    ) -> Result<GateView> {
+        artifacts::decide_gate(
+            PathBuf::from(&run.db_path),
+            run.run_id.clone(),
+            decision,
+            notes,
+            by.to_string(),
+        )
+        .await
+    }
+
+    async fn read_log(&self, run: &RunRecord, offset: u64, max: u64) -> Result<Vec<u8>> {
+        let path = PathBuf::from(&run.log_path);
+        Ok(tokio::task::spawn_blocking(move || artifacts::read_from(&path, offset, max)).await??)
+    }
+
+    async fn log_size(&self, run: &RunRecord) -> u64 {
+        tokio::fs::metadata(&run.log_path)
+            .await
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe> {
+        Box::new(artifacts::DbProbe(smithers::Watcher::new(
+            run.db_path.clone(),
+        )))
     }
 }
 
@@ -184,92 +237,25 @@ impl LocalBackend {
     }
 }
 
-/// True when `pid` is alive, leads its own group, and was started for this run (guards
-/// against the pid having been reused by an unrelated process).
-fn is_our_process(pid: u32, run_id: &str) -> bool {
-    let p = Pid::from_raw(pid as i32);
-    if kill(p, None).is_err() || getpgid(Some(p)).ok() != Some(p) {
-        return false;
-    }
-    std::fs::read(format!("/proc/{pid}/environ"))
-        .map(|env| {
-            let needle = format!("FABRIK_RUN_ID={run_id}");
-            env.split(|b| *b == 0).any(|var| var == needle.as_bytes())
-        })
-        .unwrap_or(false)
-}
-
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
-}
-
-fn explain_exit(code: i32) -> &'static str {
-    match code {
-        0 => " (finished)",
-        1 => " (failed)",
-        2 => " (cancelled)",
-        3 => " (waiting for approval)",
-        4 => " (usage error: check the template's command)",
-        c if c > 128 => " (killed by a signal)",
-        _ => "",
-    }
-}
-
-fn append_line(path: &Path, line: &str) {
-    if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) {
-        let _ = writeln!(f, "[fabrik] {} {line}", domain::time::rfc3339(now_ms()));
-    }
-}
-
-/// An absolute/relative path that is an executable file, or a name found on PATH.
-fn resolve_program(program: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let executable = |p: &Path| {
-        p.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    };
-    if program.contains('/') {
-        let p = PathBuf::from(program);
-        return executable(&p).then_some(p);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(program))
-            .find(|p| executable(p))
-    })
+/// When a run's process was started, for the log.
+pub(crate) fn started_line(launch: &Launch) -> String {
+    format!(
+        "[fabrik] {} {}: {}",
+        domain::time::rfc3339(now_ms()),
+        launch.purpose,
+        launch.command.join(" ")
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn programs_resolve_on_path_or_by_path() {
-        assert!(resolve_program("sh").is_some());
-        assert!(resolve_program("/bin/sh").is_some());
-        assert!(resolve_program("definitely-not-a-program-xyz").is_none());
-        let dir = tempfile::tempdir().unwrap();
-        let plain = dir.path().join("plain.txt");
-        std::fs::write(&plain, "x").unwrap();
-        assert!(
-            resolve_program(plain.to_str().unwrap()).is_none(),
-            "not executable"
-        );
-        assert!(
-            resolve_program(dir.path().to_str().unwrap()).is_none(),
-            "a directory"
-        );
-    }
-
     #[tokio::test]
     async fn a_process_runs_in_its_own_group_and_its_exit_code_arrives() {
         let dir = tempfile::tempdir().unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let backend = LocalBackend::new(dir.path(), tx);
+        let backend = LocalBackend::new(dir.path(), tx, Confinement::none());
         let layout = backend.layout("r1");
         let pid = backend
             .launch(Launch {
@@ -283,9 +269,6 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert!(
-            matches!(rx.recv().await, Some(ExecEvent::Started { pid: Some(p), .. }) if p == pid)
-        );
         assert_eq!(
             rx.recv().await,
             Some(ExecEvent::Exited {

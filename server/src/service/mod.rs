@@ -1,0 +1,106 @@
+//! The service layer behind the JSON API and the pages' server functions: every rule
+//! is applied here, once. One module per capability (`runs/…`); they share the store,
+//! the backend, the live channel and the per-run locks defined here.
+mod locks;
+pub mod runs;
+
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::store::{AuditEntry, RunRecord, Store};
+use crate::templates::Templates;
+use domain::event::LiveEvent;
+use domain::service::Actor;
+use domain::Error as DomainError;
+use locks::RunLocks;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+use crate::clock::now_ms;
+
+pub struct Service {
+    store: Store,
+    backend: Arc<dyn Backend>,
+    templates: Templates,
+    root: PathBuf,
+    /// Workflows named at dispatch are looked up from here and must lie in `workflows/`
+    /// beneath one of them (the install root, the data dir).
+    workflow_bases: Vec<PathBuf>,
+    live: broadcast::Sender<LiveEvent>,
+    /// Every state change of a run happens under its lock, in one order.
+    locks: RunLocks,
+    /// Numbers Smithers observations, so an older read never overwrites a newer one.
+    observations: AtomicI64,
+}
+
+/// What the server needs to build a [`Service`].
+pub struct ServiceParts {
+    pub store: Store,
+    pub backend: Arc<dyn Backend>,
+    pub templates: Templates,
+    pub root: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl Service {
+    pub async fn new(parts: ServiceParts) -> Result<Service> {
+        let (live, _) = broadcast::channel(1024);
+        let last_seq = parts.store.max_observed_seq().await?;
+        Ok(Service {
+            workflow_bases: vec![parts.root.clone(), parts.data_dir.clone()],
+            store: parts.store,
+            backend: parts.backend,
+            templates: parts.templates,
+            root: parts.root,
+            live,
+            locks: RunLocks::default(),
+            observations: AtomicI64::new(last_seq),
+        })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.live.subscribe()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    fn announce(&self, record: &RunRecord) {
+        let _ = self.live.send(LiveEvent::RunChanged {
+            run: record.summary(),
+        });
+    }
+
+    fn next_observation(&self) -> i64 {
+        self.observations.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    async fn record(&self, run_id: &str) -> Result<RunRecord> {
+        self.store
+            .get_run(run_id)
+            .await?
+            .ok_or_else(|| DomainError::run_not_found(run_id).into())
+    }
+}
+
+/// An audit entry for `actor` doing `action` on `target`.
+fn audit_entry(actor: &Actor, action: &str, target: &str, detail: Option<String>) -> AuditEntry {
+    AuditEntry {
+        at_ms: now_ms(),
+        actor: actor.name.clone(),
+        source: actor.from.clone(),
+        action: action.into(),
+        target: Some(target.into()),
+        detail,
+    }
+}
+
+fn public<T>(r: Result<T>) -> domain::Result<T> {
+    r.map_err(|e: Error| e.public())
+}

@@ -1,0 +1,77 @@
+//! Runs: dispatch, the process lifecycle (events, cancel, resume), gate decisions,
+//! observation of the Smithers DB, and logs — each in its own module.
+mod dispatch;
+mod gates;
+mod lifecycle;
+mod logs;
+mod observe;
+
+use super::{public, Service};
+use domain::auth::Action;
+use domain::dispatch::{DispatchRequest, Dispatched};
+use domain::feedback::FeedbackRequest;
+use domain::filter::RunFilter;
+use domain::run::{LogChunk, RunDetail, RunPage, RunSummary};
+use domain::service::{Actor, RunService};
+use domain::template::{Template, TemplateSummary};
+
+use crate::store::RunRecord;
+
+#[async_trait::async_trait]
+impl RunService for Service {
+    async fn list_runs(&self, actor: &Actor, filter: RunFilter) -> domain::Result<RunPage> {
+        actor.role.require(Action::View)?;
+        let (rows, next_cursor) = public(self.store.list_runs(filter).await)?;
+        Ok(RunPage {
+            runs: rows.iter().map(RunRecord::summary).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn get_run(&self, actor: &Actor, run_id: &str) -> domain::Result<RunDetail> {
+        actor.role.require(Action::View)?;
+        public(self.detail(run_id).await)
+    }
+
+    async fn dispatch(
+        &self,
+        actor: &Actor,
+        request: DispatchRequest,
+    ) -> domain::Result<Dispatched> {
+        public(self.dispatch_run(actor, request).await)
+    }
+
+    async fn cancel(&self, actor: &Actor, run_id: &str) -> domain::Result<RunSummary> {
+        public(self.cancel_run(actor, run_id).await)
+    }
+
+    async fn resume(&self, actor: &Actor, run_id: &str) -> domain::Result<RunSummary> {
+        public(self.resume_run(actor, run_id).await)
+    }
+
+    async fn feedback(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        request: FeedbackRequest,
+    ) -> domain::Result<RunSummary> {
+        public(self.decide_gate(actor, run_id, request).await)
+    }
+
+    async fn logs(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> domain::Result<LogChunk> {
+        actor.role.require(Action::View)?;
+        public(self.read_log(run_id, offset, max_bytes).await)
+    }
+
+    async fn templates(&self, actor: &Actor) -> domain::Result<Vec<TemplateSummary>> {
+        actor.role.require(Action::View)?;
+        let all = public(self.templates.list())?;
+        Ok(all.iter().map(Template::summary).collect())
+    }
+}
