@@ -30,6 +30,8 @@ test("dispatch → live progress → approve → finished", async () => {
   assert.ok(total >= 10 && finished >= 2, `progress ${finished}/${total}`);
   await page.locator('[data-testid^="task-row-"][data-state="finished"]').first().waitFor();
   await page.getByTestId("log-panel").getByText("[demo]").first().waitFor({ timeout: 30_000 });
+  // The page says what keeps the agent away from the server.
+  assert.match(await page.getByTestId("protection").innerText(), /environment cleared/);
   await shot(page, "01-run-live");
 
   await waitStatus(page, "waiting-approval");
@@ -87,7 +89,7 @@ test("bad dispatch input shows an inline error and keeps the form", async () => 
   await page.getByTestId("template-select").selectOption("demo");
   await page.getByTestId("workflow-input").fill("does/not/exist.tsx");
   await page.getByTestId("dispatch-submit").click();
-  await page.getByTestId("form-error").getByText("does not exist").waitFor();
+  await page.getByTestId("form-error").getByText("in the allowed workflow directories").waitFor();
   assert.equal(await page.getByTestId("workflow-input").inputValue(), "does/not/exist.tsx");
   await shot(page, "08-dispatch-error");
 });
