@@ -140,11 +140,7 @@ async fn a_server_killed_mid_dispatch_re_adopts_or_truthfully_loses_its_runs() {
 async fn a_gate_decided_outside_the_product_reaches_open_pages() {
     let server = Server::start();
     let c = server.admin().await;
-    let id = dispatch_demo(&c, &server).await;
-    wait_for(&c, &server, &id, "the gate", |d| {
-        status_of(d) == "waiting-approval"
-    })
-    .await;
+    let (id, _) = demo_at_gate(&c, &server).await;
     let mut events = c
         .get(server.url("/api/v1/events"))
         .header("accept", "text/event-stream")

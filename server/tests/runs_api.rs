@@ -19,11 +19,7 @@ async fn approve_resumes_the_run_to_the_end() {
         "{health}"
     );
 
-    let id = dispatch_demo(&c, &server).await;
-    let blocked = wait_for(&c, &server, &id, "the gate", |d| {
-        status_of(d) == "waiting-approval"
-    })
-    .await;
+    let (id, blocked) = demo_at_gate(&c, &server).await;
     let summary = &blocked["summary"];
     assert_eq!(summary["needs_feedback"], true);
     assert_eq!(summary["phase"], "human-gate");
@@ -97,11 +93,7 @@ async fn approve_resumes_the_run_to_the_end() {
 async fn reject_makes_the_run_fail() {
     let server = Server::start();
     let c = server.admin().await;
-    let id = dispatch_demo(&c, &server).await;
-    wait_for(&c, &server, &id, "the gate", |d| {
-        status_of(d) == "waiting-approval"
-    })
-    .await;
+    let (id, _) = demo_at_gate(&c, &server).await;
     let url = server.url(&format!("/api/v1/runs/{id}/feedback"));
     let (code, body) = post(
         &c,
@@ -231,11 +223,7 @@ resume_command = ["/nonexistent/smithers", "resume", "{run_id}"]
 async fn a_corrupt_run_db_is_explained_and_nothing_is_lost() {
     let server = Server::start();
     let c = server.admin().await;
-    let id = dispatch_demo(&c, &server).await;
-    let blocked = wait_for(&c, &server, &id, "the gate", |d| {
-        status_of(d) == "waiting-approval"
-    })
-    .await;
+    let (id, blocked) = demo_at_gate(&c, &server).await;
     let _ = blocked;
     let db = run_db(&server, &id).display().to_string();
     for suffix in ["", "-wal", "-shm"] {

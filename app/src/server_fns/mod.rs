@@ -74,21 +74,21 @@ pub(crate) mod ctx {
     use std::sync::Arc;
 
     pub fn service() -> Result<Arc<dyn RunService>, AppError> {
-        leptos::prelude::use_context::<Arc<dyn RunService>>().ok_or_else(|| {
-            AppError::new(
-                ErrorCode::Internal,
-                "The run service is not available to this page. Restart fabrik-server; \
-                 if it persists, report it as a bug.",
-            )
-        })
+        provided("run service")
     }
 
     pub fn admin() -> Result<Arc<dyn AdminService>, AppError> {
-        leptos::prelude::use_context::<Arc<dyn AdminService>>().ok_or_else(|| {
+        provided("user service")
+    }
+
+    fn provided<T: Clone + 'static>(what: &str) -> Result<T, AppError> {
+        leptos::prelude::use_context::<T>().ok_or_else(|| {
             AppError::new(
                 ErrorCode::Internal,
-                "The user service is not available to this page. Restart fabrik-server; \
-                 if it persists, report it as a bug.",
+                format!(
+                    "The {what} is not available to this page. Restart fabrik-server; \
+                     if it persists, report it as a bug."
+                ),
             )
         })
     }

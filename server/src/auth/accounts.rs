@@ -346,3 +346,56 @@ impl Store {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::auth::Role;
+
+    #[tokio::test]
+    async fn sweeping_forgets_expired_and_idle_sessions_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("fabrik.db")).unwrap();
+        store
+            .insert_user("ann", "hash".into(), Role::Admin, 0)
+            .await
+            .unwrap();
+        // (id, last seen, absolute expiry) at now = 10_000, idle limit 1_000.
+        for (id, seen, expires) in [
+            ("fresh", 9_500, 20_000),
+            ("idle", 8_000, 20_000),
+            ("old", 9_900, 9_000),
+        ] {
+            store
+                .insert_session(id.into(), "ann", seen, expires)
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.sweep_sessions(10_000, 1_000).await.unwrap(), 2);
+        assert_eq!(store.active_sessions(0).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn revoking_a_user_ends_their_sessions_and_tokens_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("fabrik.db")).unwrap();
+        for name in ["ann", "bob"] {
+            store
+                .insert_user(name, "hash".into(), Role::Admin, 0)
+                .await
+                .unwrap();
+            store
+                .insert_session(format!("s-{name}"), name, 1, 99_999)
+                .await
+                .unwrap();
+            store
+                .insert_token(name, "cli", format!("t-{name}"), 1)
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.revoke_credentials("ann", 5).await.unwrap(), (1, 1));
+        assert!(store.token_user("t-ann".into(), 6).await.unwrap().is_none());
+        assert!(store.token_user("t-bob".into(), 6).await.unwrap().is_some());
+        assert_eq!(store.active_sessions(0).await.unwrap(), 1);
+    }
+}

@@ -265,3 +265,13 @@ pub fn run_db(server: &Server, run_id: &str) -> PathBuf {
         .join(run_id)
         .join("workspace/.smithers/state.db")
 }
+
+/// Dispatches the demo and waits until it stops at its human gate.
+pub async fn demo_at_gate(c: &::reqwest::Client, server: &Server) -> (String, Value) {
+    let id = dispatch_demo(c, server).await;
+    let detail = wait_for(c, server, &id, "the gate", |d| {
+        status_of(d) == "waiting-approval"
+    })
+    .await;
+    (id, detail)
+}
