@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod dispatch;
+pub mod env;
 pub mod error;
 pub mod event;
 pub mod feedback;

@@ -1,0 +1,74 @@
+//! What changes between two sets of variables.
+use super::EnvVars;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EnvDiff {
+    pub added: Vec<String>,
+    pub modified: Vec<String>,
+    pub deleted: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+impl EnvDiff {
+    /// "3 added, 0 modified, 0 deleted".
+    pub fn summary(&self) -> String {
+        format!(
+            "{} added, {} modified, {} deleted",
+            self.added.len(),
+            self.modified.len(),
+            self.deleted.len()
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.modified.is_empty() && self.deleted.is_empty()
+    }
+}
+
+/// Keys added, modified, deleted and unchanged going from `old` to `new` (sorted).
+pub fn diff(old: &EnvVars, new: &EnvVars) -> EnvDiff {
+    let mut d = EnvDiff::default();
+    for (key, value) in new {
+        match old.get(key) {
+            None => d.added.push(key.clone()),
+            Some(v) if v != value => d.modified.push(key.clone()),
+            Some(_) => d.unchanged.push(key.clone()),
+        }
+    }
+    d.deleted = old
+        .keys()
+        .filter(|k| !new.contains_key(*k))
+        .cloned()
+        .collect();
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> EnvVars {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_paste_into_an_empty_set_is_all_added() {
+        let new = vars(&[("A", "1"), ("B", "2"), ("C", "3")]);
+        let d = diff(&EnvVars::new(), &new);
+        assert_eq!(d.summary(), "3 added, 0 modified, 0 deleted");
+        let d = diff(&new, &vars(&[("A", "1"), ("B", "9"), ("D", "4")]));
+        assert_eq!(
+            (d.added, d.modified, d.deleted, d.unchanged),
+            (
+                vec!["D".into()],
+                vec!["B".into()],
+                vec!["C".into()],
+                vec!["A".into()]
+            )
+        );
+    }
+}

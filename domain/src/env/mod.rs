@@ -1,0 +1,17 @@
+//! Environment variable sets: the `.env` format, key rules, diffs and merges. Pure, so
+//! the browser (for the live diff while typing) and the server (for the final check)
+//! run the same code.
+mod diff;
+mod dotenv;
+mod keys;
+mod merge;
+
+pub use diff::{diff, EnvDiff};
+pub use dotenv::{parse, write, write_download, LineProblem, Parsed, MAX_DOTENV_BYTES};
+pub use keys::{check_key, MAX_KEY_CHARS, RESERVED_PREFIXES};
+pub use merge::{merge2, merge3, Choice, Conflict, Merge, Strategy, Unresolved};
+
+use std::collections::BTreeMap;
+
+/// One environment's variables, by key.
+pub type EnvVars = BTreeMap<String, String>;
