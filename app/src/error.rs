@@ -30,6 +30,7 @@ impl AppError {
             ErrorCode::BadRequest => "Check the input",
             ErrorCode::NotFound => "Not found",
             ErrorCode::Conflict => "Conflict",
+            ErrorCode::TooLarge => "Too large",
             ErrorCode::TooManyRequests => "Too many requests",
             ErrorCode::Unauthorized => "Sign in required",
             ErrorCode::Forbidden => "Not allowed",

@@ -39,7 +39,8 @@ impl Role {
             | Action::Cancel
             | Action::Resume
             | Action::DecideGate
-            | Action::SeeSecrets => matches!(self, Role::Admin | Role::Operator),
+            | Action::SeeSecrets
+            | Action::EditEnv => matches!(self, Role::Admin | Role::Operator),
             Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
         }
     }
@@ -74,6 +75,7 @@ pub enum Action {
     Resume,
     DecideGate,
     SeeSecrets,
+    EditEnv,
     ManageUsers,
     ReadAudit,
 }
@@ -87,6 +89,7 @@ impl Action {
             Action::Resume => "resume runs",
             Action::DecideGate => "approve or reject gates",
             Action::SeeSecrets => "see secret values",
+            Action::EditEnv => "change environment variables",
             Action::ManageUsers => "manage users",
             Action::ReadAudit => "read the audit log",
         }

@@ -14,6 +14,9 @@ pub struct DispatchRequest {
     pub spec: Option<String>,
     #[serde(default)]
     pub project: Option<String>,
+    /// The project's env set whose variables the run gets.
+    #[serde(default)]
+    pub env: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +37,7 @@ impl DispatchRequest {
             ("workflow", &mut self.workflow),
             ("spec", &mut self.spec),
             ("project", &mut self.project),
+            ("env", &mut self.env),
         ] {
             *field = field
                 .take()

@@ -291,6 +291,7 @@ mod tests {
         RunSummary {
             run_id: id.into(),
             project: None,
+            env: None,
             spec: Some("specs/auth.json".into()),
             phase: "implement".into(),
             status: RunStatus::Running,

@@ -95,6 +95,9 @@ impl Progress {
 pub struct RunSummary {
     pub run_id: String,
     pub project: Option<String>,
+    /// The env set the run got its variables from.
+    #[serde(default)]
+    pub env: Option<String>,
     pub spec: Option<String>,
     pub phase: String,
     pub status: RunStatus,

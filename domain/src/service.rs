@@ -2,6 +2,7 @@
 //! API) the CLI all call this trait, so no rule lives in two places.
 use crate::auth::{AuditView, NewUser, Role, TokenView, UserChange, UserView};
 use crate::dispatch::{DispatchRequest, Dispatched};
+use crate::env::{EnvSetSummary, EnvSetView, SaveEnvSet, SaveOutcome};
 use crate::error::Result;
 use crate::feedback::FeedbackRequest;
 use crate::filter::RunFilter;
@@ -74,4 +75,27 @@ pub trait RunService: Send + Sync + 'static {
         max_bytes: u64,
     ) -> Result<LogChunk>;
     async fn templates(&self, actor: &Actor) -> Result<Vec<TemplateSummary>>;
+}
+
+/// Env sets: per project and env, values encrypted at rest, versioned so no save
+/// overwrites another silently.
+#[async_trait::async_trait]
+pub trait EnvService: Send + Sync + 'static {
+    async fn list_env_sets(&self, actor: &Actor) -> Result<Vec<EnvSetSummary>>;
+    /// Values masked unless `reveal` (operators and admins; audited).
+    async fn get_env_set(
+        &self,
+        actor: &Actor,
+        project: &str,
+        env: &str,
+        reveal: bool,
+    ) -> Result<EnvSetView>;
+    async fn save_env_set(
+        &self,
+        actor: &Actor,
+        project: &str,
+        env: &str,
+        save: SaveEnvSet,
+    ) -> Result<SaveOutcome>;
+    async fn delete_env_set(&self, actor: &Actor, project: &str, env: &str) -> Result<()>;
 }

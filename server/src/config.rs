@@ -54,6 +54,15 @@ pub struct Config {
     #[arg(long, env = "FABRIK_MAX_STREAMS", default_value_t = 4096)]
     pub max_streams: usize,
 
+    /// Keys every env set needs before a run may use it (comma-separated; empty for none).
+    #[arg(
+        long,
+        env = "FABRIK_REQUIRED_ENV",
+        value_delimiter = ',',
+        default_value = "ANTHROPIC_API_KEY,LAOS_LOKI_URL"
+    )]
+    pub required_env: Vec<String>,
+
     /// Always mark the session cookie Secure (it is anyway behind a proxy that sends
     /// `X-Forwarded-Proto: https`).
     #[arg(long, env = "FABRIK_COOKIE_SECURE")]

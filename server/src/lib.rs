@@ -8,6 +8,7 @@ pub mod config;
 pub mod data_dir;
 pub mod error;
 pub mod live;
+pub mod sealed;
 pub mod service;
 pub mod state;
 pub mod store;
@@ -20,6 +21,7 @@ use crate::backend::local::confine::Confinement;
 use crate::backend::local::LocalBackend;
 use crate::client_addr::TrustedProxies;
 use crate::config::Config;
+use crate::sealed::Sealer;
 use crate::service::{Service, ServiceParts};
 use crate::state::AppState;
 use crate::store::Store;
@@ -53,6 +55,13 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
             templates,
             root: root.clone(),
             data_dir: data_dir.clone(),
+            sealer: Sealer::open(&data_dir.join("env.key"))?,
+            required_env: config
+                .required_env
+                .iter()
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty())
+                .collect(),
         })
         .await?,
     );
@@ -94,9 +103,28 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             api::BODY_LIMIT,
         ))
+        .layer(axum::middleware::map_response(explain_too_large))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     Ok((router, service))
+}
+
+/// The body limit's bare 413 becomes an answer that says what to do.
+async fn explain_too_large(response: axum::response::Response) -> axum::response::Response {
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    error::error_response(&domain::Error::new(
+        domain::ErrorCode::TooLarge,
+        format!(
+            "The request body is larger than {} MiB, the most the server accepts. Send less (e.g. split the .env).",
+            api::BODY_LIMIT >> 20
+        ),
+    ))
 }
 
 /// Liveness plus what protects the server from the runs' agents.

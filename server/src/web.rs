@@ -3,7 +3,7 @@ use crate::state::AppState;
 use app::{shell, App};
 use axum::routing::post;
 use axum::Router;
-use domain::service::{AdminService, RunService};
+use domain::service::{AdminService, EnvService, RunService};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use std::sync::Arc;
@@ -27,9 +27,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// asking comes with the request (the auth guard puts an `Actor` in its extensions).
 fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let runs: Arc<dyn RunService> = state.service.clone();
+    let env: Arc<dyn EnvService> = state.service.clone();
     let admin: Arc<dyn AdminService> = state.auth.clone();
     move || {
         provide_context(runs.clone());
+        provide_context(env.clone());
         provide_context(admin.clone());
     }
 }

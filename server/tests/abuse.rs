@@ -146,36 +146,10 @@ async fn streams_are_capped_per_user_with_a_clear_429() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_huge_server_function_body_gets_413() {
-    use std::io::{Read, Write};
     let server = Server::start();
-    let (code, body) = post(
-        &reqwest::Client::new(),
-        &server.url("/api/v1/auth/token"),
-        json!({"username": "admin", "password": ADMIN_PASSWORD}),
-    )
-    .await;
-    assert_eq!(code, 201, "{body}");
-    let token = body["token"].as_str().unwrap();
-    let host = server.base.trim_start_matches("http://").to_string();
+    let token = token_for(&server, "admin", ADMIN_PASSWORD).await;
     for path in ["/api/list_runs", "/api/v1/runs"] {
-        // Announce 10 MB and send the first part, as a client would: the answer comes
-        // before the rest is read.
-        let mut s = std::net::TcpStream::connect(&host).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(
-            s,
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            10 * 1024 * 1024
-        )
-        .unwrap();
-        let _ = s.write_all(&vec![b'x'; 64 * 1024]);
-        let mut reply = String::new();
-        let _ = s.read_to_string(&mut reply);
-        assert!(
-            reply.starts_with("HTTP/1.1 413"),
-            "{path}: {}",
-            reply.lines().next().unwrap_or("")
-        );
+        let status = status_for_announced_body(&server, path, &token, 10 * 1024 * 1024);
+        assert_eq!(status, 413, "{path}");
     }
 }

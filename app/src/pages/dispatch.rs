@@ -95,6 +95,7 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
     let workflow = RwSignal::new(prefill("workflow"));
     let spec = RwSignal::new(prefill("spec"));
     let project = RwSignal::new(prefill("project"));
+    let env = RwSignal::new(prefill("env"));
     let local_error = RwSignal::new(None::<AppError>);
 
     let action = ServerAction::<DispatchRun>::new();
@@ -129,6 +130,7 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
             workflow: Some(workflow.get_untracked()),
             spec: Some(spec.get_untracked()),
             project: Some(project.get_untracked()),
+            env: Some(env.get_untracked()),
         };
         match request.normalized() {
             Ok(request) => {
@@ -220,6 +222,21 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
                         on:input=move |ev| project.set(event_target_value(&ev))
                         disabled=move || pending.get()
                     />
+                </label>
+                <label class="block">
+                    <span class="label">"Env" <span class="optional">"optional"</span></span>
+                    <input
+                        type="text"
+                        name="env"
+                        data-testid="env-input"
+                        class="input mt-1"
+                        autocomplete="off"
+                        placeholder="e.g. dev"
+                        prop:value=move || env.get()
+                        on:input=move |ev| env.set(event_target_value(&ev))
+                        disabled=move || pending.get()
+                    />
+                    <span class="hint">"The project's env set whose variables the run gets."</span>
                 </label>
                 {move || error().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
             </div>

@@ -5,11 +5,17 @@ mod diff;
 mod dotenv;
 mod keys;
 mod merge;
+mod set;
 
 pub use diff::{diff, EnvDiff};
 pub use dotenv::{parse, write, write_download, LineProblem, Parsed, MAX_DOTENV_BYTES};
 pub use keys::{check_key, MAX_KEY_CHARS, RESERVED_PREFIXES};
 pub use merge::{merge2, merge3, Choice, Conflict, Merge, Strategy, Unresolved};
+pub use set::{
+    check_name, check_vars, missing_message, missing_required, EnvSetSummary, EnvSetView,
+    EnvVarView, SaveEnvSet, SaveOutcome, DEFAULT_REQUIRED, MAX_VALUE_BYTES, MAX_VARS,
+    PROTECTED_ENVS,
+};
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: thin handlers over [`Service`]; errors are
 //! `{"error":{"code","message"}}` with a fitting status.
+mod env;
 mod events;
 mod logs;
 
@@ -29,6 +30,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/runs/{id}/logs"),
     ("GET", "/templates"),
     ("GET", "/events"),
+    ("GET", "/env"),
+    ("POST", "/env/parse"),
+    ("GET", "/env/{project}/{env}"),
+    ("PUT", "/env/{project}/{env}"),
+    ("DELETE", "/env/{project}/{env}"),
+    ("GET", "/env/{project}/{env}/dotenv"),
+    ("POST", "/env/{project}/{env}/validate"),
+    ("PUT", "/env/{project}/{env}/keys/{key}"),
+    ("DELETE", "/env/{project}/{env}/keys/{key}"),
     ("POST", "/auth/token"),
     ("GET", "/auth/me"),
     ("GET", "/auth/tokens"),
@@ -53,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/runs/{id}/logs", get(logs::logs))
         .route("/templates", get(templates))
         .route("/events", get(events::events))
+        .merge(env::routes())
         .fallback(|| async {
             error_response(&domain::Error::not_found(
                 "No such API endpoint. The API lives under /api/v1 (runs, templates, events).",
@@ -61,9 +72,9 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
 }
 
-type ApiResult = Result<Response, Response>;
+pub(crate) type ApiResult = Result<Response, Response>;
 
-fn fail(e: domain::Error) -> Response {
+pub(crate) fn fail(e: domain::Error) -> Response {
     error_response(&e)
 }
 

@@ -191,6 +191,7 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
                 workflow: None,
                 spec: None,
                 project: None,
+                env: None,
                 backend: "local".into(),
                 created_at_ms: 0,
                 workspace: dir.path().display().to_string(),

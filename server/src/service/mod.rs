@@ -1,11 +1,13 @@
 //! The service layer behind the JSON API and the pages' server functions: every rule
 //! is applied here, once. One module per capability (`runs/…`); they share the store,
 //! the backend, the live channel and the per-run locks defined here.
+mod env;
 mod locks;
 pub mod runs;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::sealed::Sealer;
 use crate::store::{AuditEntry, RunRecord, Store};
 use crate::templates::Templates;
 use domain::event::LiveEvent;
@@ -32,6 +34,10 @@ pub struct Service {
     locks: RunLocks,
     /// Numbers Smithers observations, so an older read never overwrites a newer one.
     observations: AtomicI64,
+    /// Seals env values at rest.
+    sealer: Sealer,
+    /// Keys every env set needs before a run may use it.
+    required_env: Vec<String>,
 }
 
 /// What the server needs to build a [`Service`].
@@ -41,6 +47,8 @@ pub struct ServiceParts {
     pub templates: Templates,
     pub root: PathBuf,
     pub data_dir: PathBuf,
+    pub sealer: Sealer,
+    pub required_env: Vec<String>,
 }
 
 impl Service {
@@ -56,6 +64,8 @@ impl Service {
             live,
             locks: RunLocks::default(),
             observations: AtomicI64::new(last_seq),
+            sealer: parts.sealer,
+            required_env: parts.required_env,
         })
     }
 

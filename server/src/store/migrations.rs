@@ -91,6 +91,27 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX runs_waiting ON runs (status) WHERE status = 'waiting-approval';
     CREATE INDEX sessions_by_expiry ON sessions (expires_at_ms);
     "#,
+    // 4: env sets, their values sealed (see `sealed.rs`); which env set a run used.
+    r#"
+    CREATE TABLE env_sets (
+        project TEXT NOT NULL,
+        env TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (project, env)
+    );
+    CREATE TABLE env_vars (
+        project TEXT NOT NULL,
+        env TEXT NOT NULL,
+        key TEXT NOT NULL,
+        sealed BLOB NOT NULL,
+        PRIMARY KEY (project, env, key),
+        FOREIGN KEY (project, env) REFERENCES env_sets (project, env) ON DELETE CASCADE
+    );
+    ALTER TABLE runs ADD COLUMN env TEXT;
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

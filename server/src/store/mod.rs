@@ -1,10 +1,12 @@
 //! The server's own state in SQLite (runs, run events, audit log), under the data dir.
 //! One connection behind a mutex; every call runs on the blocking pool.
 mod audit;
+mod env;
 mod migrations;
 mod runs;
 
 pub use audit::AuditEntry;
+pub use env::{StaleVersion, StoredEnvSet};
 pub use runs::{ExecChange, NewEvent, NewRun, RunRecord, Transition, UpdateOutcome};
 
 use crate::error::Result;

@@ -16,6 +16,7 @@ pub struct RunRecord {
     pub workflow: Option<String>,
     pub spec: Option<String>,
     pub project: Option<String>,
+    pub env: Option<String>,
     pub backend: String,
     pub created_at_ms: i64,
     pub started_at_ms: Option<i64>,
@@ -42,6 +43,7 @@ pub struct NewRun {
     pub workflow: Option<String>,
     pub spec: Option<String>,
     pub project: Option<String>,
+    pub env: Option<String>,
     pub backend: String,
     pub created_at_ms: i64,
     pub workspace: String,
@@ -97,7 +99,7 @@ pub enum UpdateOutcome {
 
 const COLUMNS: &str = "run_id, template, workflow, spec, project, backend, created_at_ms, \
     started_at_ms, finished_at_ms, exec_state, pid, exit_code, exec_detail, workspace, db_path, \
-    log_path, status, phase, task, progress_finished, progress_total, error, observed_seq";
+    log_path, status, phase, task, progress_finished, progress_total, error, observed_seq, env";
 
 impl RunRecord {
     /// What a new run looks like before it is stored or started.
@@ -108,6 +110,7 @@ impl RunRecord {
             workflow: new.workflow.clone(),
             spec: new.spec.clone(),
             project: new.project.clone(),
+            env: new.env.clone(),
             backend: new.backend.clone(),
             created_at_ms: new.created_at_ms,
             started_at_ms: None,
@@ -182,6 +185,7 @@ impl RunRecord {
             },
             error: r.get(21)?,
             observed_seq: r.get(22)?,
+            env: r.get(23)?,
         })
     }
 
@@ -189,6 +193,7 @@ impl RunRecord {
         RunSummary {
             run_id: self.run_id.clone(),
             project: self.project.clone(),
+            env: self.env.clone(),
             spec: self.spec.clone(),
             phase: self.phase.clone(),
             status: self.status,
@@ -242,11 +247,11 @@ impl Store {
             let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO runs (run_id, template, workflow, spec, project, backend, created_at_ms, \
-                 exec_state, workspace, db_path, log_path, status, phase, updated_at_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, 'pending', 'pending', ?7)",
+                 exec_state, workspace, db_path, log_path, status, phase, updated_at_ms, env) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, 'pending', 'pending', ?7, ?11)",
                 params![
                     run.run_id, run.template, run.workflow, run.spec, run.project, run.backend,
-                    run.created_at_ms, run.workspace, run.db_path, run.log_path
+                    run.created_at_ms, run.workspace, run.db_path, run.log_path, run.env
                 ],
             )?;
             insert_event(&tx, &run.run_id, run.created_at_ms, &event)?;
@@ -537,6 +542,7 @@ mod tests {
             workflow: None,
             spec: Some(format!("specs/{id}.json")),
             project: None,
+            env: None,
             backend: "local".into(),
             created_at_ms: created,
             workspace: "/w".into(),

@@ -275,3 +275,44 @@ pub async fn demo_at_gate(c: &::reqwest::Client, server: &Server) -> (String, Va
     .await;
     (id, detail)
 }
+
+/// An API token for `username`.
+pub async fn token_for(server: &Server, username: &str, password: &str) -> String {
+    let (code, body) = post(
+        &::reqwest::Client::new(),
+        &server.url("/api/v1/auth/token"),
+        serde_json::json!({"username": username, "password": password}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// The status a POST gets that announces a `len`-byte body and sends only its first
+/// 64 KiB, as a client does before it hears back (a limit must answer without the rest).
+pub fn status_for_announced_body(server: &Server, path: &str, token: &str, len: usize) -> u16 {
+    let reply = reply_to_announced_body(server, path, token, len);
+    reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The raw HTTP reply to [`status_for_announced_body`]'s request.
+pub fn reply_to_announced_body(server: &Server, path: &str, token: &str, len: usize) -> String {
+    use std::io::{Read, Write};
+    let host = server.base.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let _ = s.write_all(&vec![b'x'; 64 * 1024]);
+    let mut reply = String::new();
+    let _ = s.read_to_string(&mut reply);
+    reply
+}

@@ -8,6 +8,7 @@ use crate::service::{audit_entry, Service};
 use crate::store::{NewEvent, NewRun, RunRecord};
 use domain::auth::Action;
 use domain::dispatch::{check_workflow_path, DispatchRequest, Dispatched};
+use domain::env::EnvVars;
 use domain::service::Actor;
 use domain::template::{expand, Placeholders, Template};
 use domain::Error as DomainError;
@@ -23,6 +24,9 @@ impl Service {
         let request = request.normalized()?;
         let template = self.templates.get(&request.template)?;
         let workflow = self.resolve_workflow(&template, request.workflow.as_deref())?;
+        let env_vars = self
+            .env_for_run(request.project.as_deref(), request.env.as_deref())
+            .await?;
         let run_id = ulid::Ulid::new().to_string();
         let layout = self.backend.layout(&run_id);
         let new = NewRun {
@@ -31,6 +35,7 @@ impl Service {
             workflow,
             spec: request.spec.clone(),
             project: request.project.clone(),
+            env: request.env.clone(),
             backend: self.backend.name().into(),
             created_at_ms: now_ms(),
             workspace: layout.workspace.display().to_string(),
@@ -38,7 +43,7 @@ impl Service {
             log_path: layout.log_path.display().to_string(),
         };
         // Check the launch before storing anything, so bad input leaves no trace.
-        let launch = self.launch_for(&template, &RunRecord::pending(&new), false)?;
+        let launch = self.launch_for(&template, &RunRecord::pending(&new), false, env_vars)?;
         self.backend.preflight(&launch)?;
         let _lock = self.locks.lock(&run_id).await;
         let event = NewEvent::new(
@@ -54,12 +59,14 @@ impl Service {
         Ok(Dispatched { run_id })
     }
 
-    /// The command, environment and paths to start (or resume) `record`.
+    /// The command, environment and paths to start (or resume) `record`; `env_vars` (from
+    /// its env set) override the template's defaults.
     pub(super) fn launch_for(
         &self,
         template: &Template,
         record: &RunRecord,
         resume: bool,
+        env_vars: EnvVars,
     ) -> Result<Launch> {
         let root = self.root.display().to_string();
         let workflow = record.workflow.clone().unwrap_or_default();
@@ -77,6 +84,7 @@ impl Service {
             &template.command
         };
         let mut env = template.env.clone();
+        env.extend(env_vars);
         env.insert("SMITHERS_DB_PATH".into(), record.db_path.clone());
         Ok(Launch {
             run_id: record.run_id.clone(),

@@ -198,7 +198,10 @@ impl Service {
             )
             .into());
         }
-        let launch = self.launch_for(&template, record, true)?;
+        let env_vars = self
+            .env_for_run(record.project.as_deref(), record.env.as_deref())
+            .await?;
+        let launch = self.launch_for(&template, record, true, env_vars)?;
         self.backend.preflight(&launch)?;
         let pending = Transition {
             exec: Some(ExecChange {
