@@ -5,7 +5,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use domain::env::{parse, write_download, EnvVars, SaveEnvSet, SaveOutcome};
@@ -84,25 +84,28 @@ async fn save(
     if request.version.is_none() {
         request.version = if_match(&headers).map_err(fail)?;
     }
-    save_answer(s.service.save_env_set(&who, &project, &env, request).await)
+    Ok(save_answer(
+        s.service.save_env_set(&who, &project, &env, request).await,
+    ))
 }
 
-fn save_answer(outcome: domain::Result<SaveOutcome>) -> ApiResult {
-    match outcome.map_err(fail)? {
-        SaveOutcome::Saved { set } => Ok(Json(set).into_response()),
-        SaveOutcome::Stale { current } => {
+fn save_answer(outcome: domain::Result<SaveOutcome>) -> Response {
+    match outcome {
+        Err(e) => fail(e),
+        Ok(SaveOutcome::Saved { set }) => Json(set).into_response(),
+        Ok(SaveOutcome::Stale { current }) => {
             let message = format!(
                 "{}/{} changed since you loaded it (now version {}). Merge your changes into the current set and save again.",
                 current.project, current.env, current.version
             );
-            Ok((
+            (
                 StatusCode::CONFLICT,
                 Json(serde_json::json!({
                     "error": { "code": "conflict", "message": message },
                     "current": current,
                 })),
             )
-                .into_response())
+                .into_response()
         }
     }
 }
@@ -226,5 +229,7 @@ async fn edit_key(
         version: Some(version.unwrap_or(current.version)),
         vars,
     };
-    save_answer(s.service.save_env_set(who, project, env, save).await)
+    Ok(save_answer(
+        s.service.save_env_set(who, project, env, save).await,
+    ))
 }
