@@ -26,8 +26,8 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::settings::{audit::AuditLogPage, tokens::TokensPage, users::UsersPage, SettingsFrame};
 use pages::{
-    dispatch::DispatchPage, feedback::FeedbackPage, login::LoginPage, not_found::NotFound,
-    run::RunPage, runs::RunsPage,
+    dispatch::DispatchPage, env::editor::EnvEditorPage, env::EnvListPage, feedback::FeedbackPage,
+    login::LoginPage, not_found::NotFound, run::RunPage, runs::RunsPage,
 };
 
 pub use error::AppError;
@@ -84,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
                     <Route path=path!("/runs/:id/feedback") view=FeedbackPage ssr=SsrMode::Async/>
                     <Route path=path!("/dispatch") view=DispatchPage/>
+                    <Route path=path!("/env") view=EnvListPage/>
+                    <Route path=path!("/env/:project") view=EnvListPage/>
+                    <Route path=path!("/env/:project/:env") view=EnvEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>

@@ -98,4 +98,12 @@ pub trait EnvService: Send + Sync + 'static {
         save: SaveEnvSet,
     ) -> Result<SaveOutcome>;
     async fn delete_env_set(&self, actor: &Actor, project: &str, env: &str) -> Result<()>;
+    /// One value, for the editor's per-row reveal (operators and admins; audited).
+    async fn reveal_env_value(
+        &self,
+        actor: &Actor,
+        project: &str,
+        env: &str,
+        key: &str,
+    ) -> Result<String>;
 }

@@ -63,6 +63,7 @@ fn Header() -> impl IntoView {
                         }
                         .into_any(),
                     }}
+                    {signed_in.then(|| view! { <NavLink href="/env" testid="nav-env" label="Env" also=""/> })}
                     {signed_in.then(|| view! { <NavLink href="/settings" testid="nav-settings" label="Settings" also=""/> })}
                 </nav>
                 <div class="ml-auto flex items-center gap-2">

@@ -1,5 +1,6 @@
 //! One module per page.
 pub mod dispatch;
+pub mod env;
 pub mod feedback;
 pub mod login;
 pub mod not_found;

@@ -8,9 +8,11 @@
 //! extensions, which leptos_axum hands us as `http::request::Parts` ([`actor`],
 //! [`principal`]). Role rules live in the services; pages only hide what a role can't do.
 mod admin;
+mod env;
 mod runs;
 
 pub use admin::*;
+pub use env::*;
 pub use runs::*;
 
 #[cfg(feature = "ssr")]
@@ -69,7 +71,7 @@ fn signed_out() -> AppError {
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
     use crate::error::AppError;
-    use domain::service::{AdminService, RunService};
+    use domain::service::{AdminService, EnvService, RunService};
     use domain::ErrorCode;
     use std::sync::Arc;
 
@@ -79,6 +81,10 @@ pub(crate) mod ctx {
 
     pub fn admin() -> Result<Arc<dyn AdminService>, AppError> {
         provided("user service")
+    }
+
+    pub fn env() -> Result<Arc<dyn EnvService>, AppError> {
+        provided("env service")
     }
 
     fn provided<T: Clone + 'static>(what: &str) -> Result<T, AppError> {

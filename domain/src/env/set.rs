@@ -119,6 +119,10 @@ pub struct SaveEnvSet {
     #[serde(default)]
     pub version: Option<i64>,
     pub vars: EnvVars,
+    /// Keys whose stored value stays as it is: an editor that never revealed a value
+    /// sends its key here instead of the value.
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 /// A save either lands, or meets a newer version (returned, revealed, so the editor can

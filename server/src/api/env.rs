@@ -228,6 +228,7 @@ async fn edit_key(
     let save = SaveEnvSet {
         version: Some(version.unwrap_or(current.version)),
         vars,
+        keep: Vec::new(),
     };
     Ok(save_answer(
         s.service.save_env_set(who, project, env, save).await,

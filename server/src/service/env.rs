@@ -119,13 +119,22 @@ impl Service {
         actor.role.require(Action::EditEnv)?;
         check_name("project", project)?;
         check_name("env", env)?;
-        check_vars(&save.vars)?;
         let loaded = self.load_env(project, env).await?;
         let before = loaded.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
         if loaded.as_ref().map(|(s, _)| s.version) != save.version {
-            return self.stale(project, env).await;
+            return self.stale(actor, project, env).await;
         }
-        let changes = diff(&before, &save.vars);
+        let mut vars = save.vars;
+        for key in &save.keep {
+            let kept = before.get(key).ok_or_else(|| {
+                DomainError::bad_request(format!(
+                    "{key} is marked to keep its value, but {project}/{env} has no {key}."
+                ))
+            })?;
+            vars.entry(key.clone()).or_insert_with(|| kept.clone());
+        }
+        check_vars(&vars)?;
+        let changes = diff(&before, &vars);
         let detail = format!(
             "{}{}",
             changes.summary(),
@@ -136,8 +145,7 @@ impl Service {
             project: project.into(),
             env: env.into(),
             version: 0,
-            sealed: save
-                .vars
+            sealed: vars
                 .iter()
                 .map(|(k, v)| {
                     (
@@ -158,19 +166,25 @@ impl Service {
             Ok(version) => {
                 let stored = StoredEnvSet { version, ..stored };
                 Ok(SaveOutcome::Saved {
-                    set: self.env_view(&stored, &save.vars, true),
+                    set: self.env_view(&stored, &vars, false),
                 })
             }
-            Err(_) => self.stale(project, env).await,
+            Err(_) => self.stale(actor, project, env).await,
         }
     }
 
-    /// A save met a newer version: the current set, revealed, for the editor to merge.
-    async fn stale(&self, project: &str, env: &str) -> Result<SaveOutcome> {
+    /// A save met a newer version: the current set, revealed (and audited as such), for
+    /// the editor to merge.
+    async fn stale(&self, actor: &Actor, project: &str, env: &str) -> Result<SaveOutcome> {
         match self.load_env(project, env).await? {
-            Some((stored, vars)) => Ok(SaveOutcome::Stale {
-                current: self.env_view(&stored, &vars, true),
-            }),
+            Some((stored, vars)) => {
+                let why = Some("the current set, to merge a stale save".to_string());
+                let audit = env_audit(actor, "env.reveal", project, env, why);
+                self.store.audit(audit).await?;
+                Ok(SaveOutcome::Stale {
+                    current: self.env_view(&stored, &vars, true),
+                })
+            }
             None => Err(DomainError::conflict(format!(
                 "{project}/{env} was deleted meanwhile; save it again as a new env."
             ))
@@ -204,6 +218,26 @@ impl EnvService for Service {
         save: SaveEnvSet,
     ) -> domain::Result<SaveOutcome> {
         public(self.save_env(actor, project, env, save).await)
+    }
+
+    async fn reveal_env_value(
+        &self,
+        actor: &Actor,
+        project: &str,
+        env: &str,
+        key: &str,
+    ) -> domain::Result<String> {
+        actor.role.require(Action::SeeSecrets)?;
+        check_name("project", project)?;
+        check_name("env", env)?;
+        let (_, vars) =
+            public(self.load_env(project, env).await)?.ok_or_else(|| not_found(project, env))?;
+        let value = vars.get(key).cloned().ok_or_else(|| {
+            DomainError::not_found(format!("{project}/{env} has no variable {key}."))
+        })?;
+        let audit = env_audit(actor, "env.reveal", project, env, Some(key.to_string()));
+        public(self.store.audit(audit).await)?;
+        Ok(value)
     }
 
     async fn delete_env_set(&self, actor: &Actor, project: &str, env: &str) -> domain::Result<()> {

@@ -1,0 +1,469 @@
+//! `/env/:project/:env`: the editor. Rows with masked values (reveal one at a time),
+//! add and delete rows, paste a `.env` with a diff before applying, download, save
+//! with a diff preview; a save that meets a newer version opens the merge view. The
+//! rules (parse, diff, merge, what a save sends) are `domain::env`'s.
+use crate::components::toast::use_toasts;
+use crate::components::{ErrorBanner, Icon, I};
+use crate::error::AppError;
+use crate::server_fns::{get_env_set, reveal_env_value, save_env};
+use crate::session::use_session;
+use domain::auth::Action;
+use domain::env::{
+    apply_incoming, draft_diff, merge_with_newer, parse, rows_from, rows_of, shown_value, to_save,
+    Choice, DraftRow, EnvSetView, Merge, SaveOutcome, Strategy, PROTECTED_ENVS,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use std::collections::BTreeMap;
+
+#[component]
+pub fn EnvEditorPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        params.with(|p| {
+            (
+                p.get("project").unwrap_or_default(),
+                p.get("env").unwrap_or_default(),
+            )
+        })
+    };
+    let set = Resource::new(key, |(project, env)| get_env_set(project, env));
+    view! {
+        <Title text=move || { let (p, e) = key(); format!("{p}/{e} · Env") }/>
+        <div class="mx-auto max-w-5xl space-y-5 px-4 py-6 sm:px-6 lg:px-8">
+            <a href=move || format!("/env/{}", key().0) class="inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-900 dark:text-slate-400 dark:hover:text-white">
+                <Icon icon=I::ArrowLeft class="h-4 w-4"/>
+                "Environments"
+            </a>
+            <Suspense fallback=|| view! { <div class="card h-64 animate-pulse"></div> }>
+                {move || Suspend::new(async move {
+                    let (project, env) = key();
+                    match set.await {
+                        Ok(loaded) => view! { <Editor project env loaded/> }.into_any(),
+                        Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The editor's state: what it started from, what it has now, and an open merge.
+#[derive(Clone, Copy)]
+struct Draft {
+    base: RwSignal<Vec<DraftRow>>,
+    rows: RwSignal<Vec<DraftRow>>,
+    version: RwSignal<Option<i64>>,
+    missing: RwSignal<Vec<String>>,
+    merge: RwSignal<Option<(Merge, EnvSetView)>>,
+}
+
+impl Draft {
+    fn load(&self, set: Option<&EnvSetView>) {
+        let rows = set.map(rows_of).unwrap_or_default();
+        self.base.set(rows.clone());
+        self.rows.set(rows);
+        self.version.set(set.map(|s| s.version));
+        self.missing
+            .set(set.map(|s| s.missing_required.clone()).unwrap_or_default());
+        self.merge.set(None);
+    }
+}
+
+#[component]
+fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let can_edit = session.refusal(Action::EditEnv).is_none();
+    let can_reveal = session.refusal(Action::SeeSecrets).is_none();
+    let draft = Draft {
+        base: RwSignal::new(Vec::new()),
+        rows: RwSignal::new(Vec::new()),
+        version: RwSignal::new(None),
+        missing: RwSignal::new(Vec::new()),
+        merge: RwSignal::new(None),
+    };
+    draft.load(loaded.as_ref());
+    let is_new = loaded.is_none();
+    let protected = PROTECTED_ENVS.contains(&env.as_str());
+    let confirm = RwSignal::new(String::new());
+    let saving = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
+    let paste_open = RwSignal::new(false);
+
+    let changes = Memo::new(move |_| draft.rows.with(|r| draft.base.with(|b| draft_diff(b, r))));
+    let on_save = {
+        let (project, env) = (project.clone(), env.clone());
+        move |_| {
+            if saving.get_untracked() {
+                return;
+            }
+            let save = match draft
+                .rows
+                .with_untracked(|r| to_save(r, draft.version.get_untracked()))
+            {
+                Ok(save) => save,
+                Err(problems) => {
+                    let text = problems
+                        .iter()
+                        .map(|(i, m)| format!("row {}: {m}", i + 1))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    error.set(Some(AppError::new(domain::ErrorCode::BadRequest, text)));
+                    return;
+                }
+            };
+            error.set(None);
+            saving.set(true);
+            let (project, env) = (project.clone(), env.clone());
+            spawn_local(async move {
+                let result = save_env(project, env, save).await;
+                saving.try_set(false);
+                match result {
+                    Ok(SaveOutcome::Saved { set }) => {
+                        draft.load(Some(&set));
+                        confirm.try_set(String::new());
+                        toasts.success("Environment saved");
+                    }
+                    Ok(SaveOutcome::Stale { current }) => {
+                        let merge = draft.rows.with_untracked(|r| {
+                            draft
+                                .base
+                                .with_untracked(|b| merge_with_newer(b, r, &current))
+                        });
+                        draft.merge.try_set(Some((merge, current)));
+                    }
+                    Err(e) => {
+                        error.try_set(Some(e));
+                    }
+                }
+            });
+        }
+    };
+    let env_for_confirm = env.clone();
+    let env_name_for_confirm = move || env_for_confirm.clone();
+    let save_blocked = {
+        let env_name_for_confirm = env_name_for_confirm.clone();
+        move || {
+            saving.get()
+                || changes.with(|c| c.is_empty() && !is_new)
+                || (protected && confirm.with(|c| c != &env_name_for_confirm()))
+                || draft.merge.with(Option::is_some)
+        }
+    };
+    let download = format!("/api/v1/env/{project}/{env}/dotenv");
+
+    view! {
+        <header class="flex flex-wrap items-end gap-3">
+            <div class="min-w-0 flex-1">
+                <h1 class="text-xl font-semibold tracking-tight" data-testid="env-title">
+                    <span class="text-slate-500">{project.clone()} " / "</span>
+                    <span class="font-mono">{env.clone()}</span>
+                </h1>
+                <p class="mt-1 text-sm text-slate-500 dark:text-slate-400" data-testid="env-version">
+                    {move || match draft.version.get() {
+                        Some(v) => format!("Version {v}"),
+                        None => "New env: nothing is stored until you save.".to_string(),
+                    }}
+                </p>
+            </div>
+            <div class="flex flex-wrap gap-2">
+                {can_edit.then(|| view! {
+                    <button type="button" class="btn btn-secondary" data-testid="env-paste" on:click=move |_| paste_open.set(true)>
+                        <Icon icon=I::FileText class="h-4 w-4"/>
+                        "Paste .env"
+                    </button>
+                })}
+                {(!is_new && can_reveal).then(|| view! {
+                    <a class="btn btn-secondary" href=download.clone() download data-testid="env-download" rel="external">
+                        <Icon icon=I::Download class="h-4 w-4"/>
+                        "Download .env"
+                    </a>
+                })}
+            </div>
+        </header>
+
+        {move || {
+            let missing = draft.missing.get();
+            (!missing.is_empty()).then(|| view! {
+                <div class="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950/40 dark:text-amber-200" data-testid="env-missing">
+                    {domain::env::missing_message(&missing)} " — runs can't use this env until it is set."
+                </div>
+            })
+        }}
+
+        <Show when=move || paste_open.get()>
+            <PastePanel draft on_close=Callback::new(move |_| paste_open.set(false))/>
+        </Show>
+
+        {move || draft.merge.get().map(|(merge, current)| view! { <MergePanel draft merge current/> })}
+
+        <section class="card overflow-hidden">
+            <table class="w-full text-sm" data-testid="env-rows">
+                <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                    <tr>
+                        <th scope="col" class="w-2/5 px-4 py-2.5 sm:pl-6">"Key"</th>
+                        <th scope="col" class="px-3 py-2.5">"Value"</th>
+                        <th scope="col" class="w-24 px-4 py-2.5 sm:pr-6"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                    <For
+                        each=move || 0..draft.rows.with(Vec::len)
+                        key=|i| *i
+                        children={
+                            let (project, env) = (project.clone(), env.clone());
+                            move |i| view! { <Row i draft project=project.clone() env=env.clone() can_edit can_reveal error/> }
+                        }
+                    />
+                </tbody>
+            </table>
+            <Show when=move || draft.rows.with(Vec::is_empty)>
+                <p class="px-4 py-8 text-center text-sm text-slate-500 dark:text-slate-400" data-testid="env-no-rows">
+                    "No variables yet. Paste a .env or add them one by one."
+                </p>
+            </Show>
+            {can_edit.then(|| view! {
+                <div class="border-t border-slate-200 px-4 py-3 sm:px-6 dark:border-slate-800">
+                    <button type="button" class="btn btn-ghost" data-testid="env-add"
+                        on:click=move |_| draft.rows.update(|r| r.push(DraftRow { key: String::new(), value: Some(String::new()) }))>
+                        <Icon icon=I::Plus class="h-4 w-4"/>
+                        "Add variable"
+                    </button>
+                </div>
+            })}
+        </section>
+
+        {move || error.get().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
+
+        {can_edit.then(|| view! {
+            <section class="card flex flex-col gap-3 p-4 sm:flex-row sm:items-center sm:px-6">
+                <p class="flex-1 text-sm" data-testid="env-diff">
+                    <span class="font-medium">"Diff: "</span>
+                    {move || changes.with(|c| c.summary())}
+                    {move || changes.with(|c| {
+                        let named: Vec<String> = c.added.iter().map(|k| format!("+{k}"))
+                            .chain(c.modified.iter().map(|k| format!("~{k}")))
+                            .chain(c.deleted.iter().map(|k| format!("-{k}")))
+                            .collect();
+                        (!named.is_empty()).then(|| view! {
+                            <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{named.join(" ")}</span>
+                        })
+                    })}
+                </p>
+                {protected.then(|| view! {
+                    <label class="text-sm">
+                        <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {} to confirm", env_name_for_confirm())}</span>
+                        <input type="text" class="input inline-block w-32 font-mono" data-testid="env-confirm"
+                            prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                    </label>
+                })}
+                <button type="button" class="btn btn-primary justify-center" data-testid="env-save"
+                    disabled=save_blocked on:click=on_save.clone()>
+                    <Icon icon=I::Check class="h-4 w-4"/>
+                    {move || if saving.get() { "Saving…" } else { "Save changes" }}
+                </button>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn Row(
+    i: usize,
+    draft: Draft,
+    project: String,
+    env: String,
+    can_edit: bool,
+    can_reveal: bool,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let row = move || draft.rows.with(|r| r.get(i).cloned());
+    let stored =
+        move || row().is_some_and(|r| draft.base.with(|b| b.iter().any(|x| x.key == r.key)));
+    let problem = move || {
+        let r = row()?;
+        domain::env::check_key(r.key.trim())
+            .err()
+            .filter(|_| !r.key.is_empty())
+    };
+    let reveal = move |_| {
+        let Some(r) = row() else { return };
+        let (project, env) = (project.clone(), env.clone());
+        spawn_local(async move {
+            match reveal_env_value(project, env, r.key.clone()).await {
+                Ok(v) => draft.rows.update(|rows| {
+                    if let Some(x) = rows.get_mut(i).filter(|x| x.key == r.key) {
+                        x.value = Some(v);
+                    }
+                }),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <tr data-testid=move || format!("env-row-{}", row().map(|r| r.key).unwrap_or_default())>
+            <td class="px-4 py-2 align-top sm:pl-6">
+                {move || if stored() {
+                    view! { <span class="font-mono">{row().map(|r| r.key)}</span> }.into_any()
+                } else {
+                    view! {
+                        <input type="text" class="input font-mono" placeholder="KEY" data-testid="env-key-input"
+                            disabled=!can_edit
+                            prop:value=move || row().map(|r| r.key).unwrap_or_default()
+                            on:input=move |ev| { let v = event_target_value(&ev); draft.rows.update(|r| if let Some(x) = r.get_mut(i) { x.key = v; }); }/>
+                    }.into_any()
+                }}
+                {move || problem().map(|p| view! { <p class="mt-1 text-xs text-red-600 dark:text-red-400" data-testid="env-key-error">{p}</p> })}
+            </td>
+            <td class="px-3 py-2 align-top">
+                {move || match row().and_then(|r| r.value) {
+                    Some(value) => view! {
+                        <input type="text" class="input font-mono" data-testid="env-value-input" disabled=!can_edit
+                            prop:value=value
+                            on:input=move |ev| { let v = event_target_value(&ev); draft.rows.update(|r| if let Some(x) = r.get_mut(i) { x.value = Some(v); }); }/>
+                    }.into_any(),
+                    None => view! {
+                        <span class="inline-flex items-center gap-2">
+                            <span class="font-mono tracking-widest text-slate-400" data-testid="env-masked">"••••••••"</span>
+                            {can_reveal.then(|| view! {
+                                <button type="button" class="btn btn-ghost h-7 px-2 text-xs" data-testid="env-reveal" on:click=reveal.clone()>
+                                    <Icon icon=I::Lock class="h-3.5 w-3.5"/>
+                                    "Reveal"
+                                </button>
+                            })}
+                        </span>
+                    }.into_any(),
+                }}
+            </td>
+            <td class="px-4 py-2 text-right align-top sm:pr-6">
+                {can_edit.then(|| view! {
+                    <button type="button" class="btn btn-ghost h-8 px-2" data-testid="env-delete" title="Delete this variable"
+                        on:click=move |_| draft.rows.update(|r| { if i < r.len() { r.remove(i); } })>
+                        <Icon icon=I::X class="h-4 w-4"/>
+                    </button>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+/// A `.env` pasted as text: parsed as you type, its effect shown as a diff, applied
+/// over the rows.
+#[component]
+fn PastePanel(draft: Draft, on_close: Callback<()>) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let parsed = Memo::new(move |_| text.with(|t| parse(t)));
+    let preview = move || {
+        parsed.with(|p| match p {
+            Ok(p) if p.vars.is_empty() => "Nothing to apply yet.".to_string(),
+            Ok(p) => draft.rows.with(|rows| {
+                let after = apply_incoming(rows, &p.vars);
+                draft_diff(rows, &after).summary()
+            }),
+            Err(problems) => problems
+                .iter()
+                .map(|p| format!("line {}: {}", p.line, p.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        })
+    };
+    let apply = move |_| {
+        if let Ok(p) = parsed.get_untracked() {
+            draft
+                .rows
+                .update(|rows| *rows = apply_incoming(rows, &p.vars));
+            on_close.run(());
+        }
+    };
+    view! {
+        <section class="card space-y-3 p-4 sm:p-6" data-testid="env-paste-panel">
+            <h2 class="text-sm font-semibold">"Paste .env"</h2>
+            <textarea class="input h-40 font-mono text-xs" data-testid="env-paste-text"
+                placeholder="ANTHROPIC_API_KEY=sk-...\nLAOS_LOKI_URL=http://..."
+                prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <p class=move || if parsed.with(Result::is_err) { "whitespace-pre-line text-sm text-red-600 dark:text-red-400" } else { "text-sm" }
+                data-testid="env-paste-diff">{preview}</p>
+            {move || parsed.with(|p| p.as_ref().ok().map(|p| p.warnings.iter().map(|w| view! {
+                <p class="text-xs text-amber-700 dark:text-amber-400">{format!("line {}: {}", w.line, w.message)}</p>
+            }).collect_view()))}
+            <div class="flex justify-end gap-2">
+                <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button type="button" class="btn btn-primary" data-testid="env-paste-apply"
+                    disabled=move || parsed.with(|p| p.as_ref().map(|p| p.vars.is_empty()).unwrap_or(true))
+                    on:click=apply>
+                    "Apply"
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// Someone saved this env since it was loaded: their set and ours, merged per key, with
+/// a choice for every key both changed.
+#[component]
+fn MergePanel(draft: Draft, merge: Merge, current: EnvSetView) -> impl IntoView {
+    let choices = RwSignal::new(BTreeMap::<String, Choice>::new());
+    let problem = RwSignal::new(None::<String>);
+    let version = current.version;
+    let updated_by = current.updated_by.clone();
+    let resolve = {
+        let (merge, current) = (merge.clone(), current.clone());
+        move |strategy: Strategy| match merge.resolve(&strategy) {
+            Ok(vars) => {
+                draft.base.set(rows_of(&current));
+                draft.rows.set(rows_from(&vars));
+                draft.version.set(Some(current.version));
+                draft.merge.set(None);
+            }
+            Err(e) => problem.set(Some(e.to_string())),
+        }
+    };
+    let (keep, take, per_key) = (resolve.clone(), resolve.clone(), resolve);
+    let conflicts = merge.conflicts.clone();
+    view! {
+        <section class="card space-y-3 border-amber-300 p-4 sm:p-6 dark:border-amber-700" data-testid="env-merge">
+            <h2 class="text-sm font-semibold">
+                {format!("{updated_by} saved version {version} since you loaded this env. Merge before saving.")}
+            </h2>
+            <p class="text-sm text-slate-600 dark:text-slate-300" data-testid="env-merge-summary">
+                {format!("{} keys merge cleanly; {} changed on both sides.", merge.merged.len(), conflicts.len())}
+            </p>
+            {(!conflicts.is_empty()).then(|| view! {
+                <table class="w-full text-sm" data-testid="env-conflicts">
+                    <thead class="text-left text-xs uppercase text-slate-500">
+                        <tr><th class="py-1">"Key"</th><th>"Yours (current)"</th><th>"Theirs (incoming)"</th></tr>
+                    </thead>
+                    <tbody>
+                        {conflicts.iter().map(|c| {
+                            let (k1, k2) = (c.key.clone(), c.key.clone());
+                            view! {
+                                <tr data-testid=format!("env-conflict-{}", c.key)>
+                                    <td class="py-1 font-mono">{c.key.clone()}</td>
+                                    <td><label class="inline-flex items-center gap-2">
+                                        <input type="radio" name=format!("pick-{}", c.key) data-testid="pick-current"
+                                            on:change=move |_| choices.update(|m| { m.insert(k1.clone(), Choice::Current); })/>
+                                        <span class="font-mono text-xs">{shown_value(&c.current)}</span>
+                                    </label></td>
+                                    <td><label class="inline-flex items-center gap-2">
+                                        <input type="radio" name=format!("pick-{}", c.key) data-testid="pick-incoming"
+                                            on:change=move |_| choices.update(|m| { m.insert(k2.clone(), Choice::Incoming); })/>
+                                        <span class="font-mono text-xs">{shown_value(&c.incoming)}</span>
+                                    </label></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {move || problem.get().map(|p| view! { <p class="text-sm text-red-600 dark:text-red-400" data-testid="env-merge-problem">{p}</p> })}
+            <div class="flex flex-wrap justify-end gap-2">
+                <button type="button" class="btn btn-secondary" data-testid="merge-keep-current" on:click=move |_| keep(Strategy::KeepCurrent)>"Keep mine"</button>
+                <button type="button" class="btn btn-secondary" data-testid="merge-take-incoming" on:click=move |_| take(Strategy::TakeIncoming)>"Take theirs"</button>
+                <button type="button" class="btn btn-primary" data-testid="merge-apply" on:click=move |_| per_key(Strategy::PerKey(choices.get_untracked()))>"Apply my picks"</button>
+            </div>
+        </section>
+    }
+}
