@@ -118,3 +118,26 @@ mod tests {
         assert_eq!(clean_log_line("a\u{1b}]0;title\u{7}b"), "ab");
     }
 }
+
+/// A page of this app an error message points to ("… Create it first at /env/acme."),
+/// for a link beside the message.
+pub fn fix_link(message: &str) -> Option<String> {
+    message
+        .split_whitespace()
+        .find(|w| w.starts_with("/env/"))
+        .map(|w| w.trim_end_matches(['.', ',', ';', ')']).to_string())
+}
+
+#[cfg(test)]
+mod fix_link_tests {
+    use super::fix_link;
+
+    #[test]
+    fn the_page_named_in_a_message_is_found() {
+        assert_eq!(
+            fix_link("Missing required: LAOS_LOKI_URL. Add it at /env/acme/qa.").as_deref(),
+            Some("/env/acme/qa")
+        );
+        assert_eq!(fix_link("Choose a template."), None);
+    }
+}

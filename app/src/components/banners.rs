@@ -44,6 +44,11 @@ pub fn ErrorBanner(
             <div class="min-w-0 flex-1">
                 <p class="font-semibold">{error.title()}</p>
                 <p class="mt-0.5 break-words">{error.message.clone()}</p>
+                {crate::format::fix_link(&error.message).map(|href| view! {
+                    <a href=href.clone() data-testid="fix-link" class="mt-2 inline-flex font-medium underline underline-offset-2">
+                        {format!("Fix it: {href}")}
+                    </a>
+                })}
                 {signed_out.then(|| view! {
                     <a
                         href=move || login_href(&location.pathname.get(), &location.search.get())

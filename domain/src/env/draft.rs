@@ -114,6 +114,12 @@ pub fn merge_with_newer(base: &[DraftRow], rows: &[DraftRow], current: &EnvSetVi
     merge3(&comparable(base), &comparable(rows), &newer)
 }
 
+/// An uploaded file merged into the rows: keys only on one side stay; a key whose
+/// values differ (or whose stored value was never revealed here) is a conflict.
+pub fn merge_upload(rows: &[DraftRow], incoming: &EnvVars) -> Merge {
+    super::merge2(&comparable(rows), incoming)
+}
+
 /// A value in a merge view: its text, "(deleted)", or a note that it was never revealed.
 pub fn shown_value(value: &Option<String>) -> String {
     match value.as_deref() {
@@ -121,6 +127,13 @@ pub fn shown_value(value: &Option<String>) -> String {
         Some(MASKED) => "•••••••• (not revealed)".into(),
         Some(v) => v.to_string(),
     }
+}
+
+/// A row's value for a merge view (masked ones say so).
+pub fn shown_row(row: &DraftRow) -> String {
+    shown_value(&Some(
+        row.value.clone().unwrap_or_else(|| MASKED.to_string()),
+    ))
 }
 
 /// Rows from a resolved merge (every value known again).
@@ -137,6 +150,30 @@ pub fn rows_from(vars: &EnvVars) -> Vec<DraftRow> {
 mod tests {
     use super::*;
     use crate::env::{EnvVarView, Strategy};
+
+    #[test]
+    fn an_upload_asks_about_differences_and_unrevealed_values() {
+        let rows = [row("A", None), row("B", Some("1")), row("C", Some("3"))];
+        let upload = EnvVars::from([
+            ("A".into(), "a".into()),
+            ("B".into(), "2".into()),
+            ("C".into(), "3".into()),
+            ("D".into(), "4".into()),
+        ]);
+        let m = merge_upload(&rows, &upload);
+        let keys: Vec<&str> = m.conflicts.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys, ["A", "B"]);
+        let kept = rows_from(&m.resolve(&Strategy::KeepCurrent).unwrap());
+        assert_eq!(
+            kept,
+            [
+                row("A", None),
+                row("B", Some("1")),
+                row("C", Some("3")),
+                row("D", Some("4"))
+            ]
+        );
+    }
 
     fn row(k: &str, v: Option<&str>) -> DraftRow {
         DraftRow {

@@ -17,11 +17,23 @@ const ADMIN_PASSWORD: &str = "bench-password-1";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let client = reqwest_lite::Client;
+    // `fabrik-bench env` runs one part; no argument runs them all.
+    let only = std::env::args().nth(1);
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
     println!("# fabrik-bench");
-    list_benchmark(&client).await?;
-    sse_benchmark(&client).await?;
-    login_benchmark(&client).await?;
-    token_check_benchmark(&client).await?;
+    if wanted("runs") {
+        list_benchmark(&client).await?;
+    }
+    if wanted("sse") {
+        sse_benchmark(&client).await?;
+    }
+    if wanted("login") {
+        login_benchmark(&client).await?;
+        token_check_benchmark(&client).await?;
+    }
+    if wanted("env") {
+        env_benchmark().await?;
+    }
     Ok(())
 }
 
@@ -361,6 +373,153 @@ async fn token_check_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<
 }
 
 /// A spread of delays over one poll interval (a fixed sequence, so runs compare).
+/// Median of `rounds` runs of `f`.
+fn median_of<T>(rounds: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut times: Vec<Duration> = (0..rounds)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[rounds / 2]
+}
+
+/// Env sets: parse + diff of a 5,000-key `.env` (what the editor does per keystroke,
+/// here natively), and save latency with 50 writers at once against one at a time.
+async fn env_benchmark() -> anyhow::Result<()> {
+    use domain::env::{diff, parse, write, EnvVars, SaveEnvSet, SaveOutcome};
+    use domain::service::{Actor, EnvService};
+    let vars: EnvVars = (0..5_000)
+        .map(|i| {
+            (
+                format!("KEY_{i:05}"),
+                format!("value {i} with a space and a \"quote\""),
+            )
+        })
+        .collect();
+    let text = write(&vars);
+    let mut edited = vars.clone();
+    edited.insert("KEY_02500".into(), "changed".into());
+    let split = median_of(100, || text.split('\n').count());
+    let parse_diff = median_of(100, || {
+        let parsed = parse(&text).expect("the bench's own .env parses");
+        diff(&edited, &parsed.vars).modified.len()
+    });
+    println!("\n## Env: parse + diff of a 5,000-key .env (native, in-process; median of 100)");
+    println!("| keys | bytes | split into lines (baseline) | parse + diff | ratio |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| 5000 | {} | {:.3} ms | {:.2} ms | {:.0}× |",
+        text.len(),
+        ms(split),
+        ms(parse_diff),
+        parse_diff.as_secs_f64() / split.as_secs_f64()
+    );
+
+    let dir = tempfile::tempdir()?;
+    let (_base, service) = start(dir.path()).await?;
+    let admin = Actor {
+        name: "admin".into(),
+        role: domain::auth::Role::Admin,
+        from: None,
+    };
+    let small: EnvVars = (0..50)
+        .map(|i| (format!("K{i}"), format!("v{i}")))
+        .collect();
+    let first = SaveEnvSet {
+        version: None,
+        vars: small.clone(),
+        keep: vec![],
+    };
+    service
+        .save_env_set(&admin, "bench", "dev", first)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let mut single = Vec::new();
+    for i in 0..50 {
+        let current = service
+            .get_env_set(&admin, "bench", "dev", false)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let mut vars = small.clone();
+        vars.insert("SEQ".into(), i.to_string());
+        let t = Instant::now();
+        let save = SaveEnvSet {
+            version: Some(current.version),
+            vars,
+            keep: vec![],
+        };
+        service
+            .save_env_set(&admin, "bench", "dev", save)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        single.push(t.elapsed());
+    }
+    single.sort();
+    let writers: Vec<_> = (0..50)
+        .map(|w| {
+            let (service, admin, small) = (service.clone(), admin.clone(), small.clone());
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let mut conflicts = 0u32;
+                loop {
+                    let current = service
+                        .get_env_set(&admin, "bench", "dev", true)
+                        .await
+                        .expect("readable");
+                    let mut vars = current.revealed_vars().unwrap_or(small.clone());
+                    vars.insert(format!("W{w}"), "x".into());
+                    let save = SaveEnvSet {
+                        version: Some(current.version),
+                        vars,
+                        keep: vec![],
+                    };
+                    match service
+                        .save_env_set(&admin, "bench", "dev", save)
+                        .await
+                        .expect("saves")
+                    {
+                        SaveOutcome::Saved { .. } => return (started.elapsed(), conflicts),
+                        SaveOutcome::Stale { .. } => conflicts += 1,
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut accepted = Vec::new();
+    let mut conflicts = 0;
+    for w in writers {
+        let (t, c) = w.await?;
+        accepted.push(t);
+        conflicts += c;
+    }
+    accepted.sort();
+    let last = service
+        .get_env_set(&admin, "bench", "dev", false)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let lost = (0..50)
+        .filter(|w| !last.vars.iter().any(|v| v.key == format!("W{w}")))
+        .count();
+    println!("\n## Env: save latency (service + store, sealed values; 50 keys a set)");
+    println!("| writers | median | p95 | median / one writer | 409s answered | lost updates |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| 1 at a time | {:.2} ms | {:.2} ms | 1.0× | 0 | 0 |",
+        ms(single[25]),
+        ms(single[47])
+    );
+    println!(
+        "| 50 at once (time to an accepted save, retrying on 409) | {:.1} ms | {:.1} ms | {:.0}× | {conflicts} | {lost} |",
+        ms(accepted[25]),
+        ms(accepted[47]),
+        accepted[25].as_secs_f64() / single[25].as_secs_f64()
+    );
+    Ok(())
+}
+
 fn jitter_ms(i: usize) -> u64 {
     let poll = fabrik_server::live::POLL.as_millis() as u64;
     (i as u64 * 37) % poll.max(1)

@@ -9,8 +9,9 @@ use crate::server_fns::{get_env_set, reveal_env_value, save_env};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
-    apply_incoming, draft_diff, merge_with_newer, parse, rows_from, rows_of, shown_value, to_save,
-    Choice, DraftRow, EnvSetView, Merge, SaveOutcome, Strategy, PROTECTED_ENVS,
+    apply_incoming, draft_diff, merge_upload, merge_with_newer, parse, rows_from, rows_of,
+    shown_row, shown_value, to_save, Choice, DraftRow, EnvSetView, EnvVars, Merge, SaveOutcome,
+    Strategy, PROTECTED_ENVS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -92,6 +93,7 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
     let saving = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
     let paste_open = RwSignal::new(false);
+    let upload = RwSignal::new(None::<Upload>);
 
     let changes = Memo::new(move |_| draft.rows.with(|r| draft.base.with(|b| draft_diff(b, r))));
     let on_save = {
@@ -176,6 +178,14 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
                         "Paste .env"
                     </button>
                 })}
+                {can_edit.then(|| view! {
+                    <label class="btn btn-secondary cursor-pointer" data-testid="env-upload">
+                        <Icon icon=I::ArrowRight class="h-4 w-4 -rotate-90"/>
+                        "Upload and merge"
+                        <input type="file" accept=".env,text/plain" class="sr-only" data-testid="env-upload-input"
+                            on:change=move |ev| read_upload(ev, upload)/>
+                    </label>
+                })}
                 {(!is_new && can_reveal).then(|| view! {
                     <a class="btn btn-secondary" href=download.clone() download data-testid="env-download" rel="external">
                         <Icon icon=I::Download class="h-4 w-4"/>
@@ -199,6 +209,8 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
         </Show>
 
         {move || draft.merge.get().map(|(merge, current)| view! { <MergePanel draft merge current/> })}
+
+        {move || upload.get().map(|u| view! { <UploadPanel draft upload=u on_close=Callback::new(move |_| upload.set(None))/> })}
 
         <section class="card overflow-hidden">
             <table class="w-full text-sm" data-testid="env-rows">
@@ -466,4 +478,129 @@ fn MergePanel(draft: Draft, merge: Merge, current: EnvSetView) -> impl IntoView 
             </div>
         </section>
     }
+}
+
+/// A `.env` file chosen for "Upload and merge": its name and what it holds (or why not).
+#[derive(Clone)]
+struct Upload {
+    name: String,
+    parsed: Result<EnvVars, String>,
+}
+
+/// Reads the chosen file in the browser (nothing is sent until Save).
+fn read_upload(ev: leptos::ev::Event, upload: RwSignal<Option<Upload>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            let name = file.name();
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            let parsed = match text.ok().and_then(|t| t.as_string()) {
+                Some(text) => parse(&text).map(|p| p.vars).map_err(|problems| {
+                    problems
+                        .iter()
+                        .map(|p| format!("line {}: {}", p.line, p.message))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }),
+                None => Err("The file could not be read as text.".into()),
+            };
+            upload.set(Some(Upload { name, parsed }));
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, upload);
+}
+
+/// Current | incoming | merged, per key, with a strategy for keys that differ.
+#[component]
+fn UploadPanel(draft: Draft, upload: Upload, on_close: Callback<()>) -> impl IntoView {
+    let incoming = match upload.parsed {
+        Ok(vars) => vars,
+        Err(problems) => {
+            return view! {
+                <section class="card space-y-2 p-4 sm:p-6" data-testid="env-upload-panel">
+                    <h2 class="text-sm font-semibold">{format!("{} can't be read; nothing was changed", upload.name)}</h2>
+                    <p class="whitespace-pre-line text-sm text-red-600 dark:text-red-400" data-testid="env-upload-error">{problems}</p>
+                    <div class="flex justify-end"><button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Close"</button></div>
+                </section>
+            }
+            .into_any();
+        }
+    };
+    let merge = draft
+        .rows
+        .with_untracked(|rows| merge_upload(rows, &incoming));
+    let current = draft.rows.get_untracked();
+    let strategy = RwSignal::new(Strategy::KeepCurrent);
+    let resolved = {
+        let merge = merge.clone();
+        Memo::new(move |_| strategy.with(|s| merge.resolve(s).ok()))
+    };
+    let keys: Vec<String> = {
+        let mut k: Vec<String> = current.iter().map(|r| r.key.trim().to_string()).collect();
+        k.extend(incoming.keys().cloned());
+        k.sort();
+        k.dedup();
+        k
+    };
+    let conflicts = merge.conflicts.len();
+    let apply = move |_| {
+        if let Some(vars) = resolved.get_untracked() {
+            draft.rows.set(rows_from(&vars));
+            on_close.run(());
+        }
+    };
+    view! {
+        <section class="card space-y-3 p-4 sm:p-6" data-testid="env-upload-panel">
+            <h2 class="text-sm font-semibold">{format!("Merge {} into this env", upload.name)}</h2>
+            <p class="text-sm text-slate-600 dark:text-slate-300">
+                {format!("{} keys in the file; {conflicts} differ from what is here.", incoming.len())}
+            </p>
+            <div class="flex flex-wrap gap-4 text-sm" role="radiogroup">
+                <label class="inline-flex items-center gap-2"><input type="radio" name="upload-strategy" checked
+                    data-testid="upload-keep-current" on:change=move |_| strategy.set(Strategy::KeepCurrent)/>"Keep current"</label>
+                <label class="inline-flex items-center gap-2"><input type="radio" name="upload-strategy"
+                    data-testid="upload-take-incoming" on:change=move |_| strategy.set(Strategy::TakeIncoming)/>"Take incoming"</label>
+            </div>
+            <div class="overflow-x-auto">
+                <table class="w-full text-sm" data-testid="env-upload-table">
+                    <thead class="text-left text-xs uppercase text-slate-500">
+                        <tr><th class="py-1 pr-3">"Key"</th><th class="pr-3">"Current"</th><th class="pr-3">"Incoming"</th><th>"Merged"</th></tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                        {keys.into_iter().map(|key| {
+                            let here = current.iter().find(|r| r.key.trim() == key).map(shown_row);
+                            let there = incoming.get(&key).cloned();
+                            let k = key.clone();
+                            let merged = move || resolved.with(|r| r.as_ref().map(|v| shown_value(&v.get(&k).cloned())).unwrap_or_default());
+                            view! {
+                                <tr data-testid=format!("upload-row-{key}")>
+                                    <td class="py-1 pr-3 font-mono">{key.clone()}</td>
+                                    <td class="pr-3 font-mono text-xs">{here.unwrap_or_else(|| "—".into())}</td>
+                                    <td class="pr-3 font-mono text-xs">{there.unwrap_or_else(|| "—".into())}</td>
+                                    <td class="font-mono text-xs" data-testid="upload-merged">{merged}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <div class="flex justify-end gap-2">
+                <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button type="button" class="btn btn-primary" data-testid="upload-apply" on:click=apply>"Apply merge"</button>
+            </div>
+        </section>
+    }
+    .into_any()
 }
