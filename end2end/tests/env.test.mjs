@@ -72,6 +72,13 @@ test("paste a .env, see the diff, save, reload masked; reveal, edit, a bad key, 
   await page.getByTestId("upload-apply").click();
   assert.match(await page.getByTestId("env-diff").innerText(), /1 added, 1 modified, 0 deleted/);
   await saveAndWait(page);
+
+  await page.setViewportSize({ width: 375, height: 800 });
+  await open(page, `${server.base}/env/acme/dev`);
+  await shot(page, "14-env-phone");
+  await open(page, `${server.base}/env`);
+  await page.getByTestId("env-row-acme-dev").waitFor();
+  await shot(page, "15-env-list-phone");
 });
 
 test("two tabs: the second save gets the merge view and resolves it", async () => {
