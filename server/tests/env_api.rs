@@ -4,7 +4,6 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use std::path::Path;
 
 const SECRET: &str = "sk-ant-very-secret-4242";
 
@@ -254,23 +253,10 @@ async fn bad_input_is_refused_clearly_and_loses_nothing() {
     assert!(kept.to_string().contains(SECRET));
 }
 
-fn snoop_template(data_dir: &Path) {
-    std::fs::create_dir_all(data_dir.join("templates")).unwrap();
-    std::fs::write(
-        data_dir.join("templates/snoop.toml"),
-        r#"
-name = "snoop"
-command = ["sh", "-c", "env", "snoop", "{run_id}"]
-resume_command = ["sh", "-c", "true", "snoop", "{run_id}"]
-"#,
-    )
-    .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_gets_its_env_set_and_a_bad_env_is_refused_with_a_fix() {
     let tmp = tempfile::tempdir().unwrap();
-    snoop_template(tmp.path());
+    shell_template(tmp.path(), "snoop", "env", &[]);
     let server = Server::start_in(tmp.path());
     let c = server.admin().await;
     acme_dev(&c, &server).await;
@@ -324,14 +310,7 @@ async fn a_run_gets_its_env_set_and_a_bad_env_is_refused_with_a_fix() {
     })
     .await;
     assert_eq!(done["summary"]["env"], "dev");
-    let log = c
-        .get(server.url(&format!("/api/v1/runs/{id}/logs")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let log = run_log(&c, &server, &id).await;
     assert!(
         log.contains(&format!("ANTHROPIC_API_KEY={SECRET}")),
         "{log}"

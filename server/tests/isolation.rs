@@ -10,21 +10,11 @@ const SENTINEL: &str = "server-only-secret-7f3a";
 /// A template whose run prints its environment and tries to open the store for writing.
 fn snoop_template(data_dir: &std::path::Path) {
     let store = data_dir.join("fabrik.db");
-    std::fs::create_dir_all(data_dir.join("templates")).unwrap();
-    std::fs::write(
-        data_dir.join("templates/snoop.toml"),
-        format!(
-            r#"
-name = "snoop"
-command = ["sh", "-c", "env; if : >> '{store}'; then echo STORE-OPENED; else echo STORE-REFUSED; fi", "snoop", "{{run_id}}"]
-resume_command = ["sh", "-c", "true", "snoop", "{{run_id}}"]
-[env]
-FROM_TEMPLATE = "yes"
-"#,
-            store = store.display()
-        ),
-    )
-    .unwrap();
+    let script = format!(
+        "env; if : >> '{}'; then echo STORE-OPENED; else echo STORE-REFUSED; fi",
+        store.display()
+    );
+    shell_template(data_dir, "snoop", &script, &[("FROM_TEMPLATE", "yes")]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -45,14 +35,7 @@ async fn a_run_sees_no_server_variable_and_cannot_write_the_store() {
         d["execution"]["exit_code"].is_number()
     })
     .await;
-    let log = c
-        .get(server.url(&format!("/api/v1/runs/{id}/logs")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let log = run_log(&c, &server, &id).await;
     assert!(log.contains(&format!("FABRIK_RUN_ID={id}")), "{log}");
     assert!(log.contains("FROM_TEMPLATE=yes"), "{log}");
     assert!(!log.contains(SENTINEL), "a server variable leaked: {log}");

@@ -10,16 +10,7 @@ use std::time::Duration;
 
 /// A template whose run is a small process group that would live for a minute.
 fn sleeper_template(data_dir: &Path) {
-    std::fs::create_dir_all(data_dir.join("templates")).unwrap();
-    std::fs::write(
-        data_dir.join("templates/sleeper.toml"),
-        r#"
-name = "sleeper"
-command = ["sh", "-c", "sleep 60 & sleep 60; wait", "sleeper", "{run_id}"]
-resume_command = ["sh", "-c", "sleep 60", "sleeper", "{run_id}"]
-"#,
-    )
-    .unwrap();
+    shell_template(data_dir, "sleeper", "sleep 60 & sleep 60; wait", &[]);
 }
 
 /// The pid the run's process group started with, from its timeline.

@@ -76,12 +76,7 @@ async fn approve_resumes_the_run_to_the_end() {
         |e| e["kind"] == "gate-approve" && e["message"].as_str().unwrap().contains("by admin")
     ));
 
-    let log = c
-        .get(server.url(&format!("/api/v1/runs/{id}/logs")))
-        .send()
-        .await
-        .unwrap();
-    let text = log.text().await.unwrap();
+    let text = run_log(&c, &server, &id).await;
     assert!(
         text.contains("exited with code 3 (waiting for approval)"),
         "{text}"

@@ -193,51 +193,12 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
                     />
                     <span class="hint">"Path of the workflow file; relative paths are resolved on the server."</span>
                 </label>
-                <label class="block">
-                    <span class="label">"Spec" <span class="optional">"optional"</span></span>
-                    <input
-                        type="text"
-                        name="spec"
-                        data-testid="spec-input"
-                        class="input mt-1 font-mono"
-                        autocomplete="off"
-                        spellcheck="false"
-                        placeholder="specs/feature.json"
-                        prop:value=move || spec.get()
-                        on:input=move |ev| spec.set(event_target_value(&ev))
-                        disabled=move || pending.get()
-                    />
-                    <span class="hint">"Path of the spec JSON the run implements."</span>
-                </label>
-                <label class="block">
-                    <span class="label">"Project" <span class="optional">"optional"</span></span>
-                    <input
-                        type="text"
-                        name="project"
-                        data-testid="project-input"
-                        class="input mt-1"
-                        autocomplete="off"
-                        placeholder="e.g. billing"
-                        prop:value=move || project.get()
-                        on:input=move |ev| project.set(event_target_value(&ev))
-                        disabled=move || pending.get()
-                    />
-                </label>
-                <label class="block">
-                    <span class="label">"Env" <span class="optional">"optional"</span></span>
-                    <input
-                        type="text"
-                        name="env"
-                        data-testid="env-input"
-                        class="input mt-1"
-                        autocomplete="off"
-                        placeholder="e.g. dev"
-                        prop:value=move || env.get()
-                        on:input=move |ev| env.set(event_target_value(&ev))
-                        disabled=move || pending.get()
-                    />
-                    <span class="hint">"The project's env set whose variables the run gets."</span>
-                </label>
+                <OptionalField label="Spec" name="spec" testid="spec-input" mono=true placeholder="specs/feature.json"
+                    hint="Path of the spec JSON the run implements." value=spec pending/>
+                <OptionalField label="Project" name="project" testid="project-input" mono=false placeholder="e.g. billing"
+                    hint="" value=project pending/>
+                <OptionalField label="Env" name="env" testid="env-input" mono=false placeholder="e.g. dev"
+                    hint="The project's env set whose variables the run gets." value=env pending/>
                 {move || error().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
             </div>
             <div class="flex flex-col-reverse gap-3 bg-slate-50 px-4 py-3 sm:flex-row sm:items-center sm:justify-end sm:px-6 dark:bg-slate-950/30">
@@ -253,5 +214,37 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
                 </button>
             </div>
         </form>
+    }
+}
+
+/// A labelled, optional one-line text field of the form.
+#[component]
+fn OptionalField(
+    label: &'static str,
+    name: &'static str,
+    testid: &'static str,
+    mono: bool,
+    placeholder: &'static str,
+    hint: &'static str,
+    value: RwSignal<String>,
+    pending: Memo<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="block">
+            <span class="label">{label} " " <span class="optional">"optional"</span></span>
+            <input
+                type="text"
+                name=name
+                data-testid=testid
+                class=if mono { "input mt-1 font-mono" } else { "input mt-1" }
+                autocomplete="off"
+                spellcheck="false"
+                placeholder=placeholder
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                disabled=move || pending.get()
+            />
+            {(!hint.is_empty()).then(|| view! { <span class="hint">{hint}</span> })}
+        </label>
     }
 }

@@ -316,3 +316,28 @@ pub fn reply_to_announced_body(server: &Server, path: &str, token: &str, len: us
     let _ = s.read_to_string(&mut reply);
     reply
 }
+
+/// A template in the data dir running `sh -c script` (resume: `sh -c true`).
+pub fn shell_template(data_dir: &Path, name: &str, script: &str, env: &[(&str, &str)]) {
+    let env: String = env.iter().map(|(k, v)| format!("{k} = {v:?}\n")).collect();
+    std::fs::create_dir_all(data_dir.join("templates")).unwrap();
+    std::fs::write(
+        data_dir.join(format!("templates/{name}.toml")),
+        format!(
+            "name = {name:?}\ncommand = [\"sh\", \"-c\", {script:?}, {name:?}, \"{{run_id}}\"]\n\
+             resume_command = [\"sh\", \"-c\", \"true\", {name:?}, \"{{run_id}}\"]\n[env]\n{env}"
+        ),
+    )
+    .unwrap();
+}
+
+/// The run's whole log as text.
+pub async fn run_log(c: &::reqwest::Client, server: &Server, run_id: &str) -> String {
+    c.get(server.url(&format!("/api/v1/runs/{run_id}/logs")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
