@@ -47,13 +47,7 @@ pub fn diff(old: &EnvVars, new: &EnvVars) -> EnvDiff {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> EnvVars {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::env::test_vars as vars;
 
     #[test]
     fn a_paste_into_an_empty_set_is_all_added() {

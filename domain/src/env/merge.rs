@@ -148,13 +148,7 @@ impl Merge {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> EnvVars {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::env::test_vars as vars;
 
     #[test]
     fn two_tabs_merge_their_separate_edits_and_meet_on_the_same_key() {

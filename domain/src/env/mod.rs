@@ -26,3 +26,12 @@ use std::collections::BTreeMap;
 
 /// One environment's variables, by key.
 pub type EnvVars = BTreeMap<String, String>;
+
+/// A set from literal pairs, for tests.
+#[cfg(test)]
+pub(crate) fn test_vars(pairs: &[(&str, &str)]) -> EnvVars {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
