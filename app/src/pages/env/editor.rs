@@ -213,12 +213,12 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
         {move || upload.get().map(|u| view! { <UploadPanel draft upload=u on_close=Callback::new(move |_| upload.set(None))/> })}
 
         <section class="card overflow-hidden">
-            <table class="w-full text-sm" data-testid="env-rows">
+            <table class="w-full table-fixed text-sm" data-testid="env-rows">
                 <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
                     <tr>
                         <th scope="col" class="w-2/5 px-4 py-2.5 sm:pl-6">"Key"</th>
                         <th scope="col" class="px-3 py-2.5">"Value"</th>
-                        <th scope="col" class="w-24 px-4 py-2.5 sm:pr-6"><span class="sr-only">"Actions"</span></th>
+                        <th scope="col" class="w-12 px-2 py-2.5 sm:w-20 sm:pr-6"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
@@ -317,9 +317,9 @@ fn Row(
     };
     view! {
         <tr data-testid=move || format!("env-row-{}", row().map(|r| r.key).unwrap_or_default())>
-            <td class="px-4 py-2 align-top sm:pl-6">
+            <td class="px-3 py-2 align-top sm:pl-6">
                 {move || if stored() {
-                    view! { <span class="font-mono">{row().map(|r| r.key)}</span> }.into_any()
+                    view! { <span class="break-all font-mono">{row().map(|r| r.key)}</span> }.into_any()
                 } else {
                     view! {
                         <input type="text" class="input font-mono" placeholder="KEY" data-testid="env-key-input"
@@ -338,7 +338,7 @@ fn Row(
                             on:input=move |ev| { let v = event_target_value(&ev); draft.rows.update(|r| if let Some(x) = r.get_mut(i) { x.value = Some(v); }); }/>
                     }.into_any(),
                     None => view! {
-                        <span class="inline-flex items-center gap-2">
+                        <span class="flex flex-wrap items-center gap-x-2">
                             <span class="font-mono tracking-widest text-slate-400" data-testid="env-masked">"••••••••"</span>
                             {can_reveal.then(|| view! {
                                 <button type="button" class="btn btn-ghost h-7 px-2 text-xs" data-testid="env-reveal" on:click=reveal.clone()>
@@ -350,7 +350,7 @@ fn Row(
                     }.into_any(),
                 }}
             </td>
-            <td class="px-4 py-2 text-right align-top sm:pr-6">
+            <td class="px-2 py-2 text-right align-top sm:pr-6">
                 {can_edit.then(|| view! {
                     <button type="button" class="btn btn-ghost h-8 px-2" data-testid="env-delete" title="Delete this variable"
                         on:click=move |_| draft.rows.update(|r| { if i < r.len() { r.remove(i); } })>
