@@ -111,3 +111,25 @@ test("two tabs: the second save gets the merge view and resolves it", async () =
     "both tabs' changes are in",
   );
 });
+
+test("a protected env asks for its name; a dispatch with a missing env links to the fix", async () => {
+  const page = await signedInPage(browser, server.base, { viewport: { width: 1280, height: 900 } });
+  await open(page, `${server.base}/env/acme/prod`);
+  await page.getByTestId("env-add").click();
+  await page.getByTestId("env-key-input").last().fill("REGION");
+  await page.getByTestId("env-value-input").last().fill("eu-west-1");
+  assert.ok(await page.getByTestId("env-save").isDisabled(), "not before the name is typed");
+  await page.getByTestId("env-confirm").fill("prod");
+  await shot(page, "16-env-protected");
+  await saveAndWait(page);
+
+  await open(page, `${server.base}/dispatch`);
+  await page.getByTestId("template-select").selectOption("demo");
+  await page.getByTestId("project-input").fill("acme");
+  await page.getByTestId("env-input").fill("staging");
+  await page.getByTestId("dispatch-submit").click();
+  const fix = page.getByTestId("form-error").getByTestId("fix-link");
+  await fix.waitFor();
+  assert.equal(await fix.getAttribute("href"), "/env/acme");
+  await shot(page, "17-dispatch-missing-env");
+});

@@ -318,3 +318,70 @@ async fn a_run_gets_its_env_set_and_a_bad_env_is_refused_with_a_fix() {
     assert!(log.contains("LAOS_LOKI_URL=http://loki:3100"));
     assert!(log.contains("DEBUG=true"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_key_changes_without_revealing_the_others() {
+    let server = Server::start();
+    let c = server.admin().await;
+    acme_dev(&c, &server).await;
+    let key_url = server.url("/api/v1/env/acme/dev/keys/DEBUG");
+    let r = c
+        .put(&key_url)
+        .header("if-match", "\"1\"")
+        .json(&json!({"value": "false"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .delete(server.url("/api/v1/env/acme/dev/keys/LAOS_LOKI_URL"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, audit) = get(&c, &server.url("/api/v1/audit")).await;
+    let reveals = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "env.reveal")
+        .count();
+    assert_eq!(reveals, 0, "editing one key reads no other value");
+    let stale = c
+        .put(&key_url)
+        .header("if-match", "1")
+        .json(&json!({"value": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 409, "If-Match names an old version");
+
+    let (_, audit) = get(&c, &server.url("/api/v1/audit")).await;
+    let merge_reveal = &audit[0];
+    assert_eq!(
+        merge_reveal["action"], "env.reveal",
+        "the 409 carries the set to merge"
+    );
+    assert!(merge_reveal["detail"]
+        .as_str()
+        .unwrap()
+        .contains("stale save"));
+    let (_, set) = get(&c, &server.url("/api/v1/env/acme/dev?reveal=true")).await;
+    assert_eq!(set["version"], 3);
+    let vars: Vec<(String, String)> = set["vars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let key = v["key"].as_str().unwrap().to_string();
+            (key, v["value"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            ("ANTHROPIC_API_KEY".to_string(), SECRET.to_string()),
+            ("DEBUG".to_string(), "false".to_string()),
+        ]
+    );
+}

@@ -110,11 +110,10 @@ async fn cancel_stops_the_whole_process_group() {
     let server = Server::start_in(tmp.path());
     let c = server.admin().await;
     let id = dispatch_demo(&c, &server).await;
-    let running = wait_for(&c, &server, &id, "a running task", |d| {
+    wait_for(&c, &server, &id, "a running task", |d| {
         status_of(d) == "running" && d["summary"]["task"].is_string()
     })
     .await;
-    let _ = running;
     let pid = run_process(&id).expect("the run's process group");
     let (code, body) = post(
         &c,
@@ -218,8 +217,7 @@ resume_command = ["/nonexistent/smithers", "resume", "{run_id}"]
 async fn a_corrupt_run_db_is_explained_and_nothing_is_lost() {
     let server = Server::start();
     let c = server.admin().await;
-    let (id, blocked) = demo_at_gate(&c, &server).await;
-    let _ = blocked;
+    let (id, _) = demo_at_gate(&c, &server).await;
     let db = run_db(&server, &id).display().to_string();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{suffix}"));

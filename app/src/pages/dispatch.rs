@@ -231,7 +231,7 @@ fn OptionalField(
 ) -> impl IntoView {
     view! {
         <label class="block">
-            <span class="label">{label} " " <span class="optional">"optional"</span></span>
+            <span class="label">{label} <span class="optional">"optional"</span></span>
             <input
                 type="text"
                 name=name

@@ -15,6 +15,24 @@ pub struct LineProblem {
     pub message: String,
 }
 
+impl std::fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => f.write_str(&self.message),
+            n => write!(f, "line {n}: {}", self.message),
+        }
+    }
+}
+
+/// Every problem of a text, one per line, for people.
+pub fn describe(problems: &[LineProblem]) -> String {
+    problems
+        .iter()
+        .map(LineProblem::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// What a `.env` text holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Parsed {

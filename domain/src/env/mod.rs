@@ -9,7 +9,7 @@ mod merge;
 mod set;
 
 pub use diff::{diff, EnvDiff};
-pub use dotenv::{parse, write, write_download, LineProblem, Parsed, MAX_DOTENV_BYTES};
+pub use dotenv::{describe, parse, write, write_download, LineProblem, Parsed, MAX_DOTENV_BYTES};
 pub use draft::{
     apply_incoming, draft_diff, merge_upload, merge_with_newer, row_problems, rows_from, rows_of,
     shown_row, shown_value, to_save, DraftRow,

@@ -1,6 +1,7 @@
 //! Stored env sets: names, required keys, what the pages and API see.
 use super::{check_key, EnvVars};
 use crate::error::{Error, Result};
+use crate::template::is_slug;
 use serde::{Deserialize, Serialize};
 
 /// Keys every env set needs before a run may use it, unless configured otherwise.
@@ -15,14 +16,7 @@ pub const MAX_VARS: usize = 5_000;
 /// A project or env name: a DNS-1123 label (lowercase letters, digits, `-`; ≤ 63),
 /// since the Kubernetes backend names Secrets after it.
 pub fn check_name(what: &str, name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if ok {
+    if is_slug(name) && !name.ends_with('-') {
         Ok(())
     } else {
         Err(Error::bad_request(format!(

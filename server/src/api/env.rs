@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use domain::env::{parse, write_download, EnvVars, SaveEnvSet, SaveOutcome};
+use domain::env::{describe, parse, write_download, EnvVars, SaveEnvSet, SaveOutcome};
 use domain::service::{Actor, EnvService};
 use domain::Error as DomainError;
 use serde::Deserialize;
@@ -46,16 +46,7 @@ async fn parse_text(Extension(_who): Extension<Actor>, body: Bytes) -> ApiResult
     })?;
     match parse(text) {
         Ok(parsed) => Ok(Json(parsed).into_response()),
-        Err(problems) => Err(fail(DomainError::bad_request(
-            problems
-                .iter()
-                .map(|p| match p.line {
-                    0 => p.message.clone(),
-                    n => format!("line {n}: {}", p.message),
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        ))),
+        Err(problems) => Err(fail(DomainError::bad_request(describe(&problems)))),
     }
 }
 
@@ -190,10 +181,8 @@ async fn set_key(
 ) -> ApiResult {
     let kv: KeyValue = json_body(&body).map_err(fail)?;
     let version = kv.version.or(if_match(&headers).map_err(fail)?);
-    edit_key(&s, &who, &project, &env, version, |vars| {
-        vars.insert(key.clone(), kv.value.clone());
-    })
-    .await
+    let vars = EnvVars::from([(key.clone(), kv.value)]);
+    edit_key(&s, &who, &project, &env, version, &key, vars).await
 }
 
 async fn delete_key(
@@ -203,32 +192,35 @@ async fn delete_key(
     headers: HeaderMap,
 ) -> ApiResult {
     let version = if_match(&headers).map_err(fail)?;
-    edit_key(&s, &who, &project, &env, version, |vars| {
-        vars.remove(&key);
-    })
-    .await
+    edit_key(&s, &who, &project, &env, version, &key, EnvVars::new()).await
 }
 
-/// One key changed on the set as it is (or as of `version`, when given).
+/// `key` set to what `vars` says (or removed), every other key kept at its stored value
+/// without reading it; as of `version` when given, else the current one.
 async fn edit_key(
     s: &AppState,
     who: &Actor,
     project: &str,
     env: &str,
     version: Option<i64>,
-    change: impl FnOnce(&mut EnvVars),
+    key: &str,
+    vars: EnvVars,
 ) -> ApiResult {
     let current = s
         .service
-        .get_env_set(who, project, env, true)
+        .get_env_set(who, project, env, false)
         .await
         .map_err(fail)?;
-    let mut vars = current.revealed_vars().unwrap_or_default();
-    change(&mut vars);
+    let keep = current
+        .vars
+        .iter()
+        .map(|v| v.key.clone())
+        .filter(|k| k != key)
+        .collect();
     let save = SaveEnvSet {
         version: Some(version.unwrap_or(current.version)),
         vars,
-        keep: Vec::new(),
+        keep,
     };
     Ok(save_answer(
         s.service.save_env_set(who, project, env, save).await,

@@ -69,7 +69,6 @@ pub fn routes() -> Router<AppState> {
                 "No such API endpoint. The API lives under /api/v1 (runs, templates, events).",
             ))
         })
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
 }
 
 pub(crate) type ApiResult = Result<Response, Response>;

@@ -1,6 +1,6 @@
 //! Env sets: stored sealed, shown masked, revealed only to those who may (audited),
 //! saved only against the version they were based on, and handed to runs at launch.
-use super::{public, Service};
+use super::{audit_entry, public, Service};
 use crate::clock::now_ms;
 use crate::error::Result;
 use crate::store::{AuditEntry, StoredEnvSet};
@@ -270,14 +270,7 @@ fn env_audit(
     env: &str,
     detail: Option<String>,
 ) -> AuditEntry {
-    AuditEntry {
-        at_ms: now_ms(),
-        actor: actor.name.clone(),
-        source: actor.from.clone(),
-        action: action.into(),
-        target: Some(format!("{project}/{env}")),
-        detail,
-    }
+    audit_entry(actor, action, &format!("{project}/{env}"), detail)
 }
 
 /// "; added A, B; modified C" — key names only, never values.

@@ -105,15 +105,9 @@ impl Server {
 
     /// A client that sends an API token of `username`.
     pub async fn client_for(&self, username: &str, password: &str) -> ::reqwest::Client {
-        let (code, body) = post(
-            &::reqwest::Client::new(),
-            &self.url("/api/v1/auth/token"),
-            serde_json::json!({"username": username, "password": password, "name": "tests"}),
-        )
-        .await;
-        assert_eq!(code, 201, "token for {username}: {body}");
+        let token = token_for(self, username, password).await;
         let mut headers = ::reqwest::header::HeaderMap::new();
-        let bearer = format!("Bearer {}", body["token"].as_str().unwrap());
+        let bearer = format!("Bearer {token}");
         headers.insert("authorization", bearer.parse().unwrap());
         ::reqwest::Client::builder()
             .default_headers(headers)
@@ -281,10 +275,10 @@ pub async fn token_for(server: &Server, username: &str, password: &str) -> Strin
     let (code, body) = post(
         &::reqwest::Client::new(),
         &server.url("/api/v1/auth/token"),
-        serde_json::json!({"username": username, "password": password}),
+        serde_json::json!({"username": username, "password": password, "name": "tests"}),
     )
     .await;
-    assert_eq!(code, 201, "{body}");
+    assert_eq!(code, 201, "token for {username}: {body}");
     body["token"].as_str().unwrap().to_string()
 }
 

@@ -9,9 +9,9 @@ use crate::server_fns::{get_env_set, reveal_env_value, save_env};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
-    apply_incoming, draft_diff, merge_upload, merge_with_newer, parse, rows_from, rows_of,
-    shown_row, shown_value, to_save, Choice, DraftRow, EnvSetView, EnvVars, Merge, SaveOutcome,
-    Strategy, PROTECTED_ENVS,
+    apply_incoming, describe, draft_diff, merge_upload, merge_with_newer, parse, rows_from,
+    rows_of, shown_row, shown_value, to_save, Choice, DraftRow, EnvSetView, EnvVars, Merge,
+    SaveOutcome, Strategy, PROTECTED_ENVS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -144,14 +144,12 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
             });
         }
     };
-    let env_for_confirm = env.clone();
-    let env_name_for_confirm = move || env_for_confirm.clone();
     let save_blocked = {
-        let env_name_for_confirm = env_name_for_confirm.clone();
+        let env = env.clone();
         move || {
             saving.get()
                 || changes.with(|c| c.is_empty() && !is_new)
-                || (protected && confirm.with(|c| c != &env_name_for_confirm()))
+                || (protected && confirm.with(|c| c != &env))
                 || draft.merge.with(Option::is_some)
         }
     };
@@ -267,7 +265,7 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
                 </p>
                 {protected.then(|| view! {
                     <label class="text-sm">
-                        <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {} to confirm", env_name_for_confirm())}</span>
+                        <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {env} to confirm")}</span>
                         <input type="text" class="input inline-block w-32 font-mono" data-testid="env-confirm"
                             prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
                     </label>
@@ -375,11 +373,7 @@ fn PastePanel(draft: Draft, on_close: Callback<()>) -> impl IntoView {
                 let after = apply_incoming(rows, &p.vars);
                 draft_diff(rows, &after).summary()
             }),
-            Err(problems) => problems
-                .iter()
-                .map(|p| format!("line {}: {}", p.line, p.message))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Err(problems) => describe(problems),
         })
     };
     let apply = move |_| {
@@ -399,7 +393,7 @@ fn PastePanel(draft: Draft, on_close: Callback<()>) -> impl IntoView {
             <p class=move || if parsed.with(Result::is_err) { "whitespace-pre-line text-sm text-red-600 dark:text-red-400" } else { "text-sm" }
                 data-testid="env-paste-diff">{preview}</p>
             {move || parsed.with(|p| p.as_ref().ok().map(|p| p.warnings.iter().map(|w| view! {
-                <p class="text-xs text-amber-700 dark:text-amber-400">{format!("line {}: {}", w.line, w.message)}</p>
+                <p class="text-xs text-amber-700 dark:text-amber-400">{w.to_string()}</p>
             }).collect_view()))}
             <div class="flex justify-end gap-2">
                 <button type="button" class="btn btn-ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
@@ -506,13 +500,7 @@ fn read_upload(ev: leptos::ev::Event, upload: RwSignal<Option<Upload>>) {
             let name = file.name();
             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
             let parsed = match text.ok().and_then(|t| t.as_string()) {
-                Some(text) => parse(&text).map(|p| p.vars).map_err(|problems| {
-                    problems
-                        .iter()
-                        .map(|p| format!("line {}: {}", p.line, p.message))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                }),
+                Some(text) => parse(&text).map(|p| p.vars).map_err(|p| describe(&p)),
                 None => Err("The file could not be read as text.".into()),
             };
             upload.set(Some(Upload { name, parsed }));

@@ -7,7 +7,6 @@ pub mod confine;
 mod process;
 
 use super::{Backend, ChangeProbe, ExecEvent, GateView, Launch, RunLayout, SnapshotRead};
-use crate::clock::now_ms;
 use crate::error::Result;
 use crate::store::RunRecord;
 use confine::Confinement;
@@ -235,16 +234,6 @@ impl LocalBackend {
             });
         });
     }
-}
-
-/// When a run's process was started, for the log.
-pub(crate) fn started_line(launch: &Launch) -> String {
-    format!(
-        "[fabrik] {} {}: {}",
-        domain::time::rfc3339(now_ms()),
-        launch.purpose,
-        launch.command.join(" ")
-    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,5 @@
 //! Starting, finding and waiting for a run's process group.
 use super::confine::Confinement;
-use super::started_line;
 use crate::backend::Launch;
 use crate::clock::now_ms;
 use crate::error::Result;
@@ -29,7 +28,13 @@ pub fn spawn(
         .create(true)
         .append(true)
         .open(&launch.log_path)?;
-    writeln!(log, "{}", started_line(launch))?;
+    writeln!(
+        log,
+        "[fabrik] {} {}: {}",
+        domain::time::rfc3339(now_ms()),
+        launch.purpose,
+        launch.command.join(" ")
+    )?;
     let mut cmd = tokio::process::Command::new(&launch.command[0]);
     cmd.args(&launch.command[1..])
         .current_dir(&launch.workspace)

@@ -89,9 +89,12 @@ impl Service {
                     state: keep_cancelled(record.exec_state, ExecState::Lost),
                     pid: record.pid,
                     exit_code: record.exit_code,
-                    detail: Some(detail.clone())
-                        .filter(|_| record.exec_state != ExecState::Cancelled)
-                        .or(record.exec_detail.clone()),
+                    // A cancelled run keeps saying why it ended.
+                    detail: if record.exec_state == ExecState::Cancelled {
+                        record.exec_detail.clone()
+                    } else {
+                        Some(detail.clone())
+                    },
                 }),
                 event: Some(NewEvent::new("lost", detail, None)),
                 ..Default::default()
