@@ -26,22 +26,29 @@ impl EnvDiff {
     }
 }
 
-/// Keys added, modified, deleted and unchanged going from `old` to `new` (sorted).
+/// Keys added, modified, deleted and unchanged going from `old` to `new` (sorted). One
+/// walk over both sorted sets, no lookups: the editor runs this on every keystroke.
 pub fn diff(old: &EnvVars, new: &EnvVars) -> EnvDiff {
+    use std::cmp::Ordering::*;
     let mut d = EnvDiff::default();
-    for (key, value) in new {
-        match old.get(key) {
-            None => d.added.push(key.clone()),
-            Some(v) if v != value => d.modified.push(key.clone()),
-            Some(_) => d.unchanged.push(key.clone()),
+    let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (None, None) => return d,
+            (Some(_), None) => Less,
+            (None, Some(_)) => Greater,
+            (Some((o, _)), Some((n, _))) => o.cmp(n),
+        };
+        match order {
+            Less => d.deleted.extend(old.next().map(|(k, _)| k.clone())),
+            Greater => d.added.extend(new.next().map(|(k, _)| k.clone())),
+            Equal => {
+                let ((key, was), (_, is)) = (old.next().unwrap(), new.next().unwrap());
+                let into = if was == is { &mut d.unchanged } else { &mut d.modified };
+                into.push(key.clone());
+            }
         }
     }
-    d.deleted = old
-        .keys()
-        .filter(|k| !new.contains_key(*k))
-        .cloned()
-        .collect();
-    d
 }
 
 #[cfg(test)]

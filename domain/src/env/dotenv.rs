@@ -55,28 +55,21 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<LineProblem>> {
         }]);
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let text = text.replace("\r\n", "\n");
+    let text: std::borrow::Cow<str> = if text.contains('\r') {
+        text.replace("\r\n", "\n").into()
+    } else {
+        text.into()
+    };
     let mut reader = Reader {
-        lines: text.split('\n').collect(),
+        lines: text.split('\n'),
         at: 0,
     };
-    let mut parsed = Parsed::default();
-    let mut first_seen: std::collections::HashMap<String, usize> = Default::default();
+    let mut entries = Vec::new();
     let mut errors = Vec::new();
     while let Some((number, line)) = reader.next() {
         match entry(line, number, &mut reader) {
             Ok(None) => {}
-            Ok(Some((key, value))) => {
-                if let Some(first) = first_seen.insert(key.clone(), number) {
-                    parsed.warnings.push(LineProblem {
-                        line: number,
-                        message: format!(
-                            "{key} is set again (first on line {first}); the last value wins."
-                        ),
-                    });
-                }
-                parsed.vars.insert(key, value);
-            }
+            Ok(Some((key, value))) => entries.push((key, value, number)),
             Err(message) => errors.push(LineProblem {
                 line: number,
                 message,
@@ -84,27 +77,56 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<LineProblem>> {
         }
     }
     if errors.is_empty() {
-        Ok(parsed)
+        Ok(last_wins(entries))
     } else {
         Err(errors)
     }
 }
 
+/// The entries (key, value, line) as a set: a key given again replaces its value, with a
+/// warning naming both lines. Sorting once and building the map in bulk is what keeps a
+/// large paste parsed within a frame.
+fn last_wins(mut entries: Vec<(&str, String, usize)>) -> Parsed {
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let mut warnings = Vec::new();
+    let mut vars = Vec::with_capacity(entries.len());
+    let mut entries = entries.into_iter().peekable();
+    while let Some((key, mut value, first)) = entries.next() {
+        while let Some((_, again, line)) = entries.next_if(|next| next.0 == key) {
+            warnings.push(LineProblem {
+                line,
+                message: format!("{key} is set again (first on line {first}); the last value wins."),
+            });
+            value = again;
+        }
+        vars.push((key.to_string(), value));
+    }
+    warnings.sort_by_key(|w| w.line);
+    Parsed {
+        vars: vars.into_iter().collect(),
+        warnings,
+    }
+}
+
 struct Reader<'a> {
-    lines: Vec<&'a str>,
+    lines: std::str::Split<'a, char>,
     at: usize,
 }
 
 impl<'a> Reader<'a> {
     fn next(&mut self) -> Option<(usize, &'a str)> {
-        let line = self.lines.get(self.at)?;
+        let line = self.lines.next()?;
         self.at += 1;
         Some((self.at, line))
     }
 }
 
 /// One `KEY=value` entry starting on `line` (a quoted value may take more lines).
-fn entry(line: &str, number: usize, more: &mut Reader) -> Result<Option<(String, String)>, String> {
+fn entry<'a>(
+    line: &'a str,
+    number: usize,
+    more: &mut Reader,
+) -> Result<Option<(&'a str, String)>, String> {
     let trimmed = line.trim_start();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Ok(None);
@@ -128,7 +150,7 @@ fn entry(line: &str, number: usize, more: &mut Reader) -> Result<Option<(String,
         Some('\'') => quoted(&rest[1..], '\'', number, more)?,
         _ => unquoted(rest)?,
     };
-    Ok(Some((key.to_string(), value)))
+    Ok(Some((key, value)))
 }
 
 fn unquoted(rest: &str) -> Result<String, String> {
@@ -148,28 +170,31 @@ fn unquoted(rest: &str) -> Result<String, String> {
 /// A value in `quote`s, possibly over several lines; in double quotes `\n \r \t \" \\
 /// \$` are escapes.
 fn quoted(start: &str, quote: char, number: usize, more: &mut Reader) -> Result<String, String> {
-    let mut value = String::new();
+    let mut value = String::with_capacity(start.len());
     let mut text = start;
+    let special = |c: char| c == quote || c == '\0' || (c == '\\' && quote == '"');
     loop {
-        let mut chars = text.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\0' => return Err("the value contains a NUL byte".into()),
-                c if c == quote => return after_quote(&text[i + 1..]).map(|_| value),
-                '\\' if quote == '"' => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, 'r')) => value.push('\r'),
-                    Some((_, 't')) => value.push('\t'),
-                    Some((_, e @ ('"' | '\\' | '$'))) => value.push(e),
-                    Some((_, other)) => {
+        while let Some(i) = text.find(special) {
+            value.push_str(&text[..i]);
+            let mut rest = text[i..].chars();
+            match rest.next() {
+                Some('\0') => return Err("the value contains a NUL byte".into()),
+                Some('\\') => match rest.next() {
+                    Some('n') => value.push('\n'),
+                    Some('r') => value.push('\r'),
+                    Some('t') => value.push('\t'),
+                    Some(e @ ('"' | '\\' | '$')) => value.push(e),
+                    Some(other) => {
                         value.push('\\');
                         value.push(other);
                     }
                     None => value.push('\\'),
                 },
-                c => value.push(c),
+                _ => return after_quote(rest.as_str()).map(|_| value),
             }
+            text = rest.as_str();
         }
+        value.push_str(text);
         match more.next() {
             Some((_, line)) => {
                 value.push('\n');

@@ -9,6 +9,13 @@ pub const RESERVED_PREFIXES: [&str; 2] = ["SMITHERS_", "FABRIK_"];
 /// `[A-Za-z_][A-Za-z0-9_]*`, at most [`MAX_KEY_CHARS`], not reserved. The error says
 /// what to change.
 pub fn check_key(key: &str) -> Result<(), String> {
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let well_formed = key.len() <= MAX_KEY_CHARS
+        && key.bytes().all(|b| plain(&b))
+        && key.bytes().next().is_some_and(|b| !b.is_ascii_digit());
+    if well_formed && !RESERVED_PREFIXES.iter().any(|p| key.starts_with(p)) {
+        return Ok(());
+    }
     if key.is_empty() {
         return Err("A variable needs a name.".into());
     }
