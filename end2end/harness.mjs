@@ -22,7 +22,8 @@ function freePort() {
   });
 }
 
-export async function startServer({ taskMs = 400 } = {}) {
+/// `binary`: the server to run (the benchmarks pass the release build's).
+export async function startServer({ taskMs = 400, binary = "target/debug/fabrik-server" } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "fabrik-e2e-"));
   const bundled = readFileSync(join(ROOT, "templates/demo.toml"), "utf8");
   mkdirSync(join(dataDir, "templates"));
@@ -32,7 +33,7 @@ export async function startServer({ taskMs = 400 } = {}) {
   );
   const port = await freePort();
   const child = spawn(
-    join(ROOT, "target/debug/fabrik-server"),
+    join(ROOT, binary),
     ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--root", ROOT],
     {
       env: { ...process.env, FABRIK_ADMIN_PASSWORD: ADMIN_PASSWORD, LEPTOS_SITE_ROOT: join(ROOT, "target/site"), RUST_LOG: "warn" },

@@ -26,7 +26,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::settings::{audit::AuditLogPage, tokens::TokensPage, users::UsersPage, SettingsFrame};
 use pages::{
-    dispatch::DispatchPage, env::editor::EnvEditorPage, env::EnvListPage, feedback::FeedbackPage,
+    dispatch::DispatchPage, env::diff::EnvReviewPage, env::editor::EnvEditorPage, env::EnvListPage, feedback::FeedbackPage,
     login::LoginPage, not_found::NotFound, run::RunPage, runs::RunsPage,
 };
 
@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
     components::toast::provide_toasts();
     live::provide_live();
     clock::provide_clock();
+    pages::env::provide_env_drafts();
 
     view! {
         <Title formatter=|page: String| {
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/env") view=EnvListPage/>
                     <Route path=path!("/env/:project") view=EnvListPage/>
                     <Route path=path!("/env/:project/:env") view=EnvEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/env/:project/:env/diff") view=EnvReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>

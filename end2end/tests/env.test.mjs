@@ -119,9 +119,26 @@ test("a protected env asks for its name; a dispatch with a missing env links to 
   await page.getByTestId("env-key-input").last().fill("REGION");
   await page.getByTestId("env-value-input").last().fill("eu-west-1");
   assert.ok(await page.getByTestId("env-save").isDisabled(), "not before the name is typed");
+
+  // The review page lists the unsaved change (the draft follows the tab there).
+  await page.getByTestId("env-review").click();
+  await page.waitForURL(/\/env\/acme\/prod\/diff$/);
+  assert.equal(await page.getByTestId("env-review-summary").innerText(), "1 added, 0 modified, 0 deleted");
+  assert.match(await page.getByTestId("env-change-REGION").innerText(), /added\s+REGION\s+—\s+eu-west-1/);
+  assert.ok(await page.getByTestId("env-save").isDisabled(), "still not before the name is typed");
   await page.getByTestId("env-confirm").fill("prod");
-  await shot(page, "16-env-protected");
+  await shot(page, "16-env-protected-review");
   await saveAndWait(page);
+  await page.getByTestId("env-review-empty").waitFor();
+
+  // The project page: a tab per env, each opening its editor.
+  await open(page, `${server.base}/env/acme`);
+  await page.getByTestId("env-tab-dev").waitFor();
+  await page.getByTestId("env-tab-prod").click();
+  await page.waitForURL(/\/env\/acme\/prod$/);
+  assert.equal(await page.getByTestId("env-tab-prod").getAttribute("aria-current"), "page");
+  assert.equal(await page.getByTestId("env-version").innerText(), "Version 1");
+  await shot(page, "18-env-project-tabs");
 
   await open(page, `${server.base}/dispatch`);
   await page.getByTestId("template-select").selectOption("demo");

@@ -385,3 +385,75 @@ async fn one_key_changes_without_revealing_the_others() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn values_never_reach_the_server_log_or_a_rendered_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    shell_template(tmp.path(), "quiet", "true", &[]);
+    let log_path = tmp.path().join("server.log");
+    let server = Server::start_logging_to(tmp.path(), &log_path);
+    let c = server.admin().await;
+    acme_dev(&c, &server).await;
+    let other_secret = "sk-second-secret-777";
+
+    // Every path a value travels: reveal, download, one key, a stale save, a bad save,
+    // a parse with a broken line, and a run that gets the set.
+    get(&c, &server.url("/api/v1/env/acme/dev?reveal=true")).await;
+    c.get(server.url("/api/v1/env/acme/dev/dotenv"))
+        .send()
+        .await
+        .unwrap();
+    let r = c
+        .put(server.url("/api/v1/env/acme/dev/keys/TOKEN"))
+        .json(&json!({"value": other_secret}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let stale = json!({"version": 1, "vars": {"ANTHROPIC_API_KEY": other_secret}});
+    let (code, _) = put_set(&c, &server, "/api/v1/env/acme/dev", stale).await;
+    assert_eq!(code, 409);
+    let bad = json!({"vars": {"BAD KEY": SECRET, "X": format!("{SECRET}\u{1}")}});
+    let (code, _) = put_set(&c, &server, "/api/v1/env/acme/qa", bad).await;
+    assert_eq!(code, 400);
+    c.post(server.url("/api/v1/env/parse"))
+        .body(format!("A={SECRET}\nnot a line {SECRET}\n"))
+        .send()
+        .await
+        .unwrap();
+    let (code, body) = post(
+        &c,
+        &server.url("/api/v1/runs"),
+        json!({"template": "quiet", "project": "acme", "env": "dev"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let id = body["run_id"].as_str().unwrap().to_string();
+    wait_for(&c, &server, &id, "the run to end", |d| {
+        d["execution"]["exit_code"].is_number()
+    })
+    .await;
+
+    for page in [
+        "/env".to_string(),
+        "/env/acme".into(),
+        "/env/acme/dev".into(),
+        "/env/acme/dev/diff".into(),
+        format!("/runs/{id}"),
+    ] {
+        let r = c.get(server.url(&page)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{page}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("TOKEN") || !page.starts_with("/env/acme/dev"), "{page} renders the keys");
+        for secret in [SECRET, other_secret] {
+            assert!(!html.contains(secret), "{page} carries a value");
+        }
+    }
+
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("Created the first user"), "the log was captured:\n{log}");
+    for secret in [SECRET, other_secret] {
+        assert!(!log.contains(secret), "the server log holds a value");
+    }
+}

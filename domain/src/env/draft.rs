@@ -82,6 +82,47 @@ pub fn draft_diff(base: &[DraftRow], rows: &[DraftRow]) -> EnvDiff {
     diff(&comparable(base), &comparable(rows))
 }
 
+/// How one key changes when the rows are saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// One line of the review before a save: the key, and its value before and after
+/// (`None`: not revealed here, or no value on that side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftChange {
+    pub key: String,
+    pub kind: ChangeKind,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Every change saving `rows` would make to `base`, sorted by key: what the review page
+/// lists. Agrees with [`draft_diff`], which only counts.
+pub fn draft_changes(base: &[DraftRow], rows: &[DraftRow]) -> Vec<DraftChange> {
+    let (old, new) = (comparable(base), comparable(rows));
+    let known = |v: Option<&String>| v.filter(|v| *v != MASKED).cloned();
+    let d = diff(&old, &new);
+    let (old, new) = (&old, &new);
+    let changes = |keys: Vec<String>, kind| {
+        keys.into_iter().map(move |key| DraftChange {
+            before: known(old.get(&key)),
+            after: known(new.get(&key)),
+            key,
+            kind,
+        })
+    };
+    let mut all: Vec<DraftChange> = changes(d.added, ChangeKind::Added)
+        .chain(changes(d.modified, ChangeKind::Modified))
+        .chain(changes(d.deleted, ChangeKind::Deleted))
+        .collect();
+    all.sort_by(|a, b| a.key.cmp(&b.key));
+    all
+}
+
 /// A pasted or uploaded set laid over the rows: its keys win, other rows stay.
 pub fn apply_incoming(rows: &[DraftRow], incoming: &EnvVars) -> Vec<DraftRow> {
     let mut out: Vec<DraftRow> = rows
@@ -94,14 +135,16 @@ pub fn apply_incoming(rows: &[DraftRow], incoming: &EnvVars) -> Vec<DraftRow> {
             None => r.clone(),
         })
         .collect();
-    for (key, value) in incoming {
-        if !rows.iter().any(|r| r.key.trim() == key) {
-            out.push(DraftRow {
+    let present: BTreeSet<&str> = rows.iter().map(|r| r.key.trim()).collect();
+    out.extend(
+        incoming
+            .iter()
+            .filter(|(key, _)| !present.contains(key.as_str()))
+            .map(|(key, value)| DraftRow {
                 key: key.clone(),
                 value: Some(value.clone()),
-            });
-        }
-    }
+            }),
+    );
     out
 }
 
@@ -240,6 +283,29 @@ mod tests {
             draft_diff(&base, &mine).summary(),
             "1 added, 1 modified, 0 deleted"
         );
+    }
+
+    #[test]
+    fn the_review_lists_each_change_with_what_is_known_of_its_values() {
+        let base = [row("A", None), row("B", Some("1")), row("C", None)];
+        let rows = [row("A", Some("new")), row("B", Some("1")), row("D", Some("4"))];
+        let changes = draft_changes(&base, &rows);
+        let summary: Vec<_> = changes
+            .iter()
+            .map(|c| (c.key.as_str(), c.kind, c.before.as_deref(), c.after.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("A", ChangeKind::Modified, None, Some("new")),
+                ("C", ChangeKind::Deleted, None, None),
+                ("D", ChangeKind::Added, None, Some("4")),
+            ]
+        );
+        assert_eq!(changes.len(), {
+            let d = draft_diff(&base, &rows);
+            d.added.len() + d.modified.len() + d.deleted.len()
+        });
     }
 
     #[test]

@@ -62,9 +62,19 @@ impl Server {
 
     /// Starts with extra environment variables (settings, or secrets a run must not see).
     pub fn start_with(data_dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn(data_dir, env, Stdio::null(), Stdio::inherit())
+    }
+
+    /// Starts with everything the server logs (at `RUST_LOG=trace`) written to `log`.
+    pub fn start_logging_to(data_dir: &Path, log: &Path) -> Server {
+        let file = std::fs::File::create(log).expect("create the log file");
+        let also = file.try_clone().expect("clone the log file");
+        Server::spawn(data_dir, &[("RUST_LOG", "trace")], file.into(), also.into())
+    }
+
+    fn spawn(data_dir: &Path, env: &[(&str, &str)], stdout: Stdio, stderr: Stdio) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_fabrik-server"))
-            .envs(env.iter().copied())
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(data_dir)
@@ -72,8 +82,9 @@ impl Server {
             .arg(repo_root())
             .env("FABRIK_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .envs(env.iter().copied())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .expect("start fabrik-server");
         let server = Server {

@@ -2,22 +2,23 @@
 //! add and delete rows, paste a `.env` with a diff before applying, download, save
 //! with a diff preview; a save that meets a newer version opens the merge view. The
 //! rules (parse, diff, merge, what a save sends) are `domain::env`'s.
+use super::draft::{use_draft, Draft};
+use super::tabs::EnvTabs;
 use crate::components::toast::use_toasts;
 use crate::components::{ErrorBanner, Icon, I};
-use crate::error::AppError;
-use crate::server_fns::{get_env_set, reveal_env_value, save_env};
+use crate::server_fns::{get_env_set, reveal_env_value};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
-    apply_incoming, describe, draft_diff, merge_upload, merge_with_newer, parse, rows_from,
-    rows_of, shown_row, shown_value, to_save, Choice, DraftRow, EnvSetView, EnvVars, Merge,
-    SaveOutcome, Strategy, PROTECTED_ENVS,
+    apply_incoming, describe, draft_diff, merge_upload, parse, rows_from,
+    rows_of, shown_row, shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge,
+    Strategy, PROTECTED_ENVS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[component]
 pub fn EnvEditorPage() -> impl IntoView {
@@ -38,6 +39,7 @@ pub fn EnvEditorPage() -> impl IntoView {
                 <Icon icon=I::ArrowLeft class="h-4 w-4"/>
                 "Environments"
             </a>
+            {move || { let (project, env) = key(); view! { <EnvTabs project current=Some(env)/> } }}
             <Suspense fallback=|| view! { <div class="card h-64 animate-pulse"></div> }>
                 {move || Suspend::new(async move {
                     let (project, env) = key();
@@ -51,109 +53,34 @@ pub fn EnvEditorPage() -> impl IntoView {
     }
 }
 
-/// The editor's state: what it started from, what it has now, and an open merge.
-#[derive(Clone, Copy)]
-struct Draft {
-    base: RwSignal<Vec<DraftRow>>,
-    rows: RwSignal<Vec<DraftRow>>,
-    version: RwSignal<Option<i64>>,
-    missing: RwSignal<Vec<String>>,
-    merge: RwSignal<Option<(Merge, EnvSetView)>>,
-}
-
-impl Draft {
-    fn load(&self, set: Option<&EnvSetView>) {
-        let rows = set.map(rows_of).unwrap_or_default();
-        self.base.set(rows.clone());
-        self.rows.set(rows);
-        self.version.set(set.map(|s| s.version));
-        self.missing
-            .set(set.map(|s| s.missing_required.clone()).unwrap_or_default());
-        self.merge.set(None);
-    }
-}
+/// Changed keys named beside the summary; the review page lists them all.
+const SHOWN_CHANGES: usize = 12;
 
 #[component]
 fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl IntoView {
     let session = use_session();
-    let toasts = use_toasts();
     let can_edit = session.refusal(Action::EditEnv).is_none();
     let can_reveal = session.refusal(Action::SeeSecrets).is_none();
-    let draft = Draft {
-        base: RwSignal::new(Vec::new()),
-        rows: RwSignal::new(Vec::new()),
-        version: RwSignal::new(None),
-        missing: RwSignal::new(Vec::new()),
-        merge: RwSignal::new(None),
-    };
-    draft.load(loaded.as_ref());
-    let is_new = loaded.is_none();
+    let draft = use_draft(&project, &env, loaded.as_ref());
     let protected = PROTECTED_ENVS.contains(&env.as_str());
-    let confirm = RwSignal::new(String::new());
-    let saving = RwSignal::new(false);
-    let error = RwSignal::new(None::<AppError>);
     let paste_open = RwSignal::new(false);
     let upload = RwSignal::new(None::<Upload>);
 
     let changes = Memo::new(move |_| draft.rows.with(|r| draft.base.with(|b| draft_diff(b, r))));
+    let stored_keys = Memo::new(move |_| {
+        draft.base.with(|b| b.iter().map(|r| r.key.clone()).collect::<BTreeSet<_>>())
+    });
     let on_save = {
         let (project, env) = (project.clone(), env.clone());
-        move |_| {
-            if saving.get_untracked() {
-                return;
-            }
-            let save = match draft
-                .rows
-                .with_untracked(|r| to_save(r, draft.version.get_untracked()))
-            {
-                Ok(save) => save,
-                Err(problems) => {
-                    let text = problems
-                        .iter()
-                        .map(|(i, m)| format!("row {}: {m}", i + 1))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    error.set(Some(AppError::new(domain::ErrorCode::BadRequest, text)));
-                    return;
-                }
-            };
-            error.set(None);
-            saving.set(true);
-            let (project, env) = (project.clone(), env.clone());
-            spawn_local(async move {
-                let result = save_env(project, env, save).await;
-                saving.try_set(false);
-                match result {
-                    Ok(SaveOutcome::Saved { set }) => {
-                        draft.load(Some(&set));
-                        confirm.try_set(String::new());
-                        toasts.success("Environment saved");
-                    }
-                    Ok(SaveOutcome::Stale { current }) => {
-                        let merge = draft.rows.with_untracked(|r| {
-                            draft
-                                .base
-                                .with_untracked(|b| merge_with_newer(b, r, &current))
-                        });
-                        draft.merge.try_set(Some((merge, current)));
-                    }
-                    Err(e) => {
-                        error.try_set(Some(e));
-                    }
-                }
-            });
-        }
+        let toasts = use_toasts();
+        move |_| draft.save(project.clone(), env.clone(), toasts)
     };
     let save_blocked = {
         let env = env.clone();
-        move || {
-            saving.get()
-                || changes.with(|c| c.is_empty() && !is_new)
-                || (protected && confirm.with(|c| c != &env))
-                || draft.merge.with(Option::is_some)
-        }
+        move || draft.save_blocked(&env, !changes.with(|c| c.is_empty()))
     };
     let download = format!("/api/v1/env/{project}/{env}/dotenv");
+    let review = format!("/env/{project}/{env}/diff");
 
     view! {
         <header class="flex flex-wrap items-end gap-3">
@@ -184,7 +111,7 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
                             on:change=move |ev| read_upload(ev, upload)/>
                     </label>
                 })}
-                {(!is_new && can_reveal).then(|| view! {
+                {move || (draft.version.get().is_some() && can_reveal).then(|| view! {
                     <a class="btn btn-secondary" href=download.clone() download data-testid="env-download" rel="external">
                         <Icon icon=I::Download class="h-4 w-4"/>
                         "Download .env"
@@ -225,7 +152,7 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
                         key=|i| *i
                         children={
                             let (project, env) = (project.clone(), env.clone());
-                            move |i| view! { <Row i draft project=project.clone() env=env.clone() can_edit can_reveal error/> }
+                            move |i| view! { <Row i draft stored_keys project=project.clone() env=env.clone() can_edit can_reveal/> }
                         }
                     />
                 </tbody>
@@ -246,7 +173,7 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
             })}
         </section>
 
-        {move || error.get().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
+        {move || draft.error.get().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
 
         {can_edit.then(|| view! {
             <section class="card flex flex-col gap-3 p-4 sm:flex-row sm:items-center sm:px-6">
@@ -258,22 +185,31 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
                             .chain(c.modified.iter().map(|k| format!("~{k}")))
                             .chain(c.deleted.iter().map(|k| format!("-{k}")))
                             .collect();
+                        let more = named.len().saturating_sub(SHOWN_CHANGES);
                         (!named.is_empty()).then(|| view! {
-                            <span class="ml-2 font-mono text-xs text-slate-500 dark:text-slate-400">{named.join(" ")}</span>
+                            <span class="ml-2 break-all font-mono text-xs text-slate-500 dark:text-slate-400">
+                                {named[..named.len() - more].join(" ")}
+                                {(more > 0).then(|| format!(" and {more} more"))}
+                            </span>
                         })
+                    })}
+                    {move || (!changes.with(|c| c.is_empty())).then(|| view! {
+                        <a class="ml-2 whitespace-nowrap text-blue-600 hover:underline dark:text-blue-400" href=review.clone() data-testid="env-review">
+                            "Review changes"
+                        </a>
                     })}
                 </p>
                 {protected.then(|| view! {
                     <label class="text-sm">
                         <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {env} to confirm")}</span>
                         <input type="text" class="input inline-block w-32 font-mono" data-testid="env-confirm"
-                            prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                            prop:value=move || draft.confirm.get() on:input=move |ev| draft.confirm.set(event_target_value(&ev))/>
                     </label>
                 })}
                 <button type="button" class="btn btn-primary justify-center" data-testid="env-save"
                     disabled=save_blocked on:click=on_save.clone()>
                     <Icon icon=I::Check class="h-4 w-4"/>
-                    {move || if saving.get() { "Saving…" } else { "Save changes" }}
+                    {move || if draft.saving.get() { "Saving…" } else { "Save changes" }}
                 </button>
             </section>
         })}
@@ -284,15 +220,14 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
 fn Row(
     i: usize,
     draft: Draft,
+    stored_keys: Memo<BTreeSet<String>>,
     project: String,
     env: String,
     can_edit: bool,
     can_reveal: bool,
-    error: RwSignal<Option<AppError>>,
 ) -> impl IntoView {
     let row = move || draft.rows.with(|r| r.get(i).cloned());
-    let stored =
-        move || row().is_some_and(|r| draft.base.with(|b| b.iter().any(|x| x.key == r.key)));
+    let stored = move || row().is_some_and(|r| stored_keys.with(|k| k.contains(&r.key)));
     let problem = move || {
         let r = row()?;
         domain::env::check_key(r.key.trim())
@@ -309,7 +244,7 @@ fn Row(
                         x.value = Some(v);
                     }
                 }),
-                Err(e) => error.set(Some(e)),
+                Err(e) => draft.error.set(Some(e)),
             }
         });
     };

@@ -1,5 +1,10 @@
 //! `/env` and `/env/:project`: every env set by project, and a form to start a new one.
+pub mod diff;
+mod draft;
 pub mod editor;
+mod tabs;
+
+pub use draft::provide_env_drafts;
 
 use crate::components::{EmptyState, ErrorBanner, Icon, I};
 use crate::error::AppError;
@@ -25,6 +30,7 @@ pub fn EnvListPage() -> impl IntoView {
                     "Variables a run gets, per project and env. Values are encrypted at rest and masked until revealed."
                 </p>
             </header>
+            {move || project().map(|project| view! { <tabs::EnvTabs project current=None/> })}
             <NewEnvForm/>
             <Suspense fallback=|| view! { <div class="card h-40 animate-pulse"></div> }>
                 {move || Suspend::new(async move {

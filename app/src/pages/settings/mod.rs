@@ -3,7 +3,7 @@ pub mod audit;
 pub mod tokens;
 pub mod users;
 
-use crate::components::{Icon, I};
+use crate::components::{Icon, TabBar, TabLink, I};
 use crate::session::use_session;
 use domain::auth::Action;
 use leptos::prelude::*;
@@ -29,13 +29,11 @@ pub fn SettingsFrame() -> impl IntoView {
                         }}
                     </p>
                 </div>
-                <nav aria-label="Settings" class="-mx-4 overflow-x-auto border-b border-slate-200 px-4 sm:mx-0 sm:px-0 dark:border-slate-800">
-                    <div class="flex gap-1">
+                <TabBar label="Settings">
                         <Tab href="/settings/tokens" testid="settings-tab-tokens" icon=I::Key label="API tokens"/>
                         {admin.then(|| view! { <Tab href="/settings/users" testid="settings-tab-users" icon=I::Users label="Users"/> })}
                         {audit.then(|| view! { <Tab href="/settings/audit" testid="settings-tab-audit" icon=I::List label="Audit log"/> })}
-                    </div>
-                </nav>
+                </TabBar>
                 <Outlet/>
             </div>
         </div>
@@ -45,24 +43,12 @@ pub fn SettingsFrame() -> impl IntoView {
 #[component]
 fn Tab(href: &'static str, testid: &'static str, icon: I, label: &'static str) -> impl IntoView {
     let location = use_location();
-    let active = move || location.pathname.get() == href;
+    let active = Signal::derive(move || location.pathname.get() == href);
     view! {
-        <a
-            href=href
-            data-testid=testid
-            aria-current=move || active().then_some("page")
-            class=move || {
-                let tone = if active() {
-                    "border-indigo-500 text-slate-900 dark:border-indigo-400 dark:text-white"
-                } else {
-                    "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-800 dark:text-slate-400 dark:hover:border-slate-600 dark:hover:text-slate-200"
-                };
-                format!("-mb-px inline-flex items-center gap-2 whitespace-nowrap border-b-2 px-3 py-2.5 text-sm font-medium transition {tone}")
-            }
-        >
+        <TabLink href testid active>
             <Icon icon=icon class="h-4 w-4"/>
             {label}
-        </a>
+        </TabLink>
     }
 }
 

@@ -1,0 +1,171 @@
+//! `/env/:project/:env/diff`: every change this tab's draft would make, key by key,
+//! before it is saved. Values not revealed here stay dots.
+use super::draft::{use_draft, Draft};
+use super::tabs::EnvTabs;
+use crate::components::toast::use_toasts;
+use crate::components::{ErrorBanner, Icon, I};
+use crate::server_fns::get_env_set;
+use crate::session::use_session;
+use domain::auth::Action;
+use domain::env::{draft_changes, ChangeKind, DraftChange, PROTECTED_ENVS};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn EnvReviewPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        params.with(|p| {
+            (
+                p.get("project").unwrap_or_default(),
+                p.get("env").unwrap_or_default(),
+            )
+        })
+    };
+    let set = Resource::new(key, |(project, env)| get_env_set(project, env));
+    view! {
+        <Title text=move || { let (p, e) = key(); format!("Review {p}/{e} · Env") }/>
+        <div class="mx-auto max-w-5xl space-y-5 px-4 py-6 sm:px-6 lg:px-8">
+            <a href=move || { let (p, e) = key(); format!("/env/{p}/{e}") } class="inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-900 dark:text-slate-400 dark:hover:text-white">
+                <Icon icon=I::ArrowLeft class="h-4 w-4"/>
+                "Back to the editor"
+            </a>
+            {move || { let (project, env) = key(); view! { <EnvTabs project current=Some(env)/> } }}
+            <Suspense fallback=|| view! { <div class="card h-64 animate-pulse"></div> }>
+                {move || Suspend::new(async move {
+                    let (project, env) = key();
+                    match set.await {
+                        Ok(loaded) => {
+                            let draft = use_draft(&project, &env, loaded.as_ref());
+                            view! { <Review project env draft/> }.into_any()
+                        }
+                        Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn Review(project: String, env: String, draft: Draft) -> impl IntoView {
+    let can_edit = use_session().refusal(Action::EditEnv).is_none();
+    let changes = Memo::new(move |_| draft.rows.with(|r| draft.base.with(|b| draft_changes(b, r))));
+    let summary = move || {
+        changes.with(|c| {
+            let count = |kind| c.iter().filter(|x| x.kind == kind).count();
+            format!(
+                "{} added, {} modified, {} deleted",
+                count(ChangeKind::Added),
+                count(ChangeKind::Modified),
+                count(ChangeKind::Deleted)
+            )
+        })
+    };
+    let editor = format!("/env/{project}/{env}");
+    let protected = PROTECTED_ENVS.contains(&env.as_str());
+    let on_save = {
+        let (project, env) = (project.clone(), env.clone());
+        let toasts = use_toasts();
+        move |_| draft.save(project.clone(), env.clone(), toasts)
+    };
+    let save_blocked = {
+        let env = env.clone();
+        move || draft.save_blocked(&env, !changes.with(Vec::is_empty))
+    };
+    view! {
+        <header>
+            <h1 class="text-xl font-semibold tracking-tight" data-testid="env-review-title">
+                "Review changes to "
+                <span class="text-slate-500">{project.clone()} " / "</span>
+                <span class="font-mono">{env.clone()}</span>
+            </h1>
+            <p class="mt-1 text-sm" data-testid="env-review-summary">{summary}</p>
+        </header>
+
+        {move || draft.merge.with(Option::is_some).then(|| view! {
+            <div class="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950/40 dark:text-amber-200" data-testid="env-review-merge">
+                "Someone saved this env since you loaded it. "
+                <a class="font-medium underline" href=editor.clone()>"Merge in the editor"</a>
+                " before saving."
+            </div>
+        })}
+
+        {move || if changes.with(Vec::is_empty) {
+            view! {
+                <div class="card px-4 py-8 text-center text-sm text-slate-500 dark:text-slate-400" data-testid="env-review-empty">
+                    "No unsaved changes in this tab. Edit, paste or upload in the editor, then review here."
+                </div>
+            }.into_any()
+        } else {
+            view! { <ChangeTable changes=changes.get()/> }.into_any()
+        }}
+
+        {move || draft.error.get().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
+
+        {can_edit.then(|| view! {
+            <section class="card flex flex-col gap-3 p-4 sm:flex-row sm:items-center sm:justify-end sm:px-6">
+                {protected.then(|| view! {
+                    <label class="text-sm sm:mr-auto">
+                        <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {env} to confirm")}</span>
+                        <input type="text" class="input inline-block w-32 font-mono" data-testid="env-confirm"
+                            prop:value=move || draft.confirm.get() on:input=move |ev| draft.confirm.set(event_target_value(&ev))/>
+                    </label>
+                })}
+                <button type="button" class="btn btn-primary justify-center" data-testid="env-save"
+                    disabled=save_blocked on:click=on_save>
+                    <Icon icon=I::Check class="h-4 w-4"/>
+                    {move || if draft.saving.get() { "Saving…" } else { "Save changes" }}
+                </button>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn ChangeTable(changes: Vec<DraftChange>) -> impl IntoView {
+    view! {
+        <section class="card overflow-hidden">
+            <table class="w-full table-fixed text-sm" data-testid="env-review-table">
+                <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                    <tr>
+                        <th scope="col" class="w-24 px-4 py-2.5 sm:pl-6">"Change"</th>
+                        <th scope="col" class="px-3 py-2.5">"Key"</th>
+                        <th scope="col" class="px-3 py-2.5">"Before"</th>
+                        <th scope="col" class="px-3 py-2.5 sm:pr-6">"After"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100 font-mono text-xs dark:divide-slate-800">
+                    {changes.into_iter().map(|c| {
+                        let (label, tone) = match c.kind {
+                            ChangeKind::Added => ("added", "text-emerald-700 dark:text-emerald-400"),
+                            ChangeKind::Modified => ("modified", "text-amber-700 dark:text-amber-400"),
+                            ChangeKind::Deleted => ("deleted", "text-red-700 dark:text-red-400"),
+                        };
+                        let before = shown(c.kind != ChangeKind::Added, c.before);
+                        let after = shown(c.kind != ChangeKind::Deleted, c.after);
+                        let testid = format!("env-change-{}", c.key);
+                        view! {
+                            <tr data-testid=testid>
+                                <td class=format!("px-4 py-2 font-sans font-medium sm:pl-6 {tone}")>{label}</td>
+                                <td class="break-all px-3 py-2">{c.key}</td>
+                                <td class="break-all px-3 py-2 text-slate-500 dark:text-slate-400">{before}</td>
+                                <td class="break-all px-3 py-2 sm:pr-6">{after}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+/// A side of a change: its value, dots when it has one not revealed here, or nothing.
+fn shown(has_value: bool, value: Option<String>) -> String {
+    match (has_value, value) {
+        (_, Some(v)) => v,
+        (true, None) => "••••••••".into(),
+        (false, None) => "—".into(),
+    }
+}
