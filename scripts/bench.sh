@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces every figure in BENCHMARKS.md: release WASM size (raw, gzip, brotli), the
-# runs list at 100k runs, and Smithers-write → SSE latency.
+# runs list at 100k runs, Smithers-write → SSE latency, env parse+diff natively and per
+# keystroke in the browser's WASM, and env save latency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
@@ -16,3 +17,4 @@ console.log("| raw | gzip -9 | brotli q11 | brotli / raw |\n|---|---|---|---|");
 console.log(`| ${kb(wasm.length)} | ${kb(gz.length)} | ${kb(br.length)} | ${(br.length / wasm.length).toFixed(2)} |`);
 '
 cargo run --quiet --profile server-release -p fabrik-server --bin fabrik-bench
+node end2end/bench/env_keystroke.mjs

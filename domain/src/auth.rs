@@ -40,7 +40,8 @@ impl Role {
             | Action::Resume
             | Action::DecideGate
             | Action::SeeSecrets
-            | Action::EditEnv => matches!(self, Role::Admin | Role::Operator),
+            | Action::EditEnv
+            | Action::EditSpecs => matches!(self, Role::Admin | Role::Operator),
             Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
         }
     }
@@ -76,6 +77,7 @@ pub enum Action {
     DecideGate,
     SeeSecrets,
     EditEnv,
+    EditSpecs,
     ManageUsers,
     ReadAudit,
 }
@@ -90,6 +92,7 @@ impl Action {
             Action::DecideGate => "approve or reject gates",
             Action::SeeSecrets => "see secret values",
             Action::EditEnv => "change environment variables",
+            Action::EditSpecs => "write specs and approve todos",
             Action::ManageUsers => "manage users",
             Action::ReadAudit => "read the audit log",
         }

@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod filter;
 pub mod run;
 pub mod service;
+pub mod spec;
 pub mod status;
 pub mod template;
 pub mod time;

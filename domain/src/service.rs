@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::feedback::FeedbackRequest;
 use crate::filter::RunFilter;
 use crate::run::{LogChunk, RunDetail, RunPage, RunSummary};
+use crate::spec::{Spec, SpecSummary, SpecView, Todo};
 use crate::template::TemplateSummary;
 use serde::{Deserialize, Serialize};
 
@@ -106,4 +107,23 @@ pub trait EnvService: Send + Sync + 'static {
         env: &str,
         key: &str,
     ) -> Result<String>;
+}
+
+/// Specs and their todos: the wizard, the todo page, the API and the CLI.
+#[async_trait::async_trait]
+pub trait SpecService: Send + Sync + 'static {
+    async fn list_specs(&self, actor: &Actor) -> Result<Vec<SpecSummary>>;
+    async fn get_spec(&self, actor: &Actor, id: &str) -> Result<SpecView>;
+    /// A new spec: it must pass fabrik's schema and every interview rule, and start as
+    /// a draft.
+    async fn create_spec(&self, actor: &Actor, spec: Spec) -> Result<SpecView>;
+    /// Replaces a spec if it is still at `revision`; a changed spec goes back to draft
+    /// and its todo must be approved again.
+    async fn replace_spec(&self, actor: &Actor, spec: Spec, revision: i64) -> Result<SpecView>;
+    async fn delete_spec(&self, actor: &Actor, id: &str) -> Result<()>;
+    /// Generates (or regenerates) the spec's todo; it waits for approval.
+    async fn generate_todo(&self, actor: &Actor, id: &str) -> Result<SpecView>;
+    async fn save_todo(&self, actor: &Actor, id: &str, todo: Todo) -> Result<SpecView>;
+    /// Approves the todo: the spec becomes ready to dispatch.
+    async fn approve_todo(&self, actor: &Actor, id: &str) -> Result<SpecView>;
 }

@@ -444,7 +444,10 @@ async fn values_never_reach_the_server_log_or_a_rendered_page() {
         let r = c.get(server.url(&page)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{page}");
         let html = r.text().await.unwrap();
-        assert!(html.contains("TOKEN") || !page.starts_with("/env/acme/dev"), "{page} renders the keys");
+        assert!(
+            html.contains("TOKEN") || !page.starts_with("/env/acme/dev"),
+            "{page} renders the keys"
+        );
         for secret in [SECRET, other_secret] {
             assert!(!html.contains(secret), "{page} carries a value");
         }
@@ -452,7 +455,10 @@ async fn values_never_reach_the_server_log_or_a_rendered_page() {
 
     drop(server);
     let log = std::fs::read_to_string(&log_path).unwrap();
-    assert!(log.contains("Created the first user"), "the log was captured:\n{log}");
+    assert!(
+        log.contains("Created the first user"),
+        "the log was captured:\n{log}"
+    );
     for secret in [SECRET, other_secret] {
         assert!(!log.contains(secret), "the server log holds a value");
     }

@@ -14,6 +14,6 @@ pub mod toast;
 pub use badges::{NeedsFeedbackBadge, NodeStateIcon, RoleBadge, StatusBadge};
 pub use banners::{EmptyState, ErrorBanner, WarningBanner};
 pub use icons::{Icon, I};
-pub use tabs::{TabBar, TabLink};
 pub use progress::ProgressBar;
+pub use tabs::{TabBar, TabLink};
 pub use time::{LiveDuration, RelativeTime};

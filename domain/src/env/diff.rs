@@ -44,7 +44,11 @@ pub fn diff(old: &EnvVars, new: &EnvVars) -> EnvDiff {
             Greater => d.added.extend(new.next().map(|(k, _)| k.clone())),
             Equal => {
                 let ((key, was), (_, is)) = (old.next().unwrap(), new.next().unwrap());
-                let into = if was == is { &mut d.unchanged } else { &mut d.modified };
+                let into = if was == is {
+                    &mut d.unchanged
+                } else {
+                    &mut d.modified
+                };
                 into.push(key.clone());
             }
         }

@@ -95,7 +95,9 @@ fn last_wins(mut entries: Vec<(&str, String, usize)>) -> Parsed {
         while let Some((_, again, line)) = entries.next_if(|next| next.0 == key) {
             warnings.push(LineProblem {
                 line,
-                message: format!("{key} is set again (first on line {first}); the last value wins."),
+                message: format!(
+                    "{key} is set again (first on line {first}); the last value wins."
+                ),
             });
             value = again;
         }

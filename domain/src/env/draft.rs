@@ -288,11 +288,22 @@ mod tests {
     #[test]
     fn the_review_lists_each_change_with_what_is_known_of_its_values() {
         let base = [row("A", None), row("B", Some("1")), row("C", None)];
-        let rows = [row("A", Some("new")), row("B", Some("1")), row("D", Some("4"))];
+        let rows = [
+            row("A", Some("new")),
+            row("B", Some("1")),
+            row("D", Some("4")),
+        ];
         let changes = draft_changes(&base, &rows);
         let summary: Vec<_> = changes
             .iter()
-            .map(|c| (c.key.as_str(), c.kind, c.before.as_deref(), c.after.as_deref()))
+            .map(|c| {
+                (
+                    c.key.as_str(),
+                    c.kind,
+                    c.before.as_deref(),
+                    c.after.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             summary,

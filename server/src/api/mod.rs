@@ -3,6 +3,7 @@
 mod env;
 mod events;
 mod logs;
+mod specs;
 
 use crate::error::error_response;
 use crate::state::AppState;
@@ -39,6 +40,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/env/{project}/{env}/validate"),
     ("PUT", "/env/{project}/{env}/keys/{key}"),
     ("DELETE", "/env/{project}/{env}/keys/{key}"),
+    ("GET", "/specs"),
+    ("POST", "/specs"),
+    ("POST", "/specs/validate"),
+    ("GET", "/specs/{id}"),
+    ("PUT", "/specs/{id}"),
+    ("DELETE", "/specs/{id}"),
+    ("POST", "/specs/{id}/todo"),
+    ("PUT", "/specs/{id}/todo"),
+    ("POST", "/specs/{id}/todo/approve"),
     ("POST", "/auth/token"),
     ("GET", "/auth/me"),
     ("GET", "/auth/tokens"),
@@ -64,9 +74,10 @@ pub fn routes() -> Router<AppState> {
         .route("/templates", get(templates))
         .route("/events", get(events::events))
         .merge(env::routes())
+        .merge(specs::routes())
         .fallback(|| async {
             error_response(&domain::Error::not_found(
-                "No such API endpoint. The API lives under /api/v1 (runs, templates, events).",
+                "No such API endpoint. The API lives under /api/v1 (runs, templates, events, env, specs).",
             ))
         })
 }

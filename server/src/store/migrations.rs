@@ -112,6 +112,28 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE runs ADD COLUMN env TEXT;
     "#,
+    // 5: specs (fabrik's JSON, as written) and their todos.
+    r#"
+    CREATE TABLE specs (
+        id TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        goals INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE todos (
+        spec_id TEXT PRIMARY KEY REFERENCES specs (id) ON DELETE CASCADE,
+        body TEXT NOT NULL,
+        approved_at_ms INTEGER,
+        approved_by TEXT,
+        updated_at_ms INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -4,10 +4,12 @@ mod audit;
 mod env;
 mod migrations;
 mod runs;
+mod specs;
 
 pub use audit::AuditEntry;
 pub use env::{StaleVersion, StoredEnvSet};
 pub use runs::{ExecChange, NewEvent, NewRun, RunRecord, Transition, UpdateOutcome};
+pub use specs::{SpecWrite, Stamp};
 
 use crate::error::Result;
 use rusqlite::Connection;

@@ -51,7 +51,11 @@ pub fn EnvReviewPage() -> impl IntoView {
 #[component]
 fn Review(project: String, env: String, draft: Draft) -> impl IntoView {
     let can_edit = use_session().refusal(Action::EditEnv).is_none();
-    let changes = Memo::new(move |_| draft.rows.with(|r| draft.base.with(|b| draft_changes(b, r))));
+    let changes = Memo::new(move |_| {
+        draft
+            .rows
+            .with(|r| draft.base.with(|b| draft_changes(b, r)))
+    });
     let summary = move || {
         changes.with(|c| {
             let count = |kind| c.iter().filter(|x| x.kind == kind).count();

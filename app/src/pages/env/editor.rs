@@ -10,9 +10,8 @@ use crate::server_fns::{get_env_set, reveal_env_value};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
-    apply_incoming, describe, draft_diff, merge_upload, parse, rows_from,
-    rows_of, shown_row, shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge,
-    Strategy, PROTECTED_ENVS,
+    apply_incoming, describe, draft_diff, merge_upload, parse, rows_from, rows_of, shown_row,
+    shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge, Strategy, PROTECTED_ENVS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -68,7 +67,9 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
 
     let changes = Memo::new(move |_| draft.rows.with(|r| draft.base.with(|b| draft_diff(b, r))));
     let stored_keys = Memo::new(move |_| {
-        draft.base.with(|b| b.iter().map(|r| r.key.clone()).collect::<BTreeSet<_>>())
+        draft
+            .base
+            .with(|b| b.iter().map(|r| r.key.clone()).collect::<BTreeSet<_>>())
     });
     let on_save = {
         let (project, env) = (project.clone(), env.clone());
@@ -299,6 +300,8 @@ fn Row(
 /// over the rows.
 #[component]
 fn PastePanel(draft: Draft, on_close: Callback<()>) -> impl IntoView {
+    // Only the textarea writes `text`: writing it back would make the browser lay out
+    // the whole text again on every keystroke (most of the time for a large paste).
     let text = RwSignal::new(String::new());
     let parsed = Memo::new(move |_| text.with(|t| parse(t)));
     let preview = move || {
@@ -324,7 +327,7 @@ fn PastePanel(draft: Draft, on_close: Callback<()>) -> impl IntoView {
             <h2 class="text-sm font-semibold">"Paste .env"</h2>
             <textarea class="input h-40 font-mono text-xs" data-testid="env-paste-text"
                 placeholder="ANTHROPIC_API_KEY=sk-...\nLAOS_LOKI_URL=http://..."
-                prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             <p class=move || if parsed.with(Result::is_err) { "whitespace-pre-line text-sm text-red-600 dark:text-red-400" } else { "text-sm" }
                 data-testid="env-paste-diff">{preview}</p>
             {move || parsed.with(|p| p.as_ref().ok().map(|p| p.warnings.iter().map(|w| view! {
