@@ -8,6 +8,7 @@
 //! - [`live`] is the browser's connection to `/api/v1/events`.
 #![recursion_limit = "512"]
 
+pub mod browser;
 pub mod clock;
 pub mod components;
 pub mod error;
@@ -26,7 +27,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::settings::{audit::AuditLogPage, tokens::TokensPage, users::UsersPage, SettingsFrame};
 use pages::{
-    dispatch::DispatchPage, env::diff::EnvReviewPage, env::editor::EnvEditorPage, env::EnvListPage,
+    dispatch::DispatchPage, env::diff::EnvReviewPage, specs::{detail::SpecPage, todo::TodoPage, wizard::SpecWizardPage, SpecsPage}, env::editor::EnvEditorPage, env::EnvListPage,
     feedback::FeedbackPage, login::LoginPage, not_found::NotFound, run::RunPage, runs::RunsPage,
 };
 
@@ -89,6 +90,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/env/:project") view=EnvListPage/>
                     <Route path=path!("/env/:project/:env") view=EnvEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/env/:project/:env/diff") view=EnvReviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/specs") view=SpecsPage/>
+                    <Route path=path!("/specs/new") view=SpecWizardPage/>
+                    <Route path=path!("/specs/:id") view=SpecPage ssr=SsrMode::Async/>
+                    <Route path=path!("/specs/:id/todo") view=TodoPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>

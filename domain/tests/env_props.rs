@@ -1,6 +1,9 @@
 //! Properties of the `.env` code that examples can't cover: round trips, no panics on
 //! any input, and merges that never settle a conflict on their own.
-use domain::env::{merge3, parse, write, EnvVars, Strategy as MergeStrategy};
+use domain::env::{
+    apply_incoming, draft_diff, incoming_diff, merge3, parse, write, DraftRow, EnvVars,
+    Strategy as MergeStrategy,
+};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -75,5 +78,19 @@ proptest! {
         }
         let undecided = m.resolve(&MergeStrategy::PerKey(BTreeMap::new()));
         prop_assert_eq!(undecided.is_err(), !m.conflicts.is_empty());
+    }
+
+    #[test]
+    fn the_paste_preview_counts_what_applying_the_paste_would_change(
+        rows in proptest::collection::vec(("[ABCD ]{0,2}", proptest::option::of("[123]")), 0..6),
+        incoming in small_vars(),
+    ) {
+        let rows: Vec<DraftRow> = rows.into_iter().map(|(key, value)| DraftRow { key, value }).collect();
+        let applied = draft_diff(&rows, &apply_incoming(&rows, &incoming));
+        let counted = incoming_diff(&rows, &incoming);
+        prop_assert_eq!(
+            (counted.added, counted.modified, counted.deleted),
+            (applied.added, applied.modified, applied.deleted)
+        );
     }
 }

@@ -9,3 +9,4 @@ pub mod run_data;
 pub mod run_parts;
 pub mod runs;
 pub mod settings;
+pub mod specs;

@@ -1,5 +1,5 @@
 //! Server functions: the pages' only way to the services, one module per capability
-//! (`runs`, `admin`), sharing the helpers here.
+//! (`runs`, `admin`, `env`, `specs`), sharing the helpers here.
 //!
 //! Each body runs on the server, where `fabrik-server` provides per request an
 //! `Arc<dyn RunService>` and an `Arc<dyn AdminService>` as Leptos context. Who is asking
@@ -10,10 +10,12 @@
 mod admin;
 mod env;
 mod runs;
+mod specs;
 
 pub use admin::*;
 pub use env::*;
 pub use runs::*;
+pub use specs::*;
 
 #[cfg(feature = "ssr")]
 use crate::error::AppError;
@@ -71,7 +73,7 @@ fn signed_out() -> AppError {
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
     use crate::error::AppError;
-    use domain::service::{AdminService, EnvService, RunService};
+    use domain::service::{AdminService, EnvService, RunService, SpecService};
     use domain::ErrorCode;
     use std::sync::Arc;
 
@@ -85,6 +87,10 @@ pub(crate) mod ctx {
 
     pub fn env() -> Result<Arc<dyn EnvService>, AppError> {
         provided("env service")
+    }
+
+    pub fn specs() -> Result<Arc<dyn SpecService>, AppError> {
+        provided("spec service")
     }
 
     fn provided<T: Clone + 'static>(what: &str) -> Result<T, AppError> {

@@ -2,7 +2,7 @@
 //! revealed) or masked (still the stored value, never sent to the browser).
 use super::{check_key, diff, merge3, EnvDiff, EnvSetView, EnvVars, Merge, SaveEnvSet};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Stands for a masked value in diffs and merges: equal to itself, to nothing else.
 const MASKED: &str = "\u{0}masked";
@@ -146,6 +146,27 @@ pub fn apply_incoming(rows: &[DraftRow], incoming: &EnvVars) -> Vec<DraftRow> {
             }),
     );
     out
+}
+
+/// What laying `incoming` over the rows changes (what [`apply_incoming`] then
+/// [`draft_diff`] would say), without building either: the paste box shows it on every
+/// keystroke, for pastes of thousands of keys.
+pub fn incoming_diff(rows: &[DraftRow], incoming: &EnvVars) -> EnvDiff {
+    let current: HashMap<&str, Option<&str>> = rows
+        .iter()
+        .map(|r| (r.key.trim(), r.value.as_deref()))
+        .filter(|(key, _)| check_key(key).is_ok())
+        .collect();
+    let mut d = EnvDiff::default();
+    for (key, value) in incoming {
+        let into = match current.get(key.as_str()) {
+            None => &mut d.added,
+            Some(Some(v)) if *v == value => &mut d.unchanged,
+            Some(_) => &mut d.modified,
+        };
+        into.push(key.clone());
+    }
+    d
 }
 
 /// A save met a newer set (`current`, revealed): the three-way merge of what this

@@ -4,13 +4,14 @@
 //! rules (parse, diff, merge, what a save sends) are `domain::env`'s.
 use super::draft::{use_draft, Draft};
 use super::tabs::EnvTabs;
+use crate::browser::read_picked_file;
 use crate::components::toast::use_toasts;
 use crate::components::{ErrorBanner, Icon, I};
 use crate::server_fns::{get_env_set, reveal_env_value};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
-    apply_incoming, describe, draft_diff, merge_upload, parse, rows_from, rows_of, shown_row,
+    apply_incoming, describe, draft_diff, incoming_diff, merge_upload, parse, rows_from, rows_of, shown_row,
     shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge, Strategy, PROTECTED_ENVS,
 };
 use leptos::prelude::*;
@@ -307,10 +308,7 @@ fn PastePanel(draft: Draft, on_close: Callback<()>) -> impl IntoView {
     let preview = move || {
         parsed.with(|p| match p {
             Ok(p) if p.vars.is_empty() => "Nothing to apply yet.".to_string(),
-            Ok(p) => draft.rows.with(|rows| {
-                let after = apply_incoming(rows, &p.vars);
-                draft_diff(rows, &after).summary()
-            }),
+            Ok(p) => draft.rows.with(|rows| incoming_diff(rows, &p.vars).summary()),
             Err(problems) => describe(problems),
         })
     };
@@ -421,31 +419,13 @@ struct Upload {
 
 /// Reads the chosen file in the browser (nothing is sent until Save).
 fn read_upload(ev: leptos::ev::Event, upload: RwSignal<Option<Upload>>) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
+    read_picked_file(ev, move |name, text| {
+        let parsed = match text {
+            Some(text) => parse(&text).map(|p| p.vars).map_err(|p| describe(&p)),
+            None => Err("The file could not be read as text.".into()),
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
-        spawn_local(async move {
-            let name = file.name();
-            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-            let parsed = match text.ok().and_then(|t| t.as_string()) {
-                Some(text) => parse(&text).map(|p| p.vars).map_err(|p| describe(&p)),
-                None => Err("The file could not be read as text.".into()),
-            };
-            upload.set(Some(Upload { name, parsed }));
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (ev, upload);
+        upload.set(Some(Upload { name, parsed }));
+    });
 }
 
 /// Current | incoming | merged, per key, with a strategy for keys that differ.
