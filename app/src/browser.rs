@@ -5,7 +5,10 @@ use leptos::prelude::*;
 /// Reads the file picked in an `<input type="file">` (its change event) as text and
 /// hands `done` the file's name and its text (`None`: not readable as text). The input
 /// is cleared, so picking the same file again reads it again.
-pub fn read_picked_file(ev: leptos::ev::Event, done: impl FnOnce(String, Option<String>) + 'static) {
+pub fn read_picked_file(
+    ev: leptos::ev::Event,
+    done: impl FnOnce(String, Option<String>) + 'static,
+) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;

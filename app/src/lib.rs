@@ -27,8 +27,16 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::settings::{audit::AuditLogPage, tokens::TokensPage, users::UsersPage, SettingsFrame};
 use pages::{
-    dispatch::DispatchPage, env::diff::EnvReviewPage, specs::{detail::SpecPage, todo::TodoPage, wizard::SpecWizardPage, SpecsPage}, env::editor::EnvEditorPage, env::EnvListPage,
-    feedback::FeedbackPage, login::LoginPage, not_found::NotFound, run::RunPage, runs::RunsPage,
+    dispatch::DispatchPage,
+    env::diff::EnvReviewPage,
+    env::editor::EnvEditorPage,
+    env::EnvListPage,
+    feedback::FeedbackPage,
+    login::LoginPage,
+    not_found::NotFound,
+    run::RunPage,
+    runs::RunsPage,
+    specs::{detail::SpecPage, todo::TodoPage, wizard::SpecWizardPage, SpecsPage},
 };
 
 pub use error::AppError;

@@ -312,6 +312,9 @@ pub struct Execution {
     /// What keeps the run's agent away from the server's secrets, in words (e.g.
     /// "runs as nobody; writes confined to its workspace (Landlock)").
     pub protection: String,
+    /// The settings it was dispatched with.
+    #[serde(default)]
+    pub options: crate::dispatch::RunOptions,
 }
 
 /// Where the run's Smithers DB stands, for the page to explain missing data.

@@ -144,9 +144,16 @@ test("a protected env asks for its name; a dispatch with a missing env links to 
   await page.getByTestId("template-select").selectOption("demo");
   await page.getByTestId("project-input").fill("acme");
   await page.getByTestId("env-input").fill("staging");
-  await page.getByTestId("dispatch-submit").click();
-  const fix = page.getByTestId("form-error").getByTestId("fix-link");
-  await fix.waitFor();
-  assert.equal(await fix.getAttribute("href"), "/env/acme");
+  // Checked before Dispatch is enabled: the env is missing, with a link to fix it.
+  await page.getByTestId("env-problem").waitFor();
+  assert.match(await page.getByTestId("env-problem").innerText(), /Environment 'staging' not found in project 'acme'/);
+  assert.equal(await page.getByTestId("env-fix-link").getAttribute("href"), "/env/acme");
+  assert.ok(await page.getByTestId("dispatch-submit").isDisabled());
+  await page.getByTestId("env-input").fill("prod");
+  assert.match(await page.getByTestId("env-problem").innerText(), /Missing required: ANTHROPIC_API_KEY, LAOS_LOKI_URL/);
+  assert.equal(await page.getByTestId("env-fix-link").getAttribute("href"), "/env/acme/prod");
   await shot(page, "17-dispatch-missing-env");
+  await page.getByTestId("env-input").fill("dev");
+  await page.waitForFunction(() => !document.querySelector('[data-testid="env-problem"]'));
+  assert.ok(await page.getByTestId("dispatch-submit").isEnabled());
 });

@@ -112,7 +112,18 @@ test("complete the wizard, generate and approve the todo, dispatch from it", asy
   await shot(page, "23-spec-todo-approved");
   await page.getByTestId("todo-dispatch").click();
   await page.waitForURL(/\/dispatch\?spec=weekly-summary$/);
-  assert.equal(await page.getByTestId("spec-input").inputValue(), "weekly-summary");
+  await page.waitForFunction(() => window.__hydrated === true);
+  assert.equal(await page.getByTestId("spec-select").inputValue(), "weekly-summary");
+  await page.getByTestId("repo-input").fill("https://github.com/acme/app.git");
+  await page.getByTestId("cpu-input").fill("500m");
+  await page.getByTestId("memory-input").fill("1Gi");
+  await page.getByTestId("model-input").fill("claude-sonnet-4-5");
+  await page.getByTestId("iterations-input").fill("3");
+  await shot(page, "25-dispatch-from-spec");
+  await page.getByTestId("dispatch-submit").click();
+  await page.waitForURL(/\/runs\/[0-9A-Z]{26}$/, { timeout: 30_000 });
+  assert.equal(await page.getByTestId("run-spec").innerText(), "weekly-summary");
+  assert.match(await page.getByTestId("run-settings").innerText(), /500m[\s\S]*1Gi[\s\S]*claude-sonnet-4-5[\s\S]*3/);
 
   // The list shows it ready, with its todo approved; the draft is gone.
   await open(page, `${server.base}/specs`);

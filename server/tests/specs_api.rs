@@ -170,8 +170,8 @@ async fn bad_specs_and_todos_are_refused_with_every_problem_and_nothing_changes(
         .as_str()
         .unwrap()
         .starts_with("not valid JSON"));
-    let ten_mb = vec![b' '; 10 * 1024 * 1024];
-    let (code, _) = send(c.post(&specs).body(ten_mb)).await;
+    let token = token_for(&server, "admin", ADMIN_PASSWORD).await;
+    let code = status_for_announced_body(&server, "/api/v1/specs", &token, 10 * 1024 * 1024);
     assert_eq!(code, 413);
     let mut ready = spec("starts-ready");
     ready["status"] = json!("ready");
@@ -275,4 +275,128 @@ async fn concurrent_approvals_and_edits_leave_one_consistent_state() {
     let approved = !view["todo"]["approved_at_ms"].is_null();
     let ready = view["spec"]["status"] == "ready";
     assert_eq!(approved, ready, "approval and status move together: {view}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ready_spec_is_dispatched_with_its_todo_and_the_run_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("templates")).unwrap();
+    // Prints the `{spec}` argument, the FABRIK_* variables, the spec and the todo.
+    let script = r#"echo SPEC_ARG=$1; env | grep '^FABRIK_' | sort; cat "$1" "$FABRIK_TODO_PATH""#;
+    let template = format!(
+        "name = \"reader\"\ncommand = [\"sh\", \"-c\", {script:?}, \"reader\", \"{{spec}}\"]\nresume_command = [\"true\", \"{{run_id}}\"]\n"
+    );
+    std::fs::write(tmp.path().join("templates/reader.toml"), template).unwrap();
+    let server = Server::start_in(tmp.path());
+    let c = server.admin().await;
+    let runs = server.url("/api/v1/runs");
+    let (code, _) = send(
+        c.post(server.url("/api/v1/specs"))
+            .json(&spec("weekly-summary")),
+    )
+    .await;
+    assert_eq!(code, 201);
+
+    let (code, body) = send(
+        c.post(&runs)
+            .json(&json!({"template": "reader", "spec": "weekly-summary"})),
+    )
+    .await;
+    assert_eq!(code, 400, "a draft is not dispatched: {body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("approve its todo first at /specs/weekly-summary/todo"),
+        "{message}"
+    );
+    let (code, body) = send(
+        c.post(&runs)
+            .json(&json!({"template": "reader", "spec": "no-such-spec"})),
+    )
+    .await;
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = send(
+        c.post(&runs)
+            .json(&json!({"template": "reader", "cpu": "lots"})),
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cpu:"),
+        "{body}"
+    );
+    let (code, body) = send(
+        c.post(&runs)
+            .json(&json!({"template": "reader", "spec_json": {"v": 1, "id": "x"}})),
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("title: is required"),
+        "{body}"
+    );
+    let (_, list) = send(c.get(format!("{runs}?limit=5"))).await;
+    assert_eq!(
+        list["runs"].as_array().map(Vec::len),
+        Some(0),
+        "refusals store nothing: {list}"
+    );
+
+    send(c.post(server.url("/api/v1/specs/weekly-summary/todo"))).await;
+    let (code, _) = send(c.post(server.url("/api/v1/specs/weekly-summary/todo/approve"))).await;
+    assert_eq!(code, 200);
+    let request = json!({"template": "reader", "spec": "weekly-summary", "repo": "https://github.com/acme/app.git",
+        "cpu": "500m", "memory": "1Gi", "model": "claude-sonnet-4-5", "iterations": 3});
+    let (code, body) = send(c.post(&runs).json(&request)).await;
+    assert_eq!(code, 201, "{body}");
+    let id = body["run_id"].as_str().unwrap().to_string();
+    let done = wait_for(&c, &server, &id, "the run to end", |d| {
+        d["execution"]["exit_code"].is_number()
+    })
+    .await;
+    assert_eq!(done["summary"]["spec"], "weekly-summary");
+    assert_eq!(done["execution"]["options"]["cpu"], "500m");
+    assert_eq!(done["execution"]["options"]["iterations"], 3);
+    let log = run_log(&c, &server, &id).await;
+    assert!(
+        log.contains("SPEC_ARG=") && log.contains("/workspace/spec.json"),
+        "{log}"
+    );
+    for line in [
+        "FABRIK_CPU=500m",
+        "FABRIK_MEMORY=1Gi",
+        "FABRIK_MAX_ITERATIONS=3",
+        "FABRIK_MODEL=claude-sonnet-4-5",
+        "FABRIK_REPO_URL=https://github.com/acme/app.git",
+    ] {
+        assert!(log.contains(line), "{line} in {log}");
+    }
+    assert!(
+        log.contains("\"title\": \"Send each team a weekly summary of its merged work\""),
+        "the spec file: {log}"
+    );
+    assert!(log.contains("\"tasks\""), "the todo file: {log}");
+
+    // A spec given as JSON works the same way, without storing it.
+    let (code, body) = send(
+        c.post(&runs)
+            .json(&json!({"template": "reader", "spec_json": spec("uploaded-one")})),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let id = body["run_id"].as_str().unwrap().to_string();
+    wait_for(&c, &server, &id, "the run to end", |d| {
+        d["execution"]["exit_code"].is_number()
+    })
+    .await;
+    assert!(run_log(&c, &server, &id)
+        .await
+        .contains("\"id\": \"uploaded-one\""));
+    let (code, _) = send(c.get(server.url("/api/v1/specs/uploaded-one"))).await;
+    assert_eq!(code, 404);
 }

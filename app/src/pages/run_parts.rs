@@ -517,6 +517,11 @@ pub fn ExecutionInfo(execution: Memo<Execution>) -> impl IntoView {
                 <InfoRow label="Exit code">
                     <span class="font-mono">{exit.unwrap_or_else(|| "—".into())}</span>
                 </InfoRow>
+                {e.options.describe().map(|settings| view! {
+                    <InfoRow label="Settings">
+                        <span class="break-words" data-testid="run-settings">{settings}</span>
+                    </InfoRow>
+                })}
                 {e
                     .detail
                     .clone()

@@ -11,8 +11,9 @@ mod set;
 pub use diff::{diff, EnvDiff};
 pub use dotenv::{describe, parse, write, write_download, LineProblem, Parsed, MAX_DOTENV_BYTES};
 pub use draft::{
-    apply_incoming, draft_changes, draft_diff, incoming_diff, merge_upload, merge_with_newer, row_problems,
-    rows_from, rows_of, shown_row, shown_value, to_save, ChangeKind, DraftChange, DraftRow,
+    apply_incoming, draft_changes, draft_diff, incoming_diff, merge_upload, merge_with_newer,
+    row_problems, rows_from, rows_of, shown_row, shown_value, to_save, ChangeKind, DraftChange,
+    DraftRow,
 };
 pub use keys::{check_key, MAX_KEY_CHARS, RESERVED_PREFIXES};
 pub use merge::{merge2, merge3, Choice, Conflict, Merge, Strategy, Unresolved};

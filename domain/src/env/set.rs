@@ -73,6 +73,9 @@ pub struct EnvSetSummary {
     pub keys: usize,
     pub updated_at_ms: i64,
     pub updated_by: String,
+    /// Required keys the set lacks (by name; an empty value is caught at dispatch).
+    #[serde(default)]
+    pub missing_required: Vec<String>,
 }
 
 /// One variable as shown: `value` is `None` while masked.

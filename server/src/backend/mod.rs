@@ -24,6 +24,16 @@ pub struct Launch {
     pub log_path: PathBuf,
     /// "run" or "resume", for the log.
     pub purpose: &'static str,
+    /// Files the run reads, written into its workspace before it starts (the spec and
+    /// todo JSON of a stored spec).
+    pub inputs: Vec<RunInput>,
+}
+
+/// A file given to a run: its name in the workspace and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInput {
+    pub name: &'static str,
+    pub text: String,
 }
 
 /// What a backend reports about a run's execution after it started.

@@ -204,6 +204,7 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
                 spec: None,
                 project: None,
                 env: None,
+                options: Default::default(),
                 backend: "local".into(),
                 created_at_ms: 0,
                 workspace: dir.path().display().to_string(),

@@ -197,7 +197,7 @@ impl Service {
 impl EnvService for Service {
     async fn list_env_sets(&self, actor: &Actor) -> domain::Result<Vec<EnvSetSummary>> {
         actor.role.require(Action::View)?;
-        public(self.store.env_sets().await)
+        public(self.store.env_sets(self.required_env.clone()).await)
     }
 
     async fn get_env_set(

@@ -22,21 +22,29 @@ pub struct StoredEnvSet {
 pub struct StaleVersion;
 
 impl Store {
-    pub async fn env_sets(&self) -> Result<Vec<EnvSetSummary>> {
-        self.call(|c| {
+    /// Every set, and the keys it lacks of `required`.
+    pub async fn env_sets(&self, required: Vec<String>) -> Result<Vec<EnvSetSummary>> {
+        self.call(move |c| {
             let mut stmt = c.prepare(
                 "SELECT s.project, s.env, s.version, s.updated_at_ms, s.updated_by, \
-                 (SELECT count(*) FROM env_vars v WHERE v.project = s.project AND v.env = s.env) \
+                 (SELECT group_concat(v.key, ',') FROM env_vars v WHERE v.project = s.project AND v.env = s.env) \
                  FROM env_sets s ORDER BY s.project, s.env",
             )?;
             let rows = stmt.query_map([], |r| {
+                let keys: Option<String> = r.get(5)?;
+                let keys: Vec<&str> = keys.as_deref().map(|k| k.split(',').collect()).unwrap_or_default();
                 Ok(EnvSetSummary {
                     project: r.get(0)?,
                     env: r.get(1)?,
                     version: r.get(2)?,
                     updated_at_ms: r.get(3)?,
                     updated_by: r.get(4)?,
-                    keys: r.get::<_, i64>(5)? as usize,
+                    keys: keys.len(),
+                    missing_required: required
+                        .iter()
+                        .filter(|k| !keys.contains(&k.as_str()))
+                        .cloned()
+                        .collect(),
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)

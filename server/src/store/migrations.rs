@@ -134,6 +134,10 @@ const MIGRATIONS: &[&str] = &[
         updated_by TEXT NOT NULL
     );
     "#,
+    // 6: a run's settings from the dispatch form (repo, cpu, memory, model, iterations).
+    r#"
+    ALTER TABLE runs ADD COLUMN options TEXT;
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -1,6 +1,7 @@
 use super::audit::insert_audit;
 use super::{AuditEntry, Store};
 use crate::error::Result;
+use domain::dispatch::RunOptions;
 use domain::filter::{Cursor, RunFilter};
 use domain::run::{ExecState, Progress, RunStatus, RunSummary, TimelineEntry};
 use domain::status::{Derived, RunFacts};
@@ -17,6 +18,7 @@ pub struct RunRecord {
     pub spec: Option<String>,
     pub project: Option<String>,
     pub env: Option<String>,
+    pub options: RunOptions,
     pub backend: String,
     pub created_at_ms: i64,
     pub started_at_ms: Option<i64>,
@@ -44,6 +46,7 @@ pub struct NewRun {
     pub spec: Option<String>,
     pub project: Option<String>,
     pub env: Option<String>,
+    pub options: RunOptions,
     pub backend: String,
     pub created_at_ms: i64,
     pub workspace: String,
@@ -99,7 +102,7 @@ pub enum UpdateOutcome {
 
 const COLUMNS: &str = "run_id, template, workflow, spec, project, backend, created_at_ms, \
     started_at_ms, finished_at_ms, exec_state, pid, exit_code, exec_detail, workspace, db_path, \
-    log_path, status, phase, task, progress_finished, progress_total, error, observed_seq, env";
+    log_path, status, phase, task, progress_finished, progress_total, error, observed_seq, env, options";
 
 impl RunRecord {
     /// What a new run looks like before it is stored or started.
@@ -111,6 +114,7 @@ impl RunRecord {
             spec: new.spec.clone(),
             project: new.project.clone(),
             env: new.env.clone(),
+            options: new.options.clone(),
             backend: new.backend.clone(),
             created_at_ms: new.created_at_ms,
             started_at_ms: None,
@@ -186,6 +190,10 @@ impl RunRecord {
             error: r.get(21)?,
             observed_seq: r.get(22)?,
             env: r.get(23)?,
+            options: r
+                .get::<_, Option<String>>(24)?
+                .and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or_default(),
         })
     }
 
@@ -247,11 +255,12 @@ impl Store {
             let tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO runs (run_id, template, workflow, spec, project, backend, created_at_ms, \
-                 exec_state, workspace, db_path, log_path, status, phase, updated_at_ms, env) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, 'pending', 'pending', ?7, ?11)",
+                 exec_state, workspace, db_path, log_path, status, phase, updated_at_ms, env, options) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, 'pending', 'pending', ?7, ?11, ?12)",
                 params![
                     run.run_id, run.template, run.workflow, run.spec, run.project, run.backend,
-                    run.created_at_ms, run.workspace, run.db_path, run.log_path, run.env
+                    run.created_at_ms, run.workspace, run.db_path, run.log_path, run.env,
+                    serde_json::to_string(&run.options)?
                 ],
             )?;
             insert_event(&tx, &run.run_id, run.created_at_ms, &event)?;
@@ -543,6 +552,7 @@ mod tests {
             spec: Some(format!("specs/{id}.json")),
             project: None,
             env: None,
+            options: Default::default(),
             backend: "local".into(),
             created_at_ms: created,
             workspace: "/w".into(),

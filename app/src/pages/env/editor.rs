@@ -11,8 +11,8 @@ use crate::server_fns::{get_env_set, reveal_env_value};
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
-    apply_incoming, describe, draft_diff, incoming_diff, merge_upload, parse, rows_from, rows_of, shown_row,
-    shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge, Strategy, PROTECTED_ENVS,
+    apply_incoming, describe, draft_diff, incoming_diff, merge_upload, parse, rows_from, rows_of,
+    shown_row, shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge, Strategy, PROTECTED_ENVS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -308,7 +308,9 @@ fn PastePanel(draft: Draft, on_close: Callback<()>) -> impl IntoView {
     let preview = move || {
         parsed.with(|p| match p {
             Ok(p) if p.vars.is_empty() => "Nothing to apply yet.".to_string(),
-            Ok(p) => draft.rows.with(|rows| incoming_diff(rows, &p.vars).summary()),
+            Ok(p) => draft
+                .rows
+                .with(|rows| incoming_diff(rows, &p.vars).summary()),
             Err(problems) => describe(problems),
         })
     };

@@ -46,7 +46,10 @@ fn SpecDetail(view: SpecView) -> impl IntoView {
         ("Observability", s.req.obs.clone()),
         ("Acceptance", s.accept.clone()),
         ("Assumptions", s.assume.clone()),
-        ("Environment variables", s.cfg.clone().map(|c| c.env).unwrap_or_default()),
+        (
+            "Environment variables",
+            s.cfg.clone().map(|c| c.env).unwrap_or_default(),
+        ),
         ("Depends on", s.depends_on.clone()),
         ("Supersedes", s.supersedes.clone()),
     ];
@@ -85,7 +88,11 @@ fn SpecDetail(view: SpecView) -> impl IntoView {
 fn TodoCard(view: SpecView) -> impl IntoView {
     let can_edit = use_session().refusal(Action::EditSpecs).is_none();
     let id = view.spec.id.clone();
-    let state = view.todo.as_ref().map(|t| t.state()).unwrap_or(TodoState::None);
+    let state = view
+        .todo
+        .as_ref()
+        .map(|t| t.state())
+        .unwrap_or(TodoState::None);
     let error = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();

@@ -41,7 +41,8 @@ fn TodoEditor(view: SpecView) -> impl IntoView {
     let busy = RwSignal::new(false);
     let id = current.with_untracked(|v| v.spec.id.clone());
     let edited = move || todo.get() != current.with(|v| v.todo.as_ref().map(|t| t.todo.clone()));
-    let approved = move || current.with(|v| v.todo.as_ref().is_some_and(|t| t.approved_at_ms.is_some()));
+    let approved =
+        move || current.with(|v| v.todo.as_ref().is_some_and(|t| t.approved_at_ms.is_some()));
 
     // Runs one call; its answer becomes what the page shows.
     let call = move |what: Call| {
@@ -133,9 +134,18 @@ enum Call {
 /// The todo's tasks (do / verify), test-first flag and definition of done.
 #[component]
 fn TodoFields(todo: RwSignal<Option<Todo>>, can_edit: bool) -> impl IntoView {
-    let edit = move |f: &dyn Fn(&mut Todo)| todo.update(|t| if let Some(t) = t.as_mut() { f(t) });
+    let edit = move |f: &dyn Fn(&mut Todo)| {
+        todo.update(|t| {
+            if let Some(t) = t.as_mut() {
+                f(t)
+            }
+        })
+    };
     let tasks = move || todo.with(|t| t.as_ref().map(|t| t.tasks.len()).unwrap_or(0));
-    let task = move |i: usize| todo.with(|t| t.as_ref().and_then(|t| t.tasks.get(i).cloned())).unwrap_or_default();
+    let task = move |i: usize| {
+        todo.with(|t| t.as_ref().and_then(|t| t.tasks.get(i).cloned()))
+            .unwrap_or_default()
+    };
     view! {
         <section class="card space-y-3 p-4 sm:px-6">
             <label class="flex items-center gap-2 text-sm">

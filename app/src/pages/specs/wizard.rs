@@ -79,7 +79,10 @@ pub fn SpecWizardPage() -> impl IntoView {
                 .unwrap_or(0);
             wizard.step.set(step);
             wizard.shown.set(true);
-            error.set(Some(AppError::new(domain::ErrorCode::BadRequest, first.to_string())));
+            error.set(Some(AppError::new(
+                domain::ErrorCode::BadRequest,
+                first.to_string(),
+            )));
             return;
         }
         saving.set(true);
@@ -106,7 +109,10 @@ pub fn SpecWizardPage() -> impl IntoView {
                     wizard.step.set(0);
                     Ok(format!("Loaded {name}. Check each step, then save."))
                 }
-                Some(Err(problems)) => Err(format!("{name} doesn't fit fabrik's spec schema:\n{}", describe_problems(&problems))),
+                Some(Err(problems)) => Err(format!(
+                    "{name} doesn't fit fabrik's spec schema:\n{}",
+                    describe_problems(&problems)
+                )),
                 None => Err(format!("{name} could not be read as text.")),
             };
             loaded.set(Some(result));
@@ -266,8 +272,15 @@ fn StepList(wizard: Wizard) -> impl IntoView {
 #[component]
 fn StepFields(wizard: Wizard) -> impl IntoView {
     let spec = wizard.spec;
-    let problems = Signal::derive(move || if wizard.shown.get() { wizard.problems() } else { Vec::new() });
-    move || match wizard.step.get() {
+    let problems = Signal::derive(move || {
+        if wizard.shown.get() {
+            wizard.problems()
+        } else {
+            Vec::new()
+        }
+    });
+    move || {
+        match wizard.step.get() {
         0 => view! {
             <TextInput label="Id" testid="spec-id" placeholder="weekly-summary" problems
                 field="id" get=|s| s.id.clone() set=|s, v| s.id = v spec/>
@@ -327,6 +340,7 @@ fn StepFields(wizard: Wizard) -> impl IntoView {
             </div>
         }.into_any(),
     }
+    }
 }
 
 static NO_ITEMS: Vec<String> = Vec::new();
@@ -357,11 +371,19 @@ fn TextInput(
 /// Builds one "Given …, when …, then …" behaviour from three parts.
 #[component]
 fn GivenWhenThen(spec: RwSignal<Spec>) -> impl IntoView {
-    let parts = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
+    let parts = [
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    ];
     let complete = move || parts.iter().all(|p| p.with(|t| !t.trim().is_empty()));
     let add = move |_| {
         let [given, when, then] = parts.map(|p| p.get_untracked().trim().to_string());
-        spec.update(|s| s.req.behavior.push(format!("Given {given}, when {when}, then {then}")));
+        spec.update(|s| {
+            s.req
+                .behavior
+                .push(format!("Given {given}, when {when}, then {then}"))
+        });
         parts.iter().for_each(|p| p.set(String::new()));
     };
     view! {

@@ -254,6 +254,7 @@ mod tests {
                 workspace: layout.workspace.clone(),
                 log_path: layout.log_path.clone(),
                 purpose: "run",
+                inputs: Vec::new(),
             })
             .await
             .unwrap()

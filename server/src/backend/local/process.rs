@@ -23,6 +23,9 @@ pub fn spawn(
     for dir in [&launch.workspace, &home, &tmp] {
         std::fs::create_dir_all(dir)?;
     }
+    for input in &launch.inputs {
+        std::fs::write(launch.workspace.join(input.name), &input.text)?;
+    }
     confinement.hand_over(&[&launch.workspace, &home, &tmp])?;
     let mut log = OpenOptions::new()
         .create(true)

@@ -1,15 +1,17 @@
 //! Starting a run: the request checked, the launch built from its template, the run
 //! stored with its audit entry, the process started and its pid stored — all under the
 //! run's lock, so a cancel that arrives meanwhile waits and then finds the process.
-use crate::backend::Launch;
+use crate::backend::{Launch, RunInput};
 use crate::clock::now_ms;
 use crate::error::Result;
+use crate::service::specs::invalid;
 use crate::service::{audit_entry, Service};
 use crate::store::{NewEvent, NewRun, RunRecord};
 use domain::auth::Action;
 use domain::dispatch::{check_workflow_path, DispatchRequest, Dispatched};
 use domain::env::EnvVars;
 use domain::service::Actor;
+use domain::spec::{is_kebab_id, spec_from_value, FieldProblem};
 use domain::template::{expand, Placeholders, Template};
 use domain::Error as DomainError;
 use std::path::{Path, PathBuf};
@@ -27,15 +29,17 @@ impl Service {
         let env_vars = self
             .env_for_run(request.project.as_deref(), request.env.as_deref())
             .await?;
+        let (spec, inputs) = self.spec_for_run(&request).await?;
         let run_id = ulid::Ulid::new().to_string();
         let layout = self.backend.layout(&run_id);
         let new = NewRun {
             run_id: run_id.clone(),
             template: template.name.clone(),
             workflow,
-            spec: request.spec.clone(),
+            spec,
             project: request.project.clone(),
             env: request.env.clone(),
+            options: request.options(),
             backend: self.backend.name().into(),
             created_at_ms: now_ms(),
             workspace: layout.workspace.display().to_string(),
@@ -43,7 +47,8 @@ impl Service {
             log_path: layout.log_path.display().to_string(),
         };
         // Check the launch before storing anything, so bad input leaves no trace.
-        let launch = self.launch_for(&template, &RunRecord::pending(&new), false, env_vars)?;
+        let mut launch = self.launch_for(&template, &RunRecord::pending(&new), false, env_vars)?;
+        launch.inputs = inputs;
         self.backend.preflight(&launch)?;
         let _lock = self.locks.lock(&run_id).await;
         let event = NewEvent::new(
@@ -70,13 +75,14 @@ impl Service {
     ) -> Result<Launch> {
         let root = self.root.display().to_string();
         let workflow = record.workflow.clone().unwrap_or_default();
+        let spec = spec_argument(record);
         let placeholders = Placeholders {
             root: &root,
             workflow: &workflow,
             run_id: &record.run_id,
             workspace: &record.workspace,
             db_path: &record.db_path,
-            spec: record.spec.as_deref().unwrap_or(""),
+            spec: &spec,
         };
         let command = if resume {
             &template.resume_command
@@ -86,6 +92,18 @@ impl Service {
         let mut env = template.env.clone();
         env.extend(env_vars);
         env.insert("SMITHERS_DB_PATH".into(), record.db_path.clone());
+        for (key, value) in record.options.env() {
+            env.insert(key.into(), value);
+        }
+        if record.spec.as_deref().is_some_and(is_kebab_id) {
+            let workspace = Path::new(&record.workspace);
+            for (key, file) in [
+                ("FABRIK_SPEC_PATH", SPEC_FILE),
+                ("FABRIK_TODO_PATH", TODO_FILE),
+            ] {
+                env.insert(key.into(), workspace.join(file).display().to_string());
+            }
+        }
         Ok(Launch {
             run_id: record.run_id.clone(),
             command: expand(command, &placeholders, template.allow_option_values)?,
@@ -93,7 +111,69 @@ impl Service {
             workspace: PathBuf::from(&record.workspace),
             log_path: PathBuf::from(&record.log_path),
             purpose: if resume { "resume" } else { "run" },
+            inputs: Vec::new(),
         })
+    }
+
+    /// The spec a run implements: what to record, and the files to give it. A stored
+    /// spec (named by its id) must be ready — its todo approved — and comes with its
+    /// todo; a spec given as JSON must fit fabrik's schema; anything else is a path the
+    /// workflow resolves itself.
+    async fn spec_for_run(
+        &self,
+        request: &DispatchRequest,
+    ) -> Result<(Option<String>, Vec<RunInput>)> {
+        if let Some(json) = &request.spec_json {
+            let spec = spec_from_value(json.clone()).map_err(|p| invalid("spec JSON", &p))?;
+            if !is_kebab_id(&spec.id) {
+                return Err(invalid(
+                    "spec JSON",
+                    &[FieldProblem::new(
+                        "id",
+                        "use kebab-case, e.g. weekly-summary",
+                    )],
+                )
+                .into());
+            }
+            let text = serde_json::to_string_pretty(&spec)?;
+            return Ok((
+                Some(spec.id),
+                vec![RunInput {
+                    name: SPEC_FILE,
+                    text,
+                }],
+            ));
+        }
+        let Some(wanted) = request.spec.as_deref().filter(|s| is_kebab_id(s)) else {
+            return Ok((request.spec.clone(), Vec::new()));
+        };
+        let Some(stored) = self.store.spec(wanted).await? else {
+            return Err(DomainError::bad_request(format!(
+                "No spec '{wanted}'. Pick one from /specs, or give the path of a spec file (e.g. specs/{wanted}.json)."
+            ))
+            .into());
+        };
+        let todo = match (&stored.todo, stored.can_dispatch()) {
+            (Some(todo), true) => todo.todo.clone(),
+            _ => {
+                return Err(DomainError::bad_request(format!(
+                "Spec '{wanted}' is {}, not ready: approve its todo first at /specs/{wanted}/todo.",
+                stored.spec.status
+            ))
+                .into())
+            }
+        };
+        let inputs = vec![
+            RunInput {
+                name: SPEC_FILE,
+                text: serde_json::to_string_pretty(&stored.spec)?,
+            },
+            RunInput {
+                name: TODO_FILE,
+                text: serde_json::to_string_pretty(&todo)?,
+            },
+        ];
+        Ok((Some(stored.spec.id), inputs))
     }
 
     /// The workflow file to run: the template's own, or one named at dispatch, which
@@ -147,5 +227,22 @@ impl Service {
             .iter()
             .filter_map(|d| d.join("workflows").canonicalize().ok())
             .any(|d| path.starts_with(d))
+    }
+}
+
+/// Where a stored or uploaded spec, and its todo, sit in the run's workspace.
+const SPEC_FILE: &str = "spec.json";
+const TODO_FILE: &str = "todo.json";
+
+/// The `{spec}` of a run's command: the spec file in its workspace for a stored or
+/// uploaded spec (recorded by id), else the path given at dispatch.
+fn spec_argument(record: &RunRecord) -> String {
+    match record.spec.as_deref() {
+        Some(id) if is_kebab_id(id) => Path::new(&record.workspace)
+            .join(SPEC_FILE)
+            .display()
+            .to_string(),
+        Some(path) => path.to_string(),
+        None => String::new(),
     }
 }

@@ -75,6 +75,7 @@ impl Service {
                 exit_code: record.exit_code,
                 detail: record.exec_detail.clone(),
                 protection: self.backend.protection(),
+                options: record.options.clone(),
             },
             heartbeat: status::heartbeat(now, snapshot.heartbeat_at_ms, record.status),
             actions: status::actions(record.status, &snapshot),

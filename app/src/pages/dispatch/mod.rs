@@ -1,4 +1,8 @@
-//! `/dispatch`: start a run from a template.
+//! `/dispatch`: start a run from a template, for a spec, with a project's env and the
+//! run's settings (repo, resources, model, iterations).
+mod env_field;
+mod spec_field;
+
 use crate::components::{ErrorBanner, Icon, I};
 use crate::error::AppError;
 use crate::server_fns::{list_templates, DispatchRun};
@@ -93,9 +97,15 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
         }
     });
     let workflow = RwSignal::new(prefill("workflow"));
-    let spec = RwSignal::new(prefill("spec"));
+    let spec = spec_field::SpecChoice::new(prefill("spec"));
     let project = RwSignal::new(prefill("project"));
     let env = RwSignal::new(prefill("env"));
+    let repo = RwSignal::new(prefill("repo"));
+    let cpu = RwSignal::new(prefill("cpu"));
+    let memory = RwSignal::new(prefill("memory"));
+    let model = RwSignal::new(prefill("model"));
+    let iterations = RwSignal::new(prefill("iterations"));
+    let env_problem = env_field::use_env_check(project, env);
     let local_error = RwSignal::new(None::<AppError>);
 
     let action = ServerAction::<DispatchRun>::new();
@@ -125,12 +135,32 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
         if pending.get_untracked() {
             return;
         }
+        let iterations = match iterations.get_untracked().trim() {
+            "" => None,
+            n => match n.parse() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    local_error.set(Some(AppError::new(
+                        domain::ErrorCode::BadRequest,
+                        "iterations: write a whole number from 1 to 100.",
+                    )));
+                    return;
+                }
+            },
+        };
+        let (spec, spec_json) = spec.request();
         let request = DispatchRequest {
             template: template.get_untracked(),
             workflow: Some(workflow.get_untracked()),
-            spec: Some(spec.get_untracked()),
+            spec,
+            spec_json,
             project: Some(project.get_untracked()),
             env: Some(env.get_untracked()),
+            repo: Some(repo.get_untracked()),
+            cpu: Some(cpu.get_untracked()),
+            memory: Some(memory.get_untracked()),
+            model: Some(model.get_untracked()),
+            iterations,
         };
         match request.normalized() {
             Ok(request) => {
@@ -193,12 +223,29 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
                     />
                     <span class="hint">"Path of the workflow file; relative paths are resolved on the server."</span>
                 </label>
-                <OptionalField label="Spec" name="spec" testid="spec-input" mono=true placeholder="specs/feature.json"
-                    hint="Path of the spec JSON the run implements." value=spec pending/>
-                <OptionalField label="Project" name="project" testid="project-input" mono=false placeholder="e.g. billing"
-                    hint="" value=project pending/>
-                <OptionalField label="Env" name="env" testid="env-input" mono=false placeholder="e.g. dev"
-                    hint="The project's env set whose variables the run gets." value=env pending/>
+                <spec_field::SpecField choice=spec pending/>
+                <OptionalField label="Repository" name="repo" testid="repo-input" mono=true placeholder="https://github.com/acme/app.git"
+                    hint="The repository the agents work on." value=repo pending/>
+                <div class="grid gap-5 sm:grid-cols-2">
+                    <OptionalField label="Project" name="project" testid="project-input" mono=false placeholder="e.g. acme"
+                        hint="" value=project pending/>
+                    <env_field::EnvField project env pending/>
+                </div>
+                {move || env_problem.get().map(|(text, href)| view! {
+                    <p class="-mt-3 text-sm text-red-600 dark:text-red-400" data-testid="env-problem">
+                        {text} " " <a class="link font-medium" href=href data-testid="env-fix-link">"Fix it"</a>
+                    </p>
+                })}
+                <div class="grid gap-5 sm:grid-cols-2">
+                    <OptionalField label="CPU" name="cpu" testid="cpu-input" mono=true placeholder="e.g. 2 or 500m"
+                        hint="" value=cpu pending/>
+                    <OptionalField label="Memory" name="memory" testid="memory-input" mono=true placeholder="e.g. 4Gi"
+                        hint="" value=memory pending/>
+                    <OptionalField label="Model" name="model" testid="model-input" mono=true placeholder="e.g. claude-sonnet-4-5"
+                        hint="" value=model pending/>
+                    <OptionalField label="Max iterations" name="iterations" testid="iterations-input" mono=false placeholder="1–100"
+                        hint="" value=iterations pending/>
+                </div>
                 {move || error().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
             </div>
             <div class="flex flex-col-reverse gap-3 bg-slate-50 px-4 py-3 sm:flex-row sm:items-center sm:justify-end sm:px-6 dark:bg-slate-950/30">
@@ -207,7 +254,7 @@ fn DispatchForm(templates: Vec<TemplateSummary>) -> impl IntoView {
                     type="submit"
                     data-testid="dispatch-submit"
                     class="btn btn-primary justify-center"
-                    disabled=move || pending.get()
+                    disabled=move || pending.get() || env_problem.with(Option::is_some)
                 >
                     <Icon icon=I::Send class="h-4 w-4"/>
                     {move || if pending.get() { "Dispatching…" } else { "Dispatch" }}
