@@ -9,6 +9,7 @@ pub mod event;
 pub mod feedback;
 pub mod filter;
 pub mod run;
+pub mod schedule;
 pub mod service;
 pub mod spec;
 pub mod status;

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::feedback::FeedbackRequest;
 use crate::filter::RunFilter;
 use crate::run::{LogChunk, RunDetail, RunPage, RunSummary};
+use crate::schedule::{CronPreview, CronPreviewRequest, NewSchedule, ScheduleView};
 use crate::spec::{Spec, SpecSummary, SpecView, Todo};
 use crate::template::TemplateSummary;
 use serde::{Deserialize, Serialize};
@@ -126,4 +127,24 @@ pub trait SpecService: Send + Sync + 'static {
     async fn save_todo(&self, actor: &Actor, id: &str, todo: Todo) -> Result<SpecView>;
     /// Approves the todo: the spec becomes ready to dispatch.
     async fn approve_todo(&self, actor: &Actor, id: &str) -> Result<SpecView>;
+}
+
+/// Schedules: a dispatch on a cron, with history (pages, API and CLI).
+#[async_trait::async_trait]
+pub trait ScheduleService: Send + Sync + 'static {
+    async fn list_schedules(&self, actor: &Actor) -> Result<Vec<ScheduleView>>;
+    async fn get_schedule(&self, actor: &Actor, name: &str) -> Result<ScheduleView>;
+    /// Refused unless its cron, zone and dispatch (template, spec, env) are all usable.
+    async fn create_schedule(&self, actor: &Actor, schedule: NewSchedule) -> Result<ScheduleView>;
+    async fn delete_schedule(&self, actor: &Actor, name: &str) -> Result<()>;
+    async fn suspend_schedule(
+        &self,
+        actor: &Actor,
+        name: &str,
+        suspend: bool,
+    ) -> Result<ScheduleView>;
+    /// Starts a run now, whatever the cron says (recorded as a manual fire).
+    async fn trigger_schedule(&self, actor: &Actor, name: &str) -> Result<ScheduleView>;
+    async fn cron_preview(&self, actor: &Actor, request: CronPreviewRequest)
+        -> Result<CronPreview>;
 }

@@ -54,6 +54,10 @@ pub struct Config {
     #[arg(long, env = "FABRIK_MAX_STREAMS", default_value_t = 4096)]
     pub max_streams: usize,
 
+    /// Don't fire schedules from this server (tests drive the scheduler themselves).
+    #[arg(long, hide = true)]
+    pub no_scheduler: bool,
+
     /// Keys every env set needs before a run may use it (comma-separated; empty for none).
     #[arg(
         long,

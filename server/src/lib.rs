@@ -79,6 +79,9 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     use crate::backend::Backend;
     backend.adopt(store.active_runs().await?).await;
     live::spawn(service.clone(), exec_rx);
+    if !config.no_scheduler {
+        service.spawn_scheduler();
+    }
 
     let state = AppState {
         leptos_options: leptos_options(config, &root),

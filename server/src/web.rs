@@ -3,7 +3,7 @@ use crate::state::AppState;
 use app::{shell, App};
 use axum::routing::post;
 use axum::Router;
-use domain::service::{AdminService, EnvService, RunService, SpecService};
+use domain::service::{AdminService, EnvService, RunService, ScheduleService, SpecService};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use std::sync::Arc;
@@ -29,11 +29,13 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
     let runs: Arc<dyn RunService> = state.service.clone();
     let env: Arc<dyn EnvService> = state.service.clone();
     let specs: Arc<dyn SpecService> = state.service.clone();
+    let schedules: Arc<dyn ScheduleService> = state.service.clone();
     let admin: Arc<dyn AdminService> = state.auth.clone();
     move || {
         provide_context(runs.clone());
         provide_context(env.clone());
         provide_context(specs.clone());
+        provide_context(schedules.clone());
         provide_context(admin.clone());
     }
 }

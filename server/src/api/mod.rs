@@ -3,6 +3,7 @@
 mod env;
 mod events;
 mod logs;
+mod schedules;
 mod specs;
 
 use crate::error::error_response;
@@ -49,6 +50,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/specs/{id}/todo"),
     ("PUT", "/specs/{id}/todo"),
     ("POST", "/specs/{id}/todo/approve"),
+    ("GET", "/schedules"),
+    ("POST", "/schedules"),
+    ("GET", "/schedules/{name}"),
+    ("DELETE", "/schedules/{name}"),
+    ("POST", "/schedules/{name}/suspend"),
+    ("POST", "/schedules/{name}/resume"),
+    ("POST", "/schedules/{name}/trigger"),
+    ("POST", "/cron/preview"),
     ("POST", "/auth/token"),
     ("GET", "/auth/me"),
     ("GET", "/auth/tokens"),
@@ -75,9 +84,10 @@ pub fn routes() -> Router<AppState> {
         .route("/events", get(events::events))
         .merge(env::routes())
         .merge(specs::routes())
+        .merge(schedules::routes())
         .fallback(|| async {
             error_response(&domain::Error::not_found(
-                "No such API endpoint. The API lives under /api/v1 (runs, templates, events, env, specs).",
+                "No such API endpoint. The API lives under /api/v1 (runs, templates, events, env, specs, schedules).",
             ))
         })
 }

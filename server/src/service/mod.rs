@@ -4,6 +4,7 @@
 mod env;
 mod locks;
 pub mod runs;
+pub mod schedules;
 pub(crate) mod specs;
 
 use crate::backend::Backend;

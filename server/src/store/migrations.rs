@@ -138,6 +138,28 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN options TEXT;
     "#,
+    // 7: schedules and every fire of each (a cron time is claimed once: the unique key).
+    r#"
+    CREATE TABLE schedules (
+        name TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        suspended INTEGER NOT NULL DEFAULT 0,
+        next_fire_ms INTEGER,
+        created_at_ms INTEGER NOT NULL,
+        created_by TEXT NOT NULL
+    );
+    CREATE TABLE schedule_fires (
+        id INTEGER PRIMARY KEY,
+        schedule TEXT NOT NULL REFERENCES schedules (name) ON DELETE CASCADE,
+        scheduled_ms INTEGER NOT NULL,
+        fired_at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        run_id TEXT,
+        UNIQUE (schedule, scheduled_ms, kind)
+    );
+    CREATE INDEX schedule_fires_by_schedule ON schedule_fires (schedule, id DESC);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

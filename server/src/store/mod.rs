@@ -4,11 +4,13 @@ mod audit;
 mod env;
 mod migrations;
 mod runs;
+mod schedules;
 mod specs;
 
 pub use audit::AuditEntry;
 pub use env::{StaleVersion, StoredEnvSet};
 pub use runs::{ExecChange, NewEvent, NewRun, RunRecord, Transition, UpdateOutcome};
+pub use schedules::{pending, FireId, NewFire, StoredSchedule};
 pub use specs::{SpecWrite, Stamp};
 
 use crate::error::Result;

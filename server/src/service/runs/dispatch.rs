@@ -17,7 +17,7 @@ use domain::Error as DomainError;
 use std::path::{Path, PathBuf};
 
 impl Service {
-    pub(super) async fn dispatch_run(
+    pub(crate) async fn dispatch_run(
         &self,
         actor: &Actor,
         request: DispatchRequest,
@@ -62,6 +62,18 @@ impl Service {
         self.announce(&record);
         self.start(&record, launch).await?;
         Ok(Dispatched { run_id })
+    }
+
+    /// Whether `request` would be dispatched now (template, workflow, env and spec all
+    /// usable), without starting anything: what a schedule is checked with.
+    pub(crate) async fn check_dispatch(&self, request: &DispatchRequest) -> Result<()> {
+        let request = request.clone().normalized()?;
+        let template = self.templates.get(&request.template)?;
+        self.resolve_workflow(&template, request.workflow.as_deref())?;
+        self.env_for_run(request.project.as_deref(), request.env.as_deref())
+            .await?;
+        self.spec_for_run(&request).await?;
+        Ok(())
     }
 
     /// The command, environment and paths to start (or resume) `record`; `env_vars` (from

@@ -120,7 +120,7 @@ impl Service {
         Ok(())
     }
 
-    pub(super) async fn cancel_run(&self, actor: &Actor, run_id: &str) -> Result<RunSummary> {
+    pub(crate) async fn cancel_run(&self, actor: &Actor, run_id: &str) -> Result<RunSummary> {
         actor.role.require(Action::Cancel)?;
         let _lock = self.locks.lock(run_id).await;
         let record = self.observe_locked(run_id).await?.record;
