@@ -36,6 +36,7 @@ use pages::{
     not_found::NotFound,
     run::RunPage,
     runs::RunsPage,
+    schedules::{new::NewSchedulePage, SchedulesPage},
     specs::{detail::SpecPage, todo::TodoPage, wizard::SpecWizardPage, SpecsPage},
 };
 
@@ -102,6 +103,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/specs/new") view=SpecWizardPage/>
                     <Route path=path!("/specs/:id") view=SpecPage ssr=SsrMode::Async/>
                     <Route path=path!("/specs/:id/todo") view=TodoPage ssr=SsrMode::Async/>
+                    <Route path=path!("/schedules") view=SchedulesPage/>
+                    <Route path=path!("/schedules/new") view=NewSchedulePage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>

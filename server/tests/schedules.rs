@@ -17,7 +17,11 @@ use std::sync::Arc;
 const MINUTE: i64 = 60_000;
 
 fn admin() -> Actor {
-    Actor { name: "admin".into(), role: Role::Admin, from: None }
+    Actor {
+        name: "admin".into(),
+        role: Role::Admin,
+        from: None,
+    }
 }
 
 async fn in_process(data_dir: &Path) -> Arc<Service> {
@@ -38,7 +42,10 @@ fn every_ten_minutes(name: &str, template: &str, concurrency: ConcurrencyPolicy)
         cron: "*/10 * * * *".into(),
         timezone: "UTC".into(),
         concurrency,
-        dispatch: DispatchRequest { template: template.into(), ..Default::default() },
+        dispatch: DispatchRequest {
+            template: template.into(),
+            ..Default::default()
+        },
     }
 }
 
@@ -58,7 +65,10 @@ async fn a_cron_time_fires_once_however_many_ticks_race_for_it_and_across_restar
     shell_template(dir.path(), "quick", "true", &[]);
     let service = in_process(dir.path()).await;
     let view = service
-        .create_schedule(&admin(), every_ten_minutes("racy", "quick", ConcurrencyPolicy::Allow))
+        .create_schedule(
+            &admin(),
+            every_ten_minutes("racy", "quick", ConcurrencyPolicy::Allow),
+        )
         .await
         .unwrap();
     let due = view.next_fire_ms.unwrap();
@@ -92,18 +102,28 @@ async fn downtime_is_recorded_as_missed_with_one_catch_up() {
     shell_template(dir.path(), "quick", "true", &[]);
     let service = in_process(dir.path()).await;
     let view = service
-        .create_schedule(&admin(), every_ten_minutes("nightly", "quick", ConcurrencyPolicy::Forbid))
+        .create_schedule(
+            &admin(),
+            every_ten_minutes("nightly", "quick", ConcurrencyPolicy::Forbid),
+        )
         .await
         .unwrap();
     let due = view.next_fire_ms.unwrap();
     // Down for 35 minutes: three times pass unhandled, the fourth is caught up.
     service.schedule_tick(due + 35 * MINUTE).await.unwrap();
     let view = service.get_schedule(&admin(), "nightly").await.unwrap();
-    let kinds: Vec<(&str, &FireOutcome)> = view.history.iter().map(|f| (f.kind.as_str(), &f.outcome)).collect();
+    let kinds: Vec<(&str, &FireOutcome)> = view
+        .history
+        .iter()
+        .map(|f| (f.kind.as_str(), &f.outcome))
+        .collect();
     assert_eq!(kinds.len(), 2, "{kinds:?}");
     assert_eq!(kinds[1], ("cron", &FireOutcome::Missed { count: 3 }));
     assert_eq!(kinds[0].0, "catch-up");
-    assert!(matches!(kinds[0].1, FireOutcome::Started { .. }), "{kinds:?}");
+    assert!(
+        matches!(kinds[0].1, FireOutcome::Started { .. }),
+        "{kinds:?}"
+    );
     assert_eq!(view.history[0].scheduled_ms, due + 30 * MINUTE);
     assert_eq!(view.next_fire_ms, Some(due + 40 * MINUTE));
 }
@@ -113,8 +133,14 @@ async fn forbid_skips_while_a_run_is_going_and_replace_cancels_it() {
     let dir = tempfile::tempdir().unwrap();
     shell_template(dir.path(), "slow", "sleep 30", &[]);
     let service = in_process(dir.path()).await;
-    for (name, policy) in [("forbid", ConcurrencyPolicy::Forbid), ("replace", ConcurrencyPolicy::Replace)] {
-        let view = service.create_schedule(&admin(), every_ten_minutes(name, "slow", policy)).await.unwrap();
+    for (name, policy) in [
+        ("forbid", ConcurrencyPolicy::Forbid),
+        ("replace", ConcurrencyPolicy::Replace),
+    ] {
+        let view = service
+            .create_schedule(&admin(), every_ten_minutes(name, "slow", policy))
+            .await
+            .unwrap();
         let due = view.next_fire_ms.unwrap();
         service.schedule_tick(due).await.unwrap();
         service.schedule_tick(due + 10 * MINUTE).await.unwrap();
@@ -134,7 +160,10 @@ async fn forbid_skips_while_a_run_is_going_and_replace_cancels_it() {
     let old = service.get_run(&admin(), older).await.unwrap();
     assert_eq!(old.summary.status.as_str(), "cancelled");
     let new = service.get_run(&admin(), newer).await.unwrap();
-    assert!(new.summary.status.outcome().is_none(), "the new run is going");
+    assert!(
+        new.summary.status.outcome().is_none(),
+        "the new run is going"
+    );
     for run in [newer, &started(&forbid)[0]] {
         let _ = service.cancel(&admin(), run).await;
     }
@@ -155,8 +184,14 @@ async fn the_api_refuses_bad_schedules_and_manages_good_ones() {
         (json!({"cron": "* * *"}), "cron:"),
         (json!({"timezone": "Mars/Olympus"}), "timezone:"),
         (json!({"name": "Bad Name"}), "name:"),
-        (json!({"dispatch": {"template": "missing"}}), "Unknown template"),
-        (json!({"dispatch": {"template": "quick", "spec": "no-such-spec"}}), "No spec 'no-such-spec'"),
+        (
+            json!({"dispatch": {"template": "missing"}}),
+            "Unknown template",
+        ),
+        (
+            json!({"dispatch": {"template": "quick", "spec": "no-such-spec"}}),
+            "No spec 'no-such-spec'",
+        ),
     ] {
         let mut body = good.clone();
         for (k, v) in patch.as_object().unwrap() {
@@ -170,10 +205,18 @@ async fn the_api_refuses_bad_schedules_and_manages_good_ones() {
     let (_, list) = get(&c, &url).await;
     assert_eq!(list["schedules"], json!([]), "nothing stored");
 
-    let (code, preview) = post(&c, &server.url("/api/v1/cron/preview"), json!({"expr": "0 9 * * 1-5", "tz": "Europe/Berlin"})).await;
+    let (code, preview) = post(
+        &c,
+        &server.url("/api/v1/cron/preview"),
+        json!({"expr": "0 9 * * 1-5", "tz": "Europe/Berlin"}),
+    )
+    .await;
     assert_eq!(code, 200, "{preview}");
     assert_eq!(preview["next"].as_array().unwrap().len(), 5);
-    assert!(preview["next"][0].as_str().unwrap().contains("T09:00:00+0"), "{preview}");
+    assert!(
+        preview["next"][0].as_str().unwrap().contains("T09:00:00+0"),
+        "{preview}"
+    );
     assert!(!preview["description"].as_str().unwrap().is_empty());
 
     let (code, view) = post(&c, &url, good.clone()).await;
@@ -192,7 +235,10 @@ async fn the_api_refuses_bad_schedules_and_manages_good_ones() {
     assert_eq!(view["history"][0]["kind"], "manual");
     assert_eq!(view["history"][0]["outcome"], "started", "{view}");
     let run_id = view["history"][0]["run_id"].as_str().unwrap().to_string();
-    wait_for(&c, &server, &run_id, "the triggered run to end", |d| d["execution"]["exit_code"].is_number()).await;
+    wait_for(&c, &server, &run_id, "the triggered run to end", |d| {
+        d["execution"]["exit_code"].is_number()
+    })
+    .await;
     let r = c.delete(&one).send().await.unwrap();
     assert_eq!(r.status(), 204);
     let (code, _) = get(&c, &one).await;

@@ -64,6 +64,7 @@ fn Header() -> impl IntoView {
                         .into_any(),
                     }}
                     {signed_in.then(|| view! { <NavLink href="/specs" testid="nav-specs" label="Specs" also=""/> })}
+                    {signed_in.then(|| view! { <NavLink href="/schedules" testid="nav-schedules" label="Schedules" also=""/> })}
                     {signed_in.then(|| view! { <NavLink href="/env" testid="nav-env" label="Env" also=""/> })}
                     {signed_in.then(|| view! { <NavLink href="/settings" testid="nav-settings" label="Settings" also=""/> })}
                 </nav>

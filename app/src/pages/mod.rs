@@ -8,5 +8,6 @@ pub mod run;
 pub mod run_data;
 pub mod run_parts;
 pub mod runs;
+pub mod schedules;
 pub mod settings;
 pub mod specs;

@@ -1,5 +1,5 @@
 //! Server functions: the pages' only way to the services, one module per capability
-//! (`runs`, `admin`, `env`, `specs`), sharing the helpers here.
+//! (`runs`, `admin`, `env`, `specs`, `schedules`), sharing the helpers here.
 //!
 //! Each body runs on the server, where `fabrik-server` provides per request an
 //! `Arc<dyn RunService>` and an `Arc<dyn AdminService>` as Leptos context. Who is asking
@@ -10,11 +10,13 @@
 mod admin;
 mod env;
 mod runs;
+mod schedules;
 mod specs;
 
 pub use admin::*;
 pub use env::*;
 pub use runs::*;
+pub use schedules::*;
 pub use specs::*;
 
 #[cfg(feature = "ssr")]
@@ -73,7 +75,7 @@ fn signed_out() -> AppError {
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
     use crate::error::AppError;
-    use domain::service::{AdminService, EnvService, RunService, SpecService};
+    use domain::service::{AdminService, EnvService, RunService, ScheduleService, SpecService};
     use domain::ErrorCode;
     use std::sync::Arc;
 
@@ -91,6 +93,10 @@ pub(crate) mod ctx {
 
     pub fn specs() -> Result<Arc<dyn SpecService>, AppError> {
         provided("spec service")
+    }
+
+    pub fn schedules() -> Result<Arc<dyn ScheduleService>, AppError> {
+        provided("schedule service")
     }
 
     fn provided<T: Clone + 'static>(what: &str) -> Result<T, AppError> {

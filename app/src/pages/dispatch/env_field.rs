@@ -50,7 +50,7 @@ fn use_env_sets() -> Signal<Option<Vec<EnvSetSummary>>> {
 pub fn EnvField(
     project: RwSignal<String>,
     env: RwSignal<String>,
-    pending: Memo<bool>,
+    pending: Signal<bool>,
 ) -> impl IntoView {
     let sets = use_env_sets();
     let known = move || {

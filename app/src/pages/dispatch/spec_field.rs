@@ -44,7 +44,7 @@ impl SpecChoice {
 }
 
 #[component]
-pub fn SpecField(choice: SpecChoice, pending: Memo<bool>) -> impl IntoView {
+pub fn SpecField(choice: SpecChoice, pending: Signal<bool>) -> impl IntoView {
     let specs = Resource::new(|| (), |_| list_specs());
     let on_file = move |ev| {
         read_picked_file(ev, move |name, text| {
