@@ -103,4 +103,12 @@ resume_command = ["sh", "{run_id}"]
             e.message
         );
     }
+
+    #[test]
+    fn the_example_templates_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/examples");
+        let all = Templates::new(vec![dir]).list().unwrap();
+        let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["coding", "marketing", "report"]);
+    }
 }

@@ -46,7 +46,7 @@ fn Header() -> impl IntoView {
                         <span class="hidden sm:inline">"Fabrik Mission Control"</span>
                     </span>
                 </a>
-                <nav aria-label="Main" class="order-last -mx-1 flex w-full gap-1 md:order-none md:mx-0 md:w-auto">
+                <nav aria-label="Main" class="order-last -mx-1 flex w-full min-w-0 gap-1 overflow-x-auto md:order-none md:mx-0 md:w-auto">
                     <NavLink href="/runs" testid="nav-runs" label="Runs" also="/"/>
                     {match session.refusal(Action::Dispatch) {
                         None => view! { <NavLink href="/dispatch" testid="nav-dispatch" label="Dispatch" also=""/> }.into_any(),
@@ -236,7 +236,7 @@ fn NavLink(
                 } else {
                     "text-slate-600 hover:bg-slate-900/5 hover:text-slate-900 dark:text-slate-400 dark:hover:bg-white/5 dark:hover:text-white"
                 };
-                format!("rounded-lg px-3 py-1.5 text-sm font-medium transition {tone}")
+                format!("shrink-0 whitespace-nowrap rounded-lg px-3 py-1.5 text-sm font-medium transition {tone}")
             }
         >
             {label}

@@ -159,7 +159,8 @@ impl Plan {
     }
 
     /// Each acceptance criterion joins the `verify` of the task it shares most words
-    /// with; the ones that fit none get a final end-to-end task.
+    /// with (not the foundation, whose words are the title's); the ones that fit none
+    /// get a final end-to-end task.
     fn acceptance(&mut self, spec: &Spec) {
         let mut leftover = Vec::new();
         for criterion in &spec.accept {
@@ -168,6 +169,7 @@ impl Plan {
                 .steps
                 .iter()
                 .enumerate()
+                .skip(1)
                 .map(|(i, (action, _))| (overlap(&words, action), i))
                 .filter(|(shared, _)| *shared >= 2)
                 .max_by_key(|(shared, i)| (*shared, std::cmp::Reverse(*i)));
