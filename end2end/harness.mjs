@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const ADMIN_PASSWORD = "admin-password-1";
@@ -48,6 +49,21 @@ export async function startServer({ taskMs = 400, binary = "target/debug/fabrik-
     await new Promise((r) => setTimeout(r, 100));
   }
   return { base, dataDir, stop: () => child.kill("SIGTERM") };
+}
+
+/// Starts a server and a browser before the calling file's tests and stops them after;
+/// `ctx.server` and `ctx.browser` are set once they run.
+export function serverAndBrowser(options) {
+  const ctx = {};
+  before(async () => {
+    ctx.server = await startServer(options);
+    ctx.browser = await launchBrowser();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    ctx.server?.stop();
+  });
+  return ctx;
 }
 
 export async function launchBrowser() {

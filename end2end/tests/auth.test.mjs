@@ -1,21 +1,13 @@
 // Signing in and out through the UI, in headless Chromium.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { ADMIN_PASSWORD, launchBrowser, open, shot, startServer } from "../harness.mjs";
+import { test } from "node:test";
+import { ADMIN_PASSWORD, open, serverAndBrowser, shot } from "../harness.mjs";
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const ctx = serverAndBrowser();
 
 test("a signed-out visit goes to login, then back to where it was headed; sign-out ends it", async () => {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${server.base}/runs?status=blocked`);
+  const page = await (await ctx.browser.newContext()).newPage();
+  await page.goto(`${ctx.server.base}/runs?status=blocked`);
   assert.match(page.url(), /\/login\?next=%2Fruns%3Fstatus%3Dblocked$/);
   await shot(page, "10-login");
 
@@ -29,11 +21,11 @@ test("a signed-out visit goes to login, then back to where it was headed; sign-o
   await page.getByTestId("login-password").fill(ADMIN_PASSWORD);
   await page.getByTestId("login-username").fill("admin");
   await page.getByTestId("login-submit").click();
-  await page.waitForURL(`${server.base}/runs?status=blocked`);
+  await page.waitForURL(`${ctx.server.base}/runs?status=blocked`);
   await page.waitForFunction(() => window.__hydrated === true);
   assert.match(await page.getByTestId("current-user").innerText(), /admin/);
 
-  await open(page, `${server.base}/settings/users`);
+  await open(page, `${ctx.server.base}/settings/users`);
   await page.getByTestId("user-row-admin").waitFor();
   await shot(page, "12-settings-users");
 
@@ -41,6 +33,6 @@ test("a signed-out visit goes to login, then back to where it was headed; sign-o
   await page.getByTestId("current-user").click();
   await page.getByTestId("logout-button").click();
   await page.waitForURL(/\/login\?signed_out=1/);
-  await page.goto(`${server.base}/runs`);
+  await page.goto(`${ctx.server.base}/runs`);
   assert.match(page.url(), /\/login\?next=%2Fruns$/, "the session is gone");
 });

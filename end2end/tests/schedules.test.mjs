@@ -1,22 +1,14 @@
 // A schedule as a new user makes one: the cron in words with the next five fires, a
 // bad cron refused, then one that fires within a minute and its run appearing.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, open, shot, signedInPage, startServer } from "../harness.mjs";
+import { test } from "node:test";
+import { open, serverAndBrowser, shot, signedInPage } from "../harness.mjs";
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const ctx = serverAndBrowser();
 
 test("create a schedule that fires within a minute and see its run", async () => {
-  const page = await signedInPage(browser, server.base, { viewport: { width: 1280, height: 1000 } });
-  await open(page, `${server.base}/schedules`);
+  const page = await signedInPage(ctx.browser, ctx.server.base, { viewport: { width: 1280, height: 1000 } });
+  await open(page, `${ctx.server.base}/schedules`);
   await page.getByTestId("schedules-empty").waitFor();
   await page.getByTestId("schedule-new").click();
   await page.waitForURL(/\/schedules\/new$/);
@@ -48,7 +40,7 @@ test("create a schedule that fires within a minute and see its run", async () =>
   while ((await page.getByTestId("schedule-run-link").count()) === 0) {
     assert.ok(Date.now() < deadline, "no run within 80 s");
     await new Promise((r) => setTimeout(r, 3000));
-    await open(page, `${server.base}/schedules`);
+    await open(page, `${ctx.server.base}/schedules`);
   }
   await shot(page, "31-schedule-fired");
   await page.getByTestId("schedule-suspend").click();

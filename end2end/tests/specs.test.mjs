@@ -2,18 +2,10 @@
 // Back keeps answers, a reload keeps the draft, the JSON preview follows; then the todo
 // is generated, edited and approved, and Dispatch opens the form with the spec.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, open, shot, signedInPage, startServer } from "../harness.mjs";
+import { test } from "node:test";
+import { open, serverAndBrowser, shot, signedInPage } from "../harness.mjs";
 
-let server, browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const ctx = serverAndBrowser();
 
 async function fillList(page, testid, items) {
   const start = await page.getByTestId(`${testid}-input`).count();
@@ -27,8 +19,8 @@ const next = (page) => page.getByTestId("spec-next").click();
 const stepTitle = (page) => page.getByTestId("spec-step-title").innerText();
 
 test("complete the wizard, generate and approve the todo, dispatch from it", async () => {
-  const page = await signedInPage(browser, server.base, { viewport: { width: 1400, height: 1000 } });
-  await open(page, `${server.base}/specs`);
+  const page = await signedInPage(ctx.browser, ctx.server.base, { viewport: { width: 1400, height: 1000 } });
+  await open(page, `${ctx.server.base}/specs`);
   await page.getByTestId("specs-empty").waitFor();
   await page.getByTestId("spec-new").click();
   await page.waitForURL(/\/specs\/new$/);
@@ -75,7 +67,7 @@ test("complete the wizard, generate and approve the todo, dispatch from it", asy
   );
 
   // A reload (and a server restart would too) keeps the draft and the step.
-  await open(page, `${server.base}/specs/new`);
+  await open(page, `${ctx.server.base}/specs/new`);
   await page.waitForFunction(() => document.querySelector('[data-testid="spec-step-title"]')?.innerText === "Behaviour");
   assert.match(await page.getByTestId("spec-preview").innerText(), /"id": "weekly-summary"/);
   await next(page);
@@ -126,17 +118,17 @@ test("complete the wizard, generate and approve the todo, dispatch from it", asy
   assert.match(await page.getByTestId("run-settings").innerText(), /500m[\s\S]*1Gi[\s\S]*claude-sonnet-4-5[\s\S]*3/);
 
   // The list shows it ready, with its todo approved; the draft is gone.
-  await open(page, `${server.base}/specs`);
+  await open(page, `${ctx.server.base}/specs`);
   assert.match(await page.getByTestId("spec-row-weekly-summary").innerText(), /ready[\s\S]*approved/);
-  await open(page, `${server.base}/specs/new`);
+  await open(page, `${ctx.server.base}/specs/new`);
   assert.equal(await page.getByTestId("spec-id").inputValue(), "");
   await page.setViewportSize({ width: 375, height: 800 });
   await shot(page, "24-spec-wizard-phone");
 });
 
 test("a fabrik spec file that breaks the schema is refused with every field named", async () => {
-  const page = await signedInPage(browser, server.base, { viewport: { width: 1280, height: 900 } });
-  await open(page, `${server.base}/specs/new`);
+  const page = await signedInPage(ctx.browser, ctx.server.base, { viewport: { width: 1280, height: 900 } });
+  await open(page, `${ctx.server.base}/specs/new`);
   await page.getByTestId("spec-load-input").setInputFiles({
     name: "022-doctor.json", mimeType: "application/json",
     buffer: Buffer.from(JSON.stringify({ v: 1, id: "x", req: { checks: [] } })),

@@ -305,10 +305,7 @@ async fn a_run_gets_its_env_set_and_a_bad_env_is_refused_with_a_fix() {
     .await;
     assert_eq!(code, 201, "{body}");
     let id = body["run_id"].as_str().unwrap().to_string();
-    let done = wait_for(&c, &server, &id, "the run to end", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    let done = wait_exited(&c, &server, &id).await;
     assert_eq!(done["summary"]["env"], "dev");
     let log = run_log(&c, &server, &id).await;
     assert!(
@@ -429,10 +426,7 @@ async fn values_never_reach_the_server_log_or_a_rendered_page() {
     .await;
     assert_eq!(code, 201, "{body}");
     let id = body["run_id"].as_str().unwrap().to_string();
-    wait_for(&c, &server, &id, "the run to end", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    wait_exited(&c, &server, &id).await;
 
     for page in [
         "/env".to_string(),

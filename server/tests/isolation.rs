@@ -31,10 +31,7 @@ async fn a_run_sees_no_server_variable_and_cannot_write_the_store() {
     .await;
     assert_eq!(code, 201, "{body}");
     let id = body["run_id"].as_str().unwrap().to_string();
-    let done = wait_for(&c, &server, &id, "the run to end", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    let done = wait_exited(&c, &server, &id).await;
     let log = run_log(&c, &server, &id).await;
     assert!(log.contains(&format!("FABRIK_RUN_ID={id}")), "{log}");
     assert!(log.contains("FROM_TEMPLATE=yes"), "{log}");

@@ -123,10 +123,7 @@ async fn cancel_stops_the_whole_process_group() {
     .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["status"], "cancelled");
-    let done = wait_for(&c, &server, &id, "the process to exit", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    let done = wait_exited(&c, &server, &id).await;
     assert_eq!(status_of(&done), "cancelled");
     wait_until("the group to go", Duration::from_secs(10), || {
         !group_alive(pid)
@@ -331,10 +328,7 @@ async fn a_cancelled_run_resumes_to_its_gate() {
     )
     .await;
     assert_eq!(code, 200);
-    let cancelled = wait_for(&c, &server, &id, "the exit", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    let cancelled = wait_exited(&c, &server, &id).await;
     assert!(cancelled["actions"]["resume"].as_bool().unwrap());
     let (code, body) = post(
         &c,

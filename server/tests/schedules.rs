@@ -49,6 +49,24 @@ fn every_ten_minutes(name: &str, template: &str, concurrency: ConcurrencyPolicy)
     }
 }
 
+/// A service on a fresh data dir with a shell template, and its first schedule's first
+/// cron time.
+async fn with_schedule(
+    name: &str,
+    script: &str,
+    policy: ConcurrencyPolicy,
+) -> (tempfile::TempDir, Arc<Service>, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    shell_template(dir.path(), "shell", script, &[]);
+    let service = in_process(dir.path()).await;
+    let view = service
+        .create_schedule(&admin(), every_ten_minutes(name, "shell", policy))
+        .await
+        .unwrap();
+    let due = view.next_fire_ms.unwrap();
+    (dir, service, due)
+}
+
 fn started(view: &ScheduleView) -> Vec<String> {
     view.history
         .iter()
@@ -61,17 +79,7 @@ fn started(view: &ScheduleView) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cron_time_fires_once_however_many_ticks_race_for_it_and_across_restarts() {
-    let dir = tempfile::tempdir().unwrap();
-    shell_template(dir.path(), "quick", "true", &[]);
-    let service = in_process(dir.path()).await;
-    let view = service
-        .create_schedule(
-            &admin(),
-            every_ten_minutes("racy", "quick", ConcurrencyPolicy::Allow),
-        )
-        .await
-        .unwrap();
-    let due = view.next_fire_ms.unwrap();
+    let (dir, service, due) = with_schedule("racy", "true", ConcurrencyPolicy::Allow).await;
     assert_eq!(due % (10 * MINUTE), 0, "on a ten-minute boundary");
 
     let ticks: Vec<_> = (0..8)
@@ -98,17 +106,7 @@ async fn a_cron_time_fires_once_however_many_ticks_race_for_it_and_across_restar
 
 #[tokio::test(flavor = "multi_thread")]
 async fn downtime_is_recorded_as_missed_with_one_catch_up() {
-    let dir = tempfile::tempdir().unwrap();
-    shell_template(dir.path(), "quick", "true", &[]);
-    let service = in_process(dir.path()).await;
-    let view = service
-        .create_schedule(
-            &admin(),
-            every_ten_minutes("nightly", "quick", ConcurrencyPolicy::Forbid),
-        )
-        .await
-        .unwrap();
-    let due = view.next_fire_ms.unwrap();
+    let (_dir, service, due) = with_schedule("nightly", "true", ConcurrencyPolicy::Forbid).await;
     // Down for 35 minutes: three times pass unhandled, the fourth is caught up.
     service.schedule_tick(due + 35 * MINUTE).await.unwrap();
     let view = service.get_schedule(&admin(), "nightly").await.unwrap();
@@ -235,10 +233,7 @@ async fn the_api_refuses_bad_schedules_and_manages_good_ones() {
     assert_eq!(view["history"][0]["kind"], "manual");
     assert_eq!(view["history"][0]["outcome"], "started", "{view}");
     let run_id = view["history"][0]["run_id"].as_str().unwrap().to_string();
-    wait_for(&c, &server, &run_id, "the triggered run to end", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    wait_exited(&c, &server, &run_id).await;
     let r = c.delete(&one).send().await.unwrap();
     assert_eq!(r.status(), 204);
     let (code, _) = get(&c, &one).await;

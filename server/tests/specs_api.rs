@@ -21,6 +21,16 @@ fn spec(id: &str) -> Value {
     })
 }
 
+/// The fields a 400's `problems` name, in order.
+fn fields(body: &Value) -> Vec<&str> {
+    body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect()
+}
+
 async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     let r = req.send().await.unwrap();
     let code = r.status().as_u16();
@@ -136,23 +146,11 @@ async fn bad_specs_and_todos_are_refused_with_every_problem_and_nothing_changes(
     bad["extra"] = json!(1);
     let (code, body) = send(c.post(&specs).json(&bad)).await;
     assert_eq!(code, 400);
-    let fields: Vec<&str> = body["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["extra"], "the schema comes first: {body}");
+    assert_eq!(fields(&body), ["extra"], "the schema comes first: {body}");
     bad.as_object_mut().unwrap().remove("extra");
     let (code, body) = send(c.post(server.url("/api/v1/specs/validate")).json(&bad)).await;
     assert_eq!(code, 400);
-    let fields: Vec<&str> = body["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["id", "goals"], "{body}");
+    assert_eq!(fields(&body), ["id", "goals"], "{body}");
     assert!(body["error"]["message"]
         .as_str()
         .unwrap()
@@ -355,10 +353,7 @@ async fn a_ready_spec_is_dispatched_with_its_todo_and_the_run_settings() {
     let (code, body) = send(c.post(&runs).json(&request)).await;
     assert_eq!(code, 201, "{body}");
     let id = body["run_id"].as_str().unwrap().to_string();
-    let done = wait_for(&c, &server, &id, "the run to end", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    let done = wait_exited(&c, &server, &id).await;
     assert_eq!(done["summary"]["spec"], "weekly-summary");
     assert_eq!(done["execution"]["options"]["cpu"], "500m");
     assert_eq!(done["execution"]["options"]["iterations"], 3);
@@ -390,10 +385,7 @@ async fn a_ready_spec_is_dispatched_with_its_todo_and_the_run_settings() {
     .await;
     assert_eq!(code, 201, "{body}");
     let id = body["run_id"].as_str().unwrap().to_string();
-    wait_for(&c, &server, &id, "the run to end", |d| {
-        d["execution"]["exit_code"].is_number()
-    })
-    .await;
+    wait_exited(&c, &server, &id).await;
     assert!(run_log(&c, &server, &id)
         .await
         .contains("\"id\": \"uploaded-one\""));

@@ -175,6 +175,14 @@ pub async fn post(c: &::reqwest::Client, url: &str, body: Value) -> (u16, Value)
 }
 
 /// Polls the run until `pred` holds or the timeout passes; returns the last detail.
+/// The run's detail once its process has exited.
+pub async fn wait_exited(c: &::reqwest::Client, server: &Server, run_id: &str) -> Value {
+    wait_for(c, server, run_id, "the run's process to exit", |d| {
+        d["execution"]["exit_code"].is_number()
+    })
+    .await
+}
+
 pub async fn wait_for(
     c: &::reqwest::Client,
     server: &Server,
