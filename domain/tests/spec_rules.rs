@@ -171,9 +171,19 @@ fn the_generated_todo_is_deterministic_and_valid_for_fabrik() {
         "fabrik's todo schema reads it"
     );
     assert!(todo.tasks[0].action.starts_with("Lay the foundation"));
-    assert!(!todo.tasks[0].verify.contains("Acceptance"), "criteria go to the work they check");
-    let pr_criterion = todo.tasks.iter().find(|t| t.verify.contains("pull request merged")).unwrap();
-    assert!(pr_criterion.action.starts_with("Implement"), "{pr_criterion:?}");
+    assert!(
+        !todo.tasks[0].verify.contains("Acceptance"),
+        "criteria go to the work they check"
+    );
+    let pr_criterion = todo
+        .tasks
+        .iter()
+        .find(|t| t.verify.contains("pull request merged"))
+        .unwrap();
+    assert!(
+        pr_criterion.action.starts_with("Implement"),
+        "{pr_criterion:?}"
+    );
     assert!(
         todo.tasks
             .last()

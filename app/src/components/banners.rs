@@ -122,3 +122,28 @@ mod tests {
         );
     }
 }
+
+/// A list page's title and what it holds, with its main action (a "New …" link).
+#[component]
+pub fn PageHeader(
+    title: &'static str,
+    blurb: &'static str,
+    /// `(href, label, testid)` of the "New …" link, if the page has one.
+    #[prop(optional)]
+    new: Option<(&'static str, &'static str, &'static str)>,
+) -> impl IntoView {
+    view! {
+        <header class="flex flex-wrap items-end gap-3">
+            <div class="min-w-[14rem] flex-1">
+                <h1 class="text-xl font-semibold tracking-tight">{title}</h1>
+                <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{blurb}</p>
+            </div>
+            {new.map(|(href, label, testid)| view! {
+                <a href=href class="btn btn-primary" data-testid=testid>
+                    <crate::components::Icon icon=crate::components::I::Plus class="h-4 w-4"/>
+                    {label}
+                </a>
+            })}
+        </header>
+    }
+}

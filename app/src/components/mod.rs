@@ -12,7 +12,7 @@ pub mod time;
 pub mod toast;
 
 pub use badges::{NeedsFeedbackBadge, NodeStateIcon, RoleBadge, StatusBadge};
-pub use banners::{EmptyState, ErrorBanner, WarningBanner};
+pub use banners::{EmptyState, ErrorBanner, PageHeader, WarningBanner};
 pub use icons::{Icon, I};
 pub use progress::ProgressBar;
 pub use tabs::{TabBar, TabLink};

@@ -416,7 +416,7 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
         >
             <div class="card overflow-hidden">
                 <table data-testid="runs-table" class="runs-table w-full text-sm">
-                    <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                    <thead class="table-head">
                         <tr>
                             <th scope="col" class="px-4 py-2.5">"Run"</th>
                             <th scope="col" class="px-3 py-2.5">"Spec"</th>

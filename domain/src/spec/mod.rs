@@ -11,7 +11,9 @@ pub use generate::{
     definition_of_done, generate_todo, is_logic_heavy, tier, Tier, MAX_TASKS, MIN_TASKS,
 };
 pub use interview::{check_spec, is_kebab_id, Step, STEPS};
-pub use shape::{parse_spec, parse_todo, spec_from_value, todo_from_value, MAX_SPEC_BYTES};
+pub use shape::{
+    not_json, parse_spec, parse_todo, spec_from_value, todo_from_value, MAX_SPEC_BYTES,
+};
 pub use types::{Cfg, Req, Spec, SpecStatus, Task, Todo};
 pub use view::{SpecSummary, SpecView, TodoState, TodoView};
 

@@ -110,17 +110,20 @@ fn parse_as<T: serde::de::DeserializeOwned>(
             ),
         )]);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        vec![FieldProblem::new(
-            "",
-            format!(
-                "not valid JSON (line {}, column {}): {e}",
-                e.line(),
-                e.column()
-            ),
-        )]
-    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| vec![not_json(&e)])?;
     from_value(value, fields)
+}
+
+/// What a JSON syntax error becomes: where it is, and what.
+pub fn not_json(e: &serde_json::Error) -> FieldProblem {
+    FieldProblem::new(
+        "",
+        format!(
+            "not valid JSON (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        ),
+    )
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(

@@ -9,15 +9,14 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use domain::schedule::{CronPreviewRequest, NewSchedule};
 use domain::service::{Actor, ScheduleService};
+use domain::Error as DomainError;
 use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/schedules", get(list).post(create))
         .route("/schedules/{name}", get(show).delete(remove))
-        .route("/schedules/{name}/suspend", post(suspend))
-        .route("/schedules/{name}/resume", post(resume))
-        .route("/schedules/{name}/trigger", post(trigger))
+        .route("/schedules/{name}/{action}", post(act))
         .route("/cron/preview", post(preview))
 }
 
@@ -57,46 +56,21 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn suspend(
+/// `suspend`, `resume` or `trigger` (now).
+async fn act(
     State(s): State<AppState>,
     Extension(who): Extension<Actor>,
-    Path(name): Path<String>,
+    Path((name, action)): Path<(String, String)>,
 ) -> ApiResult {
-    Ok(Json(
-        s.service
-            .suspend_schedule(&who, &name, true)
-            .await
-            .map_err(fail)?,
-    )
-    .into_response())
-}
-
-async fn resume(
-    State(s): State<AppState>,
-    Extension(who): Extension<Actor>,
-    Path(name): Path<String>,
-) -> ApiResult {
-    Ok(Json(
-        s.service
-            .suspend_schedule(&who, &name, false)
-            .await
-            .map_err(fail)?,
-    )
-    .into_response())
-}
-
-async fn trigger(
-    State(s): State<AppState>,
-    Extension(who): Extension<Actor>,
-    Path(name): Path<String>,
-) -> ApiResult {
-    Ok(Json(
-        s.service
-            .trigger_schedule(&who, &name)
-            .await
-            .map_err(fail)?,
-    )
-    .into_response())
+    let view = match action.as_str() {
+        "suspend" => s.service.suspend_schedule(&who, &name, true).await,
+        "resume" => s.service.suspend_schedule(&who, &name, false).await,
+        "trigger" => s.service.trigger_schedule(&who, &name).await,
+        other => Err(DomainError::not_found(format!(
+            "A schedule has no '{other}'; use suspend, resume or trigger."
+        ))),
+    };
+    Ok(Json(view.map_err(fail)?).into_response())
 }
 
 async fn preview(

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use domain::service::{Actor, SpecService};
-use domain::spec::{check_spec, spec_from_value, todo_from_value, FieldProblem, Spec};
+use domain::spec::{check_spec, not_json, spec_from_value, todo_from_value, FieldProblem, Spec};
 use domain::Error as DomainError;
 use serde_json::{json, Value};
 
@@ -34,16 +34,7 @@ fn problems_response(what: &str, problems: &[FieldProblem]) -> Response {
 }
 
 fn json_value(body: &Bytes) -> Result<Value, Vec<FieldProblem>> {
-    serde_json::from_slice(body).map_err(|e| {
-        vec![FieldProblem::new(
-            "",
-            format!(
-                "not valid JSON (line {}, column {}): {e}",
-                e.line(),
-                e.column()
-            ),
-        )]
-    })
+    serde_json::from_slice(body).map_err(|e| vec![not_json(&e)])
 }
 
 /// A spec from the body that passes fabrik's schema and every interview rule.

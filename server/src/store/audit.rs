@@ -21,6 +21,20 @@ pub(super) fn insert_audit(c: &rusqlite::Connection, e: &AuditEntry) -> rusqlite
     Ok(())
 }
 
+/// Commits a write that changed `rows` rows, with its audit entry when it changed any;
+/// whether it did.
+pub(super) fn commit_audited(
+    tx: rusqlite::Transaction,
+    rows: usize,
+    audit: &AuditEntry,
+) -> rusqlite::Result<bool> {
+    if rows > 0 {
+        insert_audit(&tx, audit)?;
+    }
+    tx.commit()?;
+    Ok(rows > 0)
+}
+
 impl Store {
     pub async fn audit(&self, entry: AuditEntry) -> Result<()> {
         self.call(move |c| Ok(insert_audit(c, &entry)?)).await

@@ -1,6 +1,6 @@
 //! Env sets in the store. Values arrive and leave sealed; this module never sees one in
 //! the clear.
-use super::audit::insert_audit;
+use super::audit::{commit_audited, insert_audit};
 use super::{AuditEntry, Store};
 use crate::error::Result;
 use domain::env::EnvSetSummary;
@@ -145,11 +145,7 @@ impl Store {
                 "DELETE FROM env_sets WHERE project = ?1 AND env = ?2",
                 params![project, env],
             )?;
-            if n > 0 {
-                insert_audit(&tx, &audit)?;
-            }
-            tx.commit()?;
-            Ok(n > 0)
+            Ok(commit_audited(tx, n, &audit)?)
         })
         .await
     }

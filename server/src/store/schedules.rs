@@ -1,7 +1,7 @@
 //! Schedules and their fires. A fire is claimed by moving the schedule's next fire time
 //! on, in the same transaction that records it: a cron time is handled once, however
 //! many ticks or restarts race for it.
-use super::audit::insert_audit;
+use super::audit::commit_audited;
 use super::{AuditEntry, Store};
 use crate::error::Result;
 use domain::schedule::{FireOutcome, NewSchedule, ScheduleFire};
@@ -86,11 +86,7 @@ impl Store {
                     s.created_by
                 ],
             )?;
-            if n == 1 {
-                insert_audit(&tx, &audit)?;
-            }
-            tx.commit()?;
-            Ok(n == 1)
+            Ok(commit_audited(tx, n, &audit)?)
         })
         .await
     }
@@ -101,11 +97,7 @@ impl Store {
             let tx = c.transaction()?;
             tx.execute("DELETE FROM schedule_fires WHERE schedule = ?1", [&name])?;
             let n = tx.execute("DELETE FROM schedules WHERE name = ?1", [&name])?;
-            if n == 1 {
-                insert_audit(&tx, &audit)?;
-            }
-            tx.commit()?;
-            Ok(n == 1)
+            Ok(commit_audited(tx, n, &audit)?)
         })
         .await
     }
@@ -125,11 +117,7 @@ impl Store {
                 "UPDATE schedules SET suspended = ?2, next_fire_ms = ?3 WHERE name = ?1",
                 params![name, suspended, next_fire_ms],
             )?;
-            if n == 1 {
-                insert_audit(&tx, &audit)?;
-            }
-            tx.commit()?;
-            Ok(n == 1)
+            Ok(commit_audited(tx, n, &audit)?)
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! Specs and their todos in the store: fabrik's JSON as written, plus the columns the
 //! list needs. Every write is one transaction with its audit entry.
-use super::audit::insert_audit;
+use super::audit::{commit_audited, insert_audit};
 use super::{AuditEntry, Store};
 use crate::error::Result;
 use domain::spec::{Spec, SpecStatus, SpecSummary, SpecView, Todo, TodoState, TodoView};
@@ -121,11 +121,7 @@ impl Store {
             let tx = c.transaction()?;
             tx.execute("DELETE FROM todos WHERE spec_id = ?1", [&id])?;
             let n = tx.execute("DELETE FROM specs WHERE id = ?1", [&id])?;
-            if n > 0 {
-                insert_audit(&tx, &audit)?;
-            }
-            tx.commit()?;
-            Ok(n > 0)
+            Ok(commit_audited(tx, n, &audit)?)
         })
         .await
     }

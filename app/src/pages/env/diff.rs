@@ -1,50 +1,21 @@
 //! `/env/:project/:env/diff`: every change this tab's draft would make, key by key,
 //! before it is saved. Values not revealed here stay dots.
 use super::draft::{use_draft, Draft};
-use super::tabs::EnvTabs;
+use super::frame::{Back, EnvSetFrame};
 use crate::components::toast::use_toasts;
 use crate::components::{ErrorBanner, Icon, I};
-use crate::server_fns::get_env_set;
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{draft_changes, ChangeKind, DraftChange, PROTECTED_ENVS};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn EnvReviewPage() -> impl IntoView {
-    let params = use_params_map();
-    let key = move || {
-        params.with(|p| {
-            (
-                p.get("project").unwrap_or_default(),
-                p.get("env").unwrap_or_default(),
-            )
-        })
-    };
-    let set = Resource::new(key, |(project, env)| get_env_set(project, env));
     view! {
-        <Title text=move || { let (p, e) = key(); format!("Review {p}/{e} · Env") }/>
-        <div class="mx-auto max-w-5xl space-y-5 px-4 py-6 sm:px-6 lg:px-8">
-            <a href=move || { let (p, e) = key(); format!("/env/{p}/{e}") } class="inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-900 dark:text-slate-400 dark:hover:text-white">
-                <Icon icon=I::ArrowLeft class="h-4 w-4"/>
-                "Back to the editor"
-            </a>
-            {move || { let (project, env) = key(); view! { <EnvTabs project current=Some(env)/> } }}
-            <Suspense fallback=|| view! { <div class="card h-64 animate-pulse"></div> }>
-                {move || Suspend::new(async move {
-                    let (project, env) = key();
-                    match set.await {
-                        Ok(loaded) => {
-                            let draft = use_draft(&project, &env, loaded.as_ref());
-                            view! { <Review project env draft/> }.into_any()
-                        }
-                        Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </div>
+        <EnvSetFrame title="Review " back=Back::Editor render=|project, env, loaded| {
+            let draft = use_draft(&project, &env, loaded.as_ref());
+            view! { <Review project env draft/> }.into_any()
+        }/>
     }
 }
 
@@ -132,7 +103,7 @@ fn ChangeTable(changes: Vec<DraftChange>) -> impl IntoView {
     view! {
         <section class="card overflow-hidden">
             <table class="w-full table-fixed text-sm" data-testid="env-review-table">
-                <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                <thead class="table-head">
                     <tr>
                         <th scope="col" class="w-24 px-4 py-2.5 sm:pl-6">"Change"</th>
                         <th scope="col" class="px-3 py-2.5">"Key"</th>

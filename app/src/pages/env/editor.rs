@@ -3,11 +3,11 @@
 //! with a diff preview; a save that meets a newer version opens the merge view. The
 //! rules (parse, diff, merge, what a save sends) are `domain::env`'s.
 use super::draft::{use_draft, Draft};
-use super::tabs::EnvTabs;
+use super::frame::{Back, EnvSetFrame};
 use crate::browser::read_picked_file;
 use crate::components::toast::use_toasts;
 use crate::components::{ErrorBanner, Icon, I};
-use crate::server_fns::{get_env_set, reveal_env_value};
+use crate::server_fns::reveal_env_value;
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
@@ -16,40 +16,12 @@ use domain::env::{
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[component]
 pub fn EnvEditorPage() -> impl IntoView {
-    let params = use_params_map();
-    let key = move || {
-        params.with(|p| {
-            (
-                p.get("project").unwrap_or_default(),
-                p.get("env").unwrap_or_default(),
-            )
-        })
-    };
-    let set = Resource::new(key, |(project, env)| get_env_set(project, env));
     view! {
-        <Title text=move || { let (p, e) = key(); format!("{p}/{e} · Env") }/>
-        <div class="mx-auto max-w-5xl space-y-5 px-4 py-6 sm:px-6 lg:px-8">
-            <a href=move || format!("/env/{}", key().0) class="inline-flex items-center gap-1 text-sm text-slate-500 hover:text-slate-900 dark:text-slate-400 dark:hover:text-white">
-                <Icon icon=I::ArrowLeft class="h-4 w-4"/>
-                "Environments"
-            </a>
-            {move || { let (project, env) = key(); view! { <EnvTabs project current=Some(env)/> } }}
-            <Suspense fallback=|| view! { <div class="card h-64 animate-pulse"></div> }>
-                {move || Suspend::new(async move {
-                    let (project, env) = key();
-                    match set.await {
-                        Ok(loaded) => view! { <Editor project env loaded/> }.into_any(),
-                        Err(e) => view! { <ErrorBanner error=e/> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </div>
+        <EnvSetFrame title="" back=Back::Project render=|project, env, loaded| view! { <Editor project env loaded/> }.into_any()/>
     }
 }
 
@@ -141,7 +113,7 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
 
         <section class="card overflow-hidden">
             <table class="w-full table-fixed text-sm" data-testid="env-rows">
-                <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                <thead class="table-head">
                     <tr>
                         <th scope="col" class="w-2/5 px-4 py-2.5 sm:pl-6">"Key"</th>
                         <th scope="col" class="px-3 py-2.5">"Value"</th>

@@ -2,11 +2,12 @@
 pub mod diff;
 mod draft;
 pub mod editor;
+mod frame;
 mod tabs;
 
 pub use draft::provide_env_drafts;
 
-use crate::components::{EmptyState, ErrorBanner, Icon, I};
+use crate::components::{EmptyState, ErrorBanner, Icon, PageHeader, I};
 use crate::error::AppError;
 use crate::server_fns::list_env_sets;
 use crate::session::use_session;
@@ -16,6 +17,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
+/// The `(project, env)` the page's address names.
+fn use_env_key() -> impl Fn() -> (String, String) + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || {
+        params.with(|p| {
+            (
+                p.get("project").unwrap_or_default(),
+                p.get("env").unwrap_or_default(),
+            )
+        })
+    }
+}
+
 #[component]
 pub fn EnvListPage() -> impl IntoView {
     let params = use_params_map();
@@ -24,12 +38,7 @@ pub fn EnvListPage() -> impl IntoView {
     view! {
         <Title text="Environments"/>
         <div class="mx-auto max-w-5xl space-y-6 px-4 py-6 sm:px-6 lg:px-8">
-            <header>
-                <h1 class="text-xl font-semibold tracking-tight">"Environments"</h1>
-                <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
-                    "Variables a run gets, per project and env. Values are encrypted at rest and masked until revealed."
-                </p>
-            </header>
+            <PageHeader title="Environments" blurb="Variables a run gets, per project and env. Values are encrypted at rest and masked until revealed."/>
             {move || project().map(|project| view! { <tabs::EnvTabs project current=None/> })}
             <NewEnvForm/>
             <Suspense fallback=|| view! { <div class="card h-40 animate-pulse"></div> }>
@@ -66,7 +75,7 @@ fn EnvTable(sets: Vec<EnvSetSummary>) -> impl IntoView {
     view! {
         <section class="card overflow-hidden">
             <table class="stack-table w-full text-sm" data-testid="env-table">
-                <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                <thead class="table-head">
                     <tr>
                         <th scope="col" class="px-4 py-2.5 sm:pl-6">"Project"</th>
                         <th scope="col" class="px-3 py-2.5">"Env"</th>

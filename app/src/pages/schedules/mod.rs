@@ -2,7 +2,7 @@
 //! trigger now, delete.
 pub mod new;
 
-use crate::components::{EmptyState, ErrorBanner, Icon, I};
+use crate::components::{EmptyState, ErrorBanner, Icon, PageHeader, I};
 use crate::error::AppError;
 use crate::server_fns::{fire_schedule, list_schedules, pause_schedule, remove_schedule};
 use crate::session::use_session;
@@ -19,18 +19,7 @@ pub fn SchedulesPage() -> impl IntoView {
     view! {
         <Title text="Schedules"/>
         <div class="mx-auto max-w-6xl space-y-6 px-4 py-6 sm:px-6 lg:px-8">
-            <header class="flex flex-wrap items-end gap-3">
-                <div class="min-w-[14rem] flex-1">
-                    <h1 class="text-xl font-semibold tracking-tight">"Schedules"</h1>
-                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
-                        "Runs dispatched on a cron. A time missed while the server was down is recorded, and the latest one runs once when it is back."
-                    </p>
-                </div>
-                <a href="/schedules/new" class="btn btn-primary" data-testid="schedule-new">
-                    <Icon icon=I::Plus class="h-4 w-4"/>
-                    "New schedule"
-                </a>
-            </header>
+            <PageHeader title="Schedules" blurb="Runs dispatched on a cron. A time missed while the server was down is recorded, and the latest one runs once when it is back." new=("/schedules/new", "New schedule", "schedule-new")/>
             {move || error.get().map(|e| view! { <ErrorBanner error=e testid="form-error"/> })}
             <Transition fallback=|| view! { <div class="card h-40 animate-pulse"></div> }>
                 {move || schedules.get().map(|r| match r {

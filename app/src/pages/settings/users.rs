@@ -65,7 +65,7 @@ fn UsersView(list: UserList) -> impl IntoView {
                 </span>
             </div>
             <table class="stack-table w-full text-sm" data-testid="users-table">
-                <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                <thead class="table-head">
                     <tr>
                         <th scope="col" class="px-4 py-2.5 sm:pl-6">"User"</th>
                         <th scope="col" class="px-3 py-2.5">"Role"</th>

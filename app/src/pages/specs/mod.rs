@@ -4,7 +4,7 @@ mod lists;
 pub mod todo;
 pub mod wizard;
 
-use crate::components::{EmptyState, ErrorBanner, Icon, I};
+use crate::components::{EmptyState, ErrorBanner, PageHeader, I};
 use crate::server_fns::list_specs;
 use domain::spec::{SpecStatus, SpecSummary, TodoState};
 use leptos::prelude::*;
@@ -16,18 +16,7 @@ pub fn SpecsPage() -> impl IntoView {
     view! {
         <Title text="Specs"/>
         <div class="mx-auto max-w-5xl space-y-6 px-4 py-6 sm:px-6 lg:px-8">
-            <header class="flex flex-wrap items-end gap-3">
-                <div class="min-w-[14rem] flex-1">
-                    <h1 class="text-xl font-semibold tracking-tight">"Specs"</h1>
-                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
-                        "What to build, in fabrik's format. A spec is ready to dispatch once its todo is approved."
-                    </p>
-                </div>
-                <a href="/specs/new" class="btn btn-primary" data-testid="spec-new">
-                    <Icon icon=I::Plus class="h-4 w-4"/>
-                    "New spec"
-                </a>
-            </header>
+            <PageHeader title="Specs" blurb="What to build, in fabrik's format. A spec is ready to dispatch once its todo is approved." new=("/specs/new", "New spec", "spec-new")/>
             <Suspense fallback=|| view! { <div class="card h-40 animate-pulse"></div> }>
                 {move || Suspend::new(async move {
                     match specs.await {
@@ -53,7 +42,7 @@ fn SpecTable(specs: Vec<SpecSummary>) -> impl IntoView {
     view! {
         <section class="card overflow-hidden">
             <table class="stack-table w-full text-sm" data-testid="specs-table">
-                <thead class="border-b border-slate-200 bg-slate-50 text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950/40 dark:text-slate-400">
+                <thead class="table-head">
                     <tr>
                         <th scope="col" class="px-4 py-2.5 sm:pl-6">"Spec"</th>
                         <th scope="col" class="px-3 py-2.5">"Status"</th>
