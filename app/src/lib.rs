@@ -14,6 +14,7 @@ pub mod components;
 pub mod error;
 pub mod format;
 pub mod live;
+pub mod notify;
 pub mod pages;
 pub mod paths;
 pub mod server_fns;
@@ -25,7 +26,10 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-use pages::settings::{audit::AuditLogPage, tokens::TokensPage, users::UsersPage, SettingsFrame};
+use pages::settings::{
+    audit::AuditLogPage, notifications::NotificationsPage, tokens::TokensPage, users::UsersPage,
+    SettingsFrame,
+};
 use pages::{
     dispatch::DispatchPage,
     env::diff::EnvReviewPage,
@@ -58,7 +62,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" id="leptos" href="/pkg/fabrik.css"/>
                 <link rel="manifest" href="/manifest.webmanifest"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <link rel="apple-touch-icon" href="/icons/icon.svg"/>
+                <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -78,6 +82,7 @@ pub fn App() -> impl IntoView {
     live::provide_live();
     clock::provide_clock();
     pages::env::provide_env_drafts();
+    notify::provide_notifications();
 
     view! {
         <Title formatter=|page: String| {
@@ -109,6 +114,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>
                         <Route path=path!("tokens") view=TokensPage/>
+                        <Route path=path!("notifications") view=NotificationsPage/>
                         <Route path=path!("users") view=UsersPage/>
                         <Route path=path!("audit") view=AuditLogPage/>
                     </ParentRoute>

@@ -1,7 +1,9 @@
 //! The Leptos pages, their server functions and the static site (WASM, CSS, PWA files).
 use crate::state::AppState;
 use app::{shell, App};
-use axum::routing::post;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use axum::Router;
 use domain::service::{AdminService, EnvService, RunService, ScheduleService, SpecService};
 use leptos::prelude::provide_context;
@@ -17,6 +19,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/api/{*fn_name}", post(server_fns.clone()).get(server_fns))
+        .route("/sw.js", get(service_worker))
+        .route("/manifest.webmanifest", get(manifest))
         .leptos_routes_with_context(state, generate_route_list(App), context, move || {
             shell(options.clone())
         })
@@ -38,4 +42,31 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
         provide_context(schedules.clone());
         provide_context(admin.clone());
     }
+}
+
+/// The service worker: never cached (a new version applies on the next load), allowed
+/// to control the whole site.
+async fn service_worker() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (
+                header::HeaderName::from_static("service-worker-allowed"),
+                "/",
+            ),
+        ],
+        include_str!("../../public/sw.js"),
+    )
+}
+
+/// The web app manifest, with the content type installability checks expect.
+async fn manifest() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "application/manifest+json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../public/manifest.webmanifest"),
+    )
 }

@@ -28,7 +28,7 @@ pub struct ClientAddr(pub std::net::IpAddr);
 pub fn is_public(method: &Method, path: &str) -> bool {
     matches!(
         path,
-        "/login" | "/healthz" | "/favicon.svg" | "/manifest.webmanifest"
+        "/login" | "/healthz" | "/favicon.svg" | "/manifest.webmanifest" | "/sw.js"
     ) || path.starts_with("/pkg/")
         || path.starts_with("/icons/")
         || (method == Method::POST && matches!(path, "/auth/login" | "/api/v1/auth/token"))
@@ -429,6 +429,7 @@ mod tests {
     fn public_paths_are_few() {
         assert!(is_public(&Method::GET, "/login"));
         assert!(is_public(&Method::GET, "/pkg/fabrik.wasm"));
+        assert!(is_public(&Method::GET, "/sw.js"));
         assert!(is_public(&Method::POST, "/api/v1/auth/token"));
         assert!(!is_public(&Method::GET, "/api/v1/auth/token"));
         assert!(!is_public(&Method::GET, "/runs"));

@@ -1,5 +1,6 @@
 //! `/settings/*`: API tokens (everyone), users and the audit log (admins).
 pub mod audit;
+pub mod notifications;
 pub mod tokens;
 pub mod users;
 
@@ -23,14 +24,15 @@ pub fn SettingsFrame() -> impl IntoView {
                     <h1 class="text-2xl font-semibold tracking-tight">"Settings"</h1>
                     <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
                         {if admin {
-                            "Your API tokens, the people who can sign in, and the record of every change."
+                            "Your API tokens and notifications, the people who can sign in, and the record of every change."
                         } else {
-                            "Your API tokens for the fabrik CLI and scripts."
+                            "Your API tokens for the fabrik CLI and scripts, and this browser's notifications."
                         }}
                     </p>
                 </div>
                 <TabBar label="Settings">
                         <Tab href="/settings/tokens" testid="settings-tab-tokens" icon=I::Key label="API tokens"/>
+                        <Tab href="/settings/notifications" testid="settings-tab-notifications" icon=I::Message label="Notifications"/>
                         {admin.then(|| view! { <Tab href="/settings/users" testid="settings-tab-users" icon=I::Users label="Users"/> })}
                         {audit.then(|| view! { <Tab href="/settings/audit" testid="settings-tab-audit" icon=I::List label="Audit log"/> })}
                 </TabBar>
