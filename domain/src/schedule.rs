@@ -128,6 +128,9 @@ pub struct ScheduleView {
     pub suspended: bool,
     pub dispatch: DispatchRequest,
     pub next_fire_ms: Option<i64>,
+    /// The next fire in the schedule's zone: "2026-11-30 09:00 CET".
+    #[serde(default)]
+    pub next_fire_local: Option<String>,
     /// Newest first.
     pub history: Vec<ScheduleFire>,
     pub created_by: String,

@@ -220,6 +220,11 @@ async fn the_api_refuses_bad_schedules_and_manages_good_ones() {
     let (code, view) = post(&c, &url, good.clone()).await;
     assert_eq!(code, 201, "{view}");
     assert!(view["next_fire_ms"].is_number());
+    let local = view["next_fire_local"].as_str().unwrap();
+    assert!(
+        local.ends_with(" 09:00 CET") || local.ends_with(" 09:00 CEST"),
+        "in the schedule's zone: {local}"
+    );
     let (code, _) = post(&c, &url, good).await;
     assert_eq!(code, 409);
     let one = server.url("/api/v1/schedules/weekday-report");

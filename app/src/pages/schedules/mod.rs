@@ -69,9 +69,9 @@ fn ScheduleCard(
         });
     };
     let confirm_delete = RwSignal::new(false);
-    let next = match (schedule.suspended, schedule.next_fire_ms) {
+    let next = match (schedule.suspended, &schedule.next_fire_local) {
         (true, _) => "suspended".to_string(),
-        (false, Some(ms)) => format!("next {}", crate::format::datetime(ms)),
+        (false, Some(local)) => format!("next {local}"),
         (false, None) => "never fires again".to_string(),
     };
     let s = schedule.clone();

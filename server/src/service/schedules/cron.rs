@@ -57,6 +57,11 @@ impl CronSchedule {
         out
     }
 
+    /// `ms` as the zone's wall-clock time: "2026-11-30 09:00 CET".
+    pub fn wall_clock(&self, ms: i64) -> String {
+        self.local(ms).format("%Y-%m-%d %H:%M %Z").to_string()
+    }
+
     pub fn describe(&self) -> String {
         self.cron.describe()
     }
@@ -91,6 +96,10 @@ mod tests {
             ["2026-11-30T09:00:00+01:00", "2026-12-01T09:00:00+01:00"]
         );
         assert!(CronSchedule::parse("@hourly", "UTC").is_ok());
+        assert_eq!(
+            c.wall_clock(at("2026-11-30T08:00:00Z")),
+            "2026-11-30 09:00 CET"
+        );
         for bad in ["61 * * * *", "* * *", "* * * * * *", ""] {
             let e = CronSchedule::parse(bad, "UTC").err().unwrap();
             assert!(e.message.starts_with("cron:"), "{bad}: {}", e.message);

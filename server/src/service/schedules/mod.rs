@@ -25,13 +25,18 @@ fn not_found(name: &str) -> DomainError {
 impl Service {
     async fn schedule_view(&self, stored: StoredSchedule) -> Result<ScheduleView> {
         let s = stored.schedule;
-        let description = CronSchedule::parse(&s.cron, &s.timezone)
-            .map(|c| c.describe())
-            .unwrap_or_default();
+        let cron = CronSchedule::parse(&s.cron, &s.timezone).ok();
+        let next_fire_ms = stored.next_fire_ms.filter(|_| !stored.suspended);
+        let description = cron.as_ref().map(|c| c.describe()).unwrap_or_default();
+        let next_fire_local = cron
+            .as_ref()
+            .zip(next_fire_ms)
+            .map(|(c, ms)| c.wall_clock(ms));
         Ok(ScheduleView {
             history: self.store.schedule_fires(&s.name, HISTORY).await?,
             description,
-            next_fire_ms: stored.next_fire_ms.filter(|_| !stored.suspended),
+            next_fire_ms,
+            next_fire_local,
             suspended: stored.suspended,
             created_by: stored.created_by,
             created_at_ms: stored.created_at_ms,
