@@ -51,6 +51,9 @@ pub struct RunOptions {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iterations: Option<u32>,
+    /// Files the server wrote into the run's workspace (`spec.json`, `todo.json`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 impl RunOptions {
@@ -204,6 +207,7 @@ impl DispatchRequest {
             memory: self.memory.clone(),
             model: self.model.clone(),
             iterations: self.iterations,
+            inputs: Vec::new(),
         }
     }
 }

@@ -116,6 +116,7 @@ test("complete the wizard, generate and approve the todo, dispatch from it", asy
   await page.waitForURL(/\/runs\/[0-9A-Z]{26}$/, { timeout: 30_000 });
   assert.equal(await page.getByTestId("run-spec").innerText(), "weekly-summary");
   assert.match(await page.getByTestId("run-settings").innerText(), /500m[\s\S]*1Gi[\s\S]*claude-sonnet-4-5[\s\S]*3/);
+  await shot(page, "26-run-with-settings");
 
   // The list shows it ready, with its todo approved; the draft is gone.
   await open(page, `${ctx.server.base}/specs`);

@@ -363,6 +363,7 @@ async fn a_ready_spec_is_dispatched_with_its_todo_and_the_run_settings() {
         "{log}"
     );
     for line in [
+        "FABRIK_TODO_PATH=",
         "FABRIK_CPU=500m",
         "FABRIK_MEMORY=1Gi",
         "FABRIK_MAX_ITERATIONS=3",
@@ -386,9 +387,13 @@ async fn a_ready_spec_is_dispatched_with_its_todo_and_the_run_settings() {
     assert_eq!(code, 201, "{body}");
     let id = body["run_id"].as_str().unwrap().to_string();
     wait_exited(&c, &server, &id).await;
-    assert!(run_log(&c, &server, &id)
-        .await
-        .contains("\"id\": \"uploaded-one\""));
+    let log = run_log(&c, &server, &id).await;
+    assert!(log.contains("\"id\": \"uploaded-one\""), "{log}");
+    assert!(log.contains("FABRIK_SPEC_PATH="), "{log}");
+    assert!(
+        !log.contains("FABRIK_TODO_PATH="),
+        "an uploaded spec comes without a todo: {log}"
+    );
     let (code, _) = send(c.get(server.url("/api/v1/specs/uploaded-one"))).await;
     assert_eq!(code, 404);
 }

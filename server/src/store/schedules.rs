@@ -39,12 +39,44 @@ pub fn pending() -> FireOutcome {
 
 impl Store {
     pub async fn schedules(&self) -> Result<Vec<StoredSchedule>> {
-        self.call(|c| {
-            let mut stmt = c.prepare(
-                "SELECT body, suspended, next_fire_ms, created_at_ms, created_by FROM schedules ORDER BY name",
-            )?;
+        self.select_schedules("ORDER BY name", Vec::new()).await
+    }
+
+    pub async fn schedule(&self, name: &str) -> Result<Option<StoredSchedule>> {
+        let found = self
+            .select_schedules("WHERE name = ?1", vec![name.to_string().into()])
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    /// Schedules that should fire at `now_ms` (what the scheduler reads every second).
+    pub async fn due_schedules(&self, now_ms: i64) -> Result<Vec<StoredSchedule>> {
+        self.select_schedules(
+            "WHERE suspended = 0 AND next_fire_ms <= ?1 ORDER BY name",
+            vec![now_ms.into()],
+        )
+        .await
+    }
+
+    async fn select_schedules(
+        &self,
+        rest: &'static str,
+        args: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<StoredSchedule>> {
+        self.call(move |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT body, suspended, next_fire_ms, created_at_ms, created_by FROM schedules {rest}"
+            ))?;
             let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+                .query_map(rusqlite::params_from_iter(args), |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
+                })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             rows.into_iter()
                 .map(|(body, suspended, next_fire_ms, created_at_ms, created_by)| {
@@ -59,15 +91,6 @@ impl Store {
                 .collect()
         })
         .await
-    }
-
-    pub async fn schedule(&self, name: &str) -> Result<Option<StoredSchedule>> {
-        let name = name.to_string();
-        Ok(self
-            .schedules()
-            .await?
-            .into_iter()
-            .find(|s| s.schedule.name == name))
     }
 
     /// Stores a new schedule; false when the name is taken.

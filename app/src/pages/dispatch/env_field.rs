@@ -7,11 +7,11 @@ use leptos::prelude::*;
 
 /// Why the chosen project/env can't be used, and where to fix it; `None` when it can
 /// (or nothing is chosen).
-pub fn use_env_check(
+pub fn env_check(
+    sets: EnvSets,
     project: RwSignal<String>,
     env: RwSignal<String>,
 ) -> Signal<Option<(String, String)>> {
-    let sets = use_env_sets();
     Signal::derive(move || {
         let (project, env) = (
             project.get().trim().to_string(),
@@ -41,18 +41,21 @@ pub fn use_env_check(
     })
 }
 
-fn use_env_sets() -> Signal<Option<Vec<EnvSetSummary>>> {
+/// Every env set, loaded once for the form (`None` until loaded).
+pub type EnvSets = Signal<Option<Vec<EnvSetSummary>>>;
+
+pub fn use_env_sets() -> EnvSets {
     let sets = Resource::new(|| (), |_| list_env_sets());
     Signal::derive(move || sets.get().and_then(Result::ok))
 }
 
 #[component]
 pub fn EnvField(
+    sets: EnvSets,
     project: RwSignal<String>,
     env: RwSignal<String>,
     pending: Signal<bool>,
 ) -> impl IntoView {
-    let sets = use_env_sets();
     let known = move || {
         let project = project.get();
         sets.get()

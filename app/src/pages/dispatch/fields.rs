@@ -28,6 +28,7 @@ pub struct DispatchFields {
     memory: RwSignal<String>,
     model: RwSignal<String>,
     iterations: RwSignal<String>,
+    env_sets: env_field::EnvSets,
     /// Why the chosen env can't be used, and where to fix it.
     pub env_problem: Signal<Option<(String, String)>>,
 }
@@ -45,6 +46,7 @@ impl DispatchFields {
             RwSignal::new(prefill("project")),
             RwSignal::new(prefill("env")),
         );
+        let env_sets = env_field::use_env_sets();
         DispatchFields {
             template: RwSignal::new(template),
             workflow: RwSignal::new(prefill("workflow")),
@@ -56,7 +58,8 @@ impl DispatchFields {
             memory: RwSignal::new(prefill("memory")),
             model: RwSignal::new(prefill("model")),
             iterations: RwSignal::new(prefill("iterations")),
-            env_problem: env_field::use_env_check(project, env),
+            env_sets,
+            env_problem: env_field::env_check(env_sets, project, env),
         }
     }
 
@@ -142,7 +145,7 @@ pub fn DispatchFieldsView(
         <div class="grid gap-5 sm:grid-cols-2">
             <OptionalField label="Project" name="project" testid="project-input" mono=false placeholder="e.g. acme"
                 hint="" value=f.project pending/>
-            <env_field::EnvField project=f.project env=f.env pending/>
+            <env_field::EnvField sets=f.env_sets project=f.project env=f.env pending/>
         </div>
         {move || f.env_problem.get().map(|(text, href)| view! {
             <p class="-mt-3 text-sm text-red-600 dark:text-red-400" data-testid="env-problem">

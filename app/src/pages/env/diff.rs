@@ -1,12 +1,11 @@
 //! `/env/:project/:env/diff`: every change this tab's draft would make, key by key,
 //! before it is saved. Values not revealed here stay dots.
-use super::draft::{use_draft, Draft};
+use super::draft::{use_draft, Draft, SaveControls};
 use super::frame::{Back, EnvSetFrame};
-use crate::components::toast::use_toasts;
-use crate::components::{ErrorBanner, Icon, I};
+use crate::components::ErrorBanner;
 use crate::session::use_session;
 use domain::auth::Action;
-use domain::env::{draft_changes, ChangeKind, DraftChange, PROTECTED_ENVS};
+use domain::env::{draft_changes, draft_diff, ChangeKind, DraftChange};
 use leptos::prelude::*;
 
 #[component]
@@ -27,28 +26,9 @@ fn Review(project: String, env: String, draft: Draft) -> impl IntoView {
             .rows
             .with(|r| draft.base.with(|b| draft_changes(b, r)))
     });
-    let summary = move || {
-        changes.with(|c| {
-            let count = |kind| c.iter().filter(|x| x.kind == kind).count();
-            format!(
-                "{} added, {} modified, {} deleted",
-                count(ChangeKind::Added),
-                count(ChangeKind::Modified),
-                count(ChangeKind::Deleted)
-            )
-        })
-    };
+    let diff = Memo::new(move |_| draft.rows.with(|r| draft.base.with(|b| draft_diff(b, r))));
+    let summary = move || diff.with(|d| d.summary());
     let editor = format!("/env/{project}/{env}");
-    let protected = PROTECTED_ENVS.contains(&env.as_str());
-    let on_save = {
-        let (project, env) = (project.clone(), env.clone());
-        let toasts = use_toasts();
-        move |_| draft.save(project.clone(), env.clone(), toasts)
-    };
-    let save_blocked = {
-        let env = env.clone();
-        move || draft.save_blocked(&env, !changes.with(Vec::is_empty))
-    };
     view! {
         <header>
             <h1 class="text-xl font-semibold tracking-tight" data-testid="env-review-title">
@@ -81,18 +61,7 @@ fn Review(project: String, env: String, draft: Draft) -> impl IntoView {
 
         {can_edit.then(|| view! {
             <section class="card flex flex-col gap-3 p-4 sm:flex-row sm:items-center sm:justify-end sm:px-6">
-                {protected.then(|| view! {
-                    <label class="text-sm sm:mr-auto">
-                        <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {env} to confirm")}</span>
-                        <input type="text" class="input inline-block w-32 font-mono" data-testid="env-confirm"
-                            prop:value=move || draft.confirm.get() on:input=move |ev| draft.confirm.set(event_target_value(&ev))/>
-                    </label>
-                })}
-                <button type="button" class="btn btn-primary justify-center" data-testid="env-save"
-                    disabled=save_blocked on:click=on_save>
-                    <Icon icon=I::Check class="h-4 w-4"/>
-                    {move || if draft.saving.get() { "Saving…" } else { "Save changes" }}
-                </button>
+                <SaveControls draft project=project.clone() env=env.clone() has_changes=Signal::derive(move || !diff.with(|d| d.is_empty()))/>
             </section>
         })}
     }

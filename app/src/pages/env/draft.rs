@@ -1,7 +1,8 @@
 //! The editor's working copy of one env, shared by the editor and its review page
 //! (`/env/:project/:env/diff`). It lives as long as the tab: moving between the two
 //! pages keeps every unsaved edit; a reload starts again from what is stored.
-use crate::components::toast::Toasts;
+use crate::components::toast::{use_toasts, Toasts};
+use crate::components::{Icon, I};
 use crate::error::AppError;
 use crate::server_fns::save_env;
 use domain::env::{merge_with_newer, rows_of, to_save, DraftRow, EnvSetView, Merge, SaveOutcome};
@@ -136,5 +137,40 @@ impl Draft {
             || (!has_changes && !is_new)
             || (domain::env::PROTECTED_ENVS.contains(&env) && self.confirm.with(|c| c != env))
             || self.merge.with(Option::is_some)
+    }
+}
+
+/// The typed name a protected env asks for, and Save: the same on the editor and the
+/// review page.
+#[component]
+pub fn SaveControls(
+    draft: Draft,
+    project: String,
+    env: String,
+    #[prop(into)] has_changes: Signal<bool>,
+) -> impl IntoView {
+    let toasts = use_toasts();
+    let protected = domain::env::PROTECTED_ENVS.contains(&env.as_str());
+    let on_save = {
+        let (project, env) = (project.clone(), env.clone());
+        move |_| draft.save(project.clone(), env.clone(), toasts)
+    };
+    let blocked = {
+        let env = env.clone();
+        move || draft.save_blocked(&env, has_changes.get())
+    };
+    view! {
+        {protected.then(|| view! {
+            <label class="text-sm">
+                <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {env} to confirm")}</span>
+                <input type="text" class="input inline-block w-32 font-mono" data-testid="env-confirm"
+                    prop:value=move || draft.confirm.get() on:input=move |ev| draft.confirm.set(event_target_value(&ev))/>
+            </label>
+        })}
+        <button type="button" class="btn btn-primary justify-center" data-testid="env-save"
+            disabled=blocked on:click=on_save>
+            <Icon icon=I::Check class="h-4 w-4"/>
+            {move || if draft.saving.get() { "Saving…" } else { "Save changes" }}
+        </button>
     }
 }

@@ -2,17 +2,16 @@
 //! add and delete rows, paste a `.env` with a diff before applying, download, save
 //! with a diff preview; a save that meets a newer version opens the merge view. The
 //! rules (parse, diff, merge, what a save sends) are `domain::env`'s.
-use super::draft::{use_draft, Draft};
+use super::draft::{use_draft, Draft, SaveControls};
 use super::frame::{Back, EnvSetFrame};
 use crate::browser::read_picked_file;
-use crate::components::toast::use_toasts;
 use crate::components::{ErrorBanner, Icon, I};
 use crate::server_fns::reveal_env_value;
 use crate::session::use_session;
 use domain::auth::Action;
 use domain::env::{
     apply_incoming, describe, draft_diff, incoming_diff, merge_upload, parse, rows_from, rows_of,
-    shown_row, shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge, Strategy, PROTECTED_ENVS,
+    shown_row, shown_value, Choice, DraftRow, EnvSetView, EnvVars, Merge, Strategy,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -34,7 +33,6 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
     let can_edit = session.refusal(Action::EditEnv).is_none();
     let can_reveal = session.refusal(Action::SeeSecrets).is_none();
     let draft = use_draft(&project, &env, loaded.as_ref());
-    let protected = PROTECTED_ENVS.contains(&env.as_str());
     let paste_open = RwSignal::new(false);
     let upload = RwSignal::new(None::<Upload>);
 
@@ -44,15 +42,6 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
             .base
             .with(|b| b.iter().map(|r| r.key.clone()).collect::<BTreeSet<_>>())
     });
-    let on_save = {
-        let (project, env) = (project.clone(), env.clone());
-        let toasts = use_toasts();
-        move |_| draft.save(project.clone(), env.clone(), toasts)
-    };
-    let save_blocked = {
-        let env = env.clone();
-        move || draft.save_blocked(&env, !changes.with(|c| c.is_empty()))
-    };
     let download = format!("/api/v1/env/{project}/{env}/dotenv");
     let review = format!("/env/{project}/{env}/diff");
 
@@ -173,18 +162,7 @@ fn Editor(project: String, env: String, loaded: Option<EnvSetView>) -> impl Into
                         </a>
                     })}
                 </p>
-                {protected.then(|| view! {
-                    <label class="text-sm">
-                        <span class="mr-2 text-red-700 dark:text-red-400">{format!("Type {env} to confirm")}</span>
-                        <input type="text" class="input inline-block w-32 font-mono" data-testid="env-confirm"
-                            prop:value=move || draft.confirm.get() on:input=move |ev| draft.confirm.set(event_target_value(&ev))/>
-                    </label>
-                })}
-                <button type="button" class="btn btn-primary justify-center" data-testid="env-save"
-                    disabled=save_blocked on:click=on_save.clone()>
-                    <Icon icon=I::Check class="h-4 w-4"/>
-                    {move || if draft.saving.get() { "Saving…" } else { "Save changes" }}
-                </button>
+                <SaveControls draft project=project.clone() env=env.clone() has_changes=Signal::derive(move || !changes.with(|c| c.is_empty()))/>
             </section>
         })}
     }

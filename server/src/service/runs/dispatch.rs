@@ -8,7 +8,7 @@ use crate::service::specs::invalid;
 use crate::service::{audit_entry, Service};
 use crate::store::{NewEvent, NewRun, RunRecord};
 use domain::auth::Action;
-use domain::dispatch::{check_workflow_path, DispatchRequest, Dispatched};
+use domain::dispatch::{check_workflow_path, DispatchRequest, Dispatched, RunOptions};
 use domain::env::EnvVars;
 use domain::service::Actor;
 use domain::spec::{is_kebab_id, spec_from_value, FieldProblem};
@@ -39,7 +39,10 @@ impl Service {
             spec,
             project: request.project.clone(),
             env: request.env.clone(),
-            options: request.options(),
+            options: RunOptions {
+                inputs: inputs.iter().map(|i| i.name.to_string()).collect(),
+                ..request.options()
+            },
             backend: self.backend.name().into(),
             created_at_ms: now_ms(),
             workspace: layout.workspace.display().to_string(),
@@ -107,13 +110,12 @@ impl Service {
         for (key, value) in record.options.env() {
             env.insert(key.into(), value);
         }
-        if record.spec.as_deref().is_some_and(is_kebab_id) {
-            let workspace = Path::new(&record.workspace);
-            for (key, file) in [
-                ("FABRIK_SPEC_PATH", SPEC_FILE),
-                ("FABRIK_TODO_PATH", TODO_FILE),
-            ] {
-                env.insert(key.into(), workspace.join(file).display().to_string());
+        for (key, file) in [
+            ("FABRIK_SPEC_PATH", SPEC_FILE),
+            ("FABRIK_TODO_PATH", TODO_FILE),
+        ] {
+            if let Some(path) = input_path(record, file) {
+                env.insert(key.into(), path);
             }
         }
         Ok(Launch {
@@ -246,15 +248,20 @@ impl Service {
 const SPEC_FILE: &str = "spec.json";
 const TODO_FILE: &str = "todo.json";
 
-/// The `{spec}` of a run's command: the spec file in its workspace for a stored or
-/// uploaded spec (recorded by id), else the path given at dispatch.
-fn spec_argument(record: &RunRecord) -> String {
-    match record.spec.as_deref() {
-        Some(id) if is_kebab_id(id) => Path::new(&record.workspace)
-            .join(SPEC_FILE)
+/// Where `file` sits in the run's workspace, if the server wrote it there.
+fn input_path(record: &RunRecord, file: &str) -> Option<String> {
+    record.options.inputs.iter().any(|i| i == file).then(|| {
+        Path::new(&record.workspace)
+            .join(file)
             .display()
-            .to_string(),
-        Some(path) => path.to_string(),
-        None => String::new(),
-    }
+            .to_string()
+    })
+}
+
+/// The `{spec}` of a run's command: the spec file in its workspace for a stored or
+/// uploaded spec, else the path given at dispatch.
+fn spec_argument(record: &RunRecord) -> String {
+    input_path(record, SPEC_FILE)
+        .or_else(|| record.spec.clone())
+        .unwrap_or_default()
 }
