@@ -6,6 +6,10 @@ use crate::env::{EnvSetSummary, EnvSetView, SaveEnvSet, SaveOutcome};
 use crate::error::Result;
 use crate::feedback::FeedbackRequest;
 use crate::filter::RunFilter;
+use crate::notify::{
+    ChannelKind, ChannelUpdate, ChannelView, DeviceView, NotifySettings, OutboxStatus,
+    PushSubscription,
+};
 use crate::run::{LogChunk, RunDetail, RunPage, RunSummary};
 use crate::schedule::{CronPreview, CronPreviewRequest, NewSchedule, ScheduleView};
 use crate::spec::{Spec, SpecSummary, SpecView, Todo};
@@ -147,4 +151,46 @@ pub trait ScheduleService: Send + Sync + 'static {
     async fn trigger_schedule(&self, actor: &Actor, name: &str) -> Result<ScheduleView>;
     async fn cron_preview(&self, actor: &Actor, request: CronPreviewRequest)
         -> Result<CronPreview>;
+}
+
+/// Notifications: this user's subscribed browsers, and (admins) the alert channels and
+/// site settings (pages, API and CLI).
+#[async_trait::async_trait]
+pub trait NotifyService: Send + Sync + 'static {
+    /// What browsers pass to `pushManager.subscribe` as `applicationServerKey`.
+    async fn vapid_public_key(&self, actor: &Actor) -> Result<String>;
+    async fn devices(&self, actor: &Actor) -> Result<Vec<DeviceView>>;
+    async fn subscribe_push(
+        &self,
+        actor: &Actor,
+        subscription: PushSubscription,
+        user_agent: Option<String>,
+    ) -> Result<DeviceView>;
+    /// By id (the list's Remove) or by endpoint (the browser unsubscribing itself).
+    async fn unsubscribe_push(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        endpoint: Option<String>,
+    ) -> Result<()>;
+    /// Queues a test notification to each of the actor's browsers; how many.
+    async fn test_push(&self, actor: &Actor) -> Result<usize>;
+    async fn notify_settings(&self, actor: &Actor) -> Result<NotifySettings>;
+    async fn save_notify_settings(
+        &self,
+        actor: &Actor,
+        settings: NotifySettings,
+    ) -> Result<NotifySettings>;
+    /// Every channel, configured or not; secrets masked.
+    async fn channels(&self, actor: &Actor) -> Result<Vec<ChannelView>>;
+    async fn save_channel(
+        &self,
+        actor: &Actor,
+        kind: ChannelKind,
+        update: ChannelUpdate,
+    ) -> Result<ChannelView>;
+    async fn delete_channel(&self, actor: &Actor, kind: ChannelKind) -> Result<()>;
+    /// Queues a test message on the saved settings; its outcome shows on the channel.
+    async fn test_channel(&self, actor: &Actor, kind: ChannelKind) -> Result<()>;
+    async fn outbox_status(&self, actor: &Actor) -> Result<OutboxStatus>;
 }

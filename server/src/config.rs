@@ -67,6 +67,28 @@ pub struct Config {
     )]
     pub required_env: Vec<String>,
 
+    /// Who push services may contact about our notifications (RFC 8292 `sub`).
+    #[arg(
+        long,
+        env = "FABRIK_VAPID_SUBJECT",
+        default_value = "mailto:fabrik@localhost"
+    )]
+    pub vapid_subject: String,
+
+    /// The first retry of a failed notification waits this long (ms); each next one
+    /// twice as long.
+    #[arg(
+        long,
+        env = "FABRIK_NOTIFY_RETRY_MS",
+        default_value_t = 2000,
+        hide = true
+    )]
+    pub notify_retry_ms: u64,
+
+    /// Accept http:// push endpoints (tests run a push service on loopback).
+    #[arg(long, env = "FABRIK_ALLOW_HTTP_PUSH", hide = true)]
+    pub allow_http_push: bool,
+
     /// Always mark the session cookie Secure (it is anyway behind a proxy that sends
     /// `X-Forwarded-Proto: https`).
     #[arg(long, env = "FABRIK_COOKIE_SECURE")]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod data_dir;
 pub mod error;
 pub mod live;
+pub mod notify;
 pub mod sealed;
 pub mod service;
 pub mod state;
@@ -47,6 +48,20 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     data_dir::protect_store(&data_dir)?;
     let (exec_tx, exec_rx) = tokio::sync::mpsc::unbounded_channel();
     let backend = Arc::new(LocalBackend::new(&data_dir, exec_tx, confinement));
+    let sealer = Sealer::open(&data_dir.join("env.key"))?;
+    let vapid =
+        notify::push::Vapid::open(&data_dir.join("vapid.key"), config.vapid_subject.clone())?;
+    let notifier = Arc::new(notify::Notifier::new(
+        store.clone(),
+        sealer.clone(),
+        vapid,
+        notify::NotifyOptions {
+            retry_base: std::time::Duration::from_millis(config.notify_retry_ms),
+            allow_http_push: config.allow_http_push,
+            listen: Some(config.listen),
+            ..Default::default()
+        },
+    )?);
     let templates = Templates::new(vec![root.join("templates"), data_dir.join("templates")]);
     let service = Arc::new(
         Service::new(ServiceParts {
@@ -55,7 +70,8 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
             templates,
             root: root.clone(),
             data_dir: data_dir.clone(),
-            sealer: Sealer::open(&data_dir.join("env.key"))?,
+            sealer,
+            notifier,
             required_env: config
                 .required_env
                 .iter()
@@ -79,6 +95,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     use crate::backend::Backend;
     backend.adopt(store.active_runs().await?).await;
     live::spawn(service.clone(), exec_rx);
+    notify::spawn(service.clone());
     if !config.no_scheduler {
         service.spawn_scheduler();
     }

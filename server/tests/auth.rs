@@ -131,6 +131,9 @@ async fn every_registered_route_needs_a_session_or_token() {
         );
         if *path == "/auth/token" {
             assert_eq!(anonymous.status(), 400, "no credentials, no token");
+        } else if *path == "/push/approve" {
+            // The token in the body is the credential; without one, nothing happens.
+            assert_eq!(anonymous.status(), 400, "no token, no approval");
         } else {
             assert_eq!(anonymous.status(), 401, "{method} {path}");
             let body: serde_json::Value = anonymous.json().await.unwrap();

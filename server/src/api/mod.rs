@@ -3,6 +3,7 @@
 mod env;
 mod events;
 mod logs;
+mod notify;
 mod schedules;
 mod specs;
 
@@ -58,6 +59,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/schedules/{name}/resume"),
     ("POST", "/schedules/{name}/trigger"),
     ("POST", "/cron/preview"),
+    ("GET", "/push/vapid-public-key"),
+    ("GET", "/push/subscriptions"),
+    ("POST", "/push/subscriptions"),
+    ("DELETE", "/push/subscriptions"),
+    ("DELETE", "/push/subscriptions/{id}"),
+    ("POST", "/push/test"),
+    ("POST", "/push/approve"),
+    ("GET", "/notifications/settings"),
+    ("PUT", "/notifications/settings"),
+    ("GET", "/notifications/channels"),
+    ("PUT", "/notifications/channels/{kind}"),
+    ("DELETE", "/notifications/channels/{kind}"),
+    ("POST", "/notifications/channels/{kind}/test"),
+    ("GET", "/notifications/outbox"),
     ("POST", "/auth/token"),
     ("GET", "/auth/me"),
     ("GET", "/auth/tokens"),
@@ -85,9 +100,10 @@ pub fn routes() -> Router<AppState> {
         .merge(env::routes())
         .merge(specs::routes())
         .merge(schedules::routes())
+        .merge(notify::routes())
         .fallback(|| async {
             error_response(&domain::Error::not_found(
-                "No such API endpoint. The API lives under /api/v1 (runs, templates, events, env, specs, schedules).",
+                "No such API endpoint. The API lives under /api/v1 (runs, templates, events, env, specs, schedules, push, notifications).",
             ))
         })
 }

@@ -31,7 +31,11 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         "/login" | "/healthz" | "/favicon.svg" | "/manifest.webmanifest" | "/sw.js"
     ) || path.starts_with("/pkg/")
         || path.starts_with("/icons/")
-        || (method == Method::POST && matches!(path, "/auth/login" | "/api/v1/auth/token"))
+        || (method == Method::POST
+            && matches!(
+                path,
+                "/auth/login" | "/api/v1/auth/token" | "/api/v1/push/approve"
+            ))
 }
 
 /// Runs before every route: refuses cross-site state changes, works out who is asking,

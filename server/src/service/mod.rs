@@ -3,12 +3,16 @@
 //! the backend, the live channel and the per-run locks defined here.
 mod env;
 mod locks;
+mod notify;
 pub mod runs;
 pub mod schedules;
 pub(crate) mod specs;
 
+pub use notify::token_hash;
+
 use crate::backend::Backend;
 use crate::error::{Error, Result};
+use crate::notify::Notifier;
 use crate::sealed::Sealer;
 use crate::store::{AuditEntry, RunRecord, Store};
 use crate::templates::Templates;
@@ -40,6 +44,8 @@ pub struct Service {
     sealer: Sealer,
     /// Keys every env set needs before a run may use it.
     required_env: Vec<String>,
+    /// Delivers notifications from the outbox.
+    notifier: Arc<Notifier>,
 }
 
 /// What the server needs to build a [`Service`].
@@ -51,6 +57,7 @@ pub struct ServiceParts {
     pub data_dir: PathBuf,
     pub sealer: Sealer,
     pub required_env: Vec<String>,
+    pub notifier: Arc<Notifier>,
 }
 
 impl Service {
@@ -68,6 +75,7 @@ impl Service {
             observations: AtomicI64::new(last_seq),
             sealer: parts.sealer,
             required_env: parts.required_env,
+            notifier: parts.notifier,
         })
     }
 

@@ -160,6 +160,72 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX schedule_fires_by_schedule ON schedule_fires (schedule, id DESC);
     "#,
+    // 8: notifications: browsers subscribed to Web Push, alert channels, gates raised,
+    // the outbox every message is delivered from, and single-use approve tokens.
+    r#"
+    CREATE TABLE push_subscriptions (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+        endpoint TEXT NOT NULL UNIQUE,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        device TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        last_sent_ms INTEGER
+    );
+    CREATE TABLE notify_channels (
+        kind TEXT PRIMARY KEY,
+        enabled INTEGER NOT NULL,
+        -- Sealed JSON: the settings hold secrets.
+        config BLOB NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        last_sent_ms INTEGER,
+        last_error TEXT
+    );
+    CREATE TABLE notify_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        json TEXT NOT NULL
+    );
+    CREATE TABLE gate_alerts (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        gate TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        raised_at_ms INTEGER NOT NULL,
+        escalated_at_ms INTEGER,
+        decided_at_ms INTEGER,
+        UNIQUE (run_id, gate)
+    );
+    CREATE INDEX gate_alerts_open ON gate_alerts (raised_at_ms) WHERE decided_at_ms IS NULL;
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        alert_id INTEGER REFERENCES gate_alerts (id),
+        alert TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        kind_name TEXT NOT NULL,
+        -- 'push' or a channel kind; a push names the subscription and its owner.
+        channel TEXT NOT NULL,
+        subscription_id INTEGER NOT NULL DEFAULT 0,
+        username TEXT,
+        -- pending | sending | sent | failed | cancelled
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at_ms INTEGER NOT NULL,
+        last_error TEXT,
+        created_at_ms INTEGER NOT NULL,
+        sent_at_ms INTEGER,
+        UNIQUE (alert_id, kind_name, channel, subscription_id)
+    );
+    CREATE INDEX outbox_due ON outbox (next_at_ms) WHERE state = 'pending';
+    CREATE TABLE approve_tokens (
+        hash TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        gate TEXT NOT NULL,
+        username TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used_at_ms INTEGER
+    );
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -1,5 +1,7 @@
 //! A real fabrik-server process on a free port with its own temp data dir.
 #![allow(dead_code)]
+pub mod receiver;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

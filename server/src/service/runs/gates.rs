@@ -11,7 +11,7 @@ use domain::service::Actor;
 use domain::Error as DomainError;
 
 impl Service {
-    pub(super) async fn decide_gate(
+    pub(crate) async fn decide_gate(
         &self,
         actor: &Actor,
         run_id: &str,

@@ -49,6 +49,7 @@ impl Service {
         let announced = outcome == UpdateOutcome::Changed;
         if announced {
             self.announce(&record);
+            self.sync_gate_alert(&record, &snapshot).await;
         }
         Ok(Observed {
             record,
@@ -88,7 +89,10 @@ impl Service {
     }
 
     /// The run's Smithers snapshot; a problem becomes words for the page, not an error.
-    async fn read_snapshot(&self, record: &RunRecord) -> (SmithersSnapshot, Option<String>) {
+    pub(crate) async fn read_snapshot(
+        &self,
+        record: &RunRecord,
+    ) -> (SmithersSnapshot, Option<String>) {
         match self.backend.snapshot(record).await {
             SnapshotRead::Read(snapshot) => (*snapshot, None),
             SnapshotRead::Missing

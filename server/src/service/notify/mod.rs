@@ -1,0 +1,106 @@
+//! Notifications, the service side: who is subscribed, the channels and their
+//! settings, raising and settling gate alerts as runs reach and leave their gates, and
+//! approving a gate from a notification with its single-use token.
+mod approve;
+mod settings;
+
+pub use approve::token_hash;
+
+use crate::clock::now_ms;
+use crate::error::Result;
+use crate::notify::Notifier;
+use crate::service::Service;
+use crate::store::RunRecord;
+use domain::notify::{AlertKind, GateAlert};
+use domain::run::{GateStatus, GateView, RunStatus, SmithersSnapshot};
+use std::sync::Arc;
+
+impl Service {
+    pub fn notifier(&self) -> &Arc<Notifier> {
+        &self.notifier
+    }
+
+    /// Raises or settles the run's gate alert to match what was just observed. Called
+    /// under the run's lock after every change; never fails the observation.
+    pub(super) async fn sync_gate_alert(&self, record: &RunRecord, snapshot: &SmithersSnapshot) {
+        if let Err(e) = self.sync_gate_alert_inner(record, snapshot).await {
+            tracing::warn!(run_id = %record.run_id, error = %e, "could not queue the gate's notifications");
+        }
+    }
+
+    async fn sync_gate_alert_inner(
+        &self,
+        record: &RunRecord,
+        snapshot: &SmithersSnapshot,
+    ) -> Result<()> {
+        let queued = if record.status == RunStatus::WaitingApproval {
+            let Some(gate) = snapshot
+                .gates
+                .iter()
+                .rev()
+                .find(|g| g.status == GateStatus::Requested)
+            else {
+                return Ok(());
+            };
+            let summary = record.summary();
+            let alert = GateAlert {
+                run_id: record.run_id.clone(),
+                spec: summary.spec,
+                template: summary.template,
+                phase: summary.phase,
+                gate: gate_key(gate),
+                raised_at_ms: now_ms(),
+            };
+            self.store.raise_gate(alert).await?.is_some()
+        } else {
+            let decided = decision(snapshot, record.status);
+            self.store
+                .settle_gates(record.run_id.clone(), decided, now_ms())
+                .await?
+                > 0
+        };
+        if queued {
+            self.notifier.wake();
+        }
+        Ok(())
+    }
+
+    /// Brings every run whose alert disagrees with its status back in step.
+    pub async fn reconcile_gates(&self) {
+        let runs = match self.store.gates_out_of_step().await {
+            Ok(runs) => runs,
+            Err(e) => return tracing::warn!(error = %e, "could not compare gates and runs"),
+        };
+        for run_id in runs {
+            let _lock = self.locks.lock(&run_id).await;
+            let Ok(record) = self.record(&run_id).await else {
+                continue;
+            };
+            let (snapshot, _) = self.read_snapshot(&record).await;
+            self.sync_gate_alert(&record, &snapshot).await;
+        }
+    }
+}
+
+/// `node#iteration`: the same gate met again after a rework is a new alert.
+fn gate_key(gate: &GateView) -> String {
+    format!("{}#{}", gate.node_id, gate.iteration)
+}
+
+/// How the last decided gate went, as the messages say it.
+fn decision(snapshot: &SmithersSnapshot, now: RunStatus) -> AlertKind {
+    let last = snapshot.gates.last().filter(|g| g.decided_at_ms.is_some());
+    match last {
+        Some(g) => AlertKind::Decided {
+            decision: match g.status {
+                GateStatus::Denied => "rejected".into(),
+                _ => "approved".into(),
+            },
+            by: g.decided_by.clone(),
+        },
+        None => AlertKind::Decided {
+            decision: format!("{} before its gate was decided", now.as_str()),
+            by: None,
+        },
+    }
+}
