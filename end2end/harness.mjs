@@ -24,7 +24,7 @@ function freePort() {
 }
 
 /// `binary`: the server to run (the benchmarks pass the release build's).
-export async function startServer({ taskMs = 400, binary = "target/debug/fabrik-server" } = {}) {
+export async function startServer({ taskMs = 400, binary = "target/debug/fabrik-server", env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "fabrik-e2e-"));
   const bundled = readFileSync(join(ROOT, "templates/demo.toml"), "utf8");
   mkdirSync(join(dataDir, "templates"));
@@ -37,7 +37,7 @@ export async function startServer({ taskMs = 400, binary = "target/debug/fabrik-
     join(ROOT, binary),
     ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--root", ROOT],
     {
-      env: { ...process.env, FABRIK_ADMIN_PASSWORD: ADMIN_PASSWORD, LEPTOS_SITE_ROOT: join(ROOT, "target/site"), RUST_LOG: "warn" },
+      env: { ...process.env, FABRIK_ADMIN_PASSWORD: ADMIN_PASSWORD, LEPTOS_SITE_ROOT: join(ROOT, "target/site"), RUST_LOG: "warn", ...env },
       stdio: ["ignore", "inherit", "inherit"],
     },
   );

@@ -38,6 +38,29 @@ pub fn permission() -> Permission {
     Permission::Unsupported
 }
 
+/// Subscribes this browser to Web Push with the server's public key and hands `done`
+/// the subscription as the API takes it (or why the browser refused).
+pub fn subscribe_push(
+    key: String,
+    done: impl FnOnce(Result<domain::notify::PushSubscription, String>) + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move { done(client::subscribe(&key).await) });
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        done(Err("not in a browser".into()));
+    }
+}
+
+/// The browser's User-Agent, to name the device.
+pub fn user_agent() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    return web_sys::window().and_then(|w| w.navigator().user_agent().ok());
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
 /// Asks the browser (it shows its prompt), then tells `done` the answer.
 pub fn ask_permission(done: impl FnOnce(Permission) + 'static) {
     #[cfg(feature = "hydrate")]
@@ -93,6 +116,38 @@ mod client {
             let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
             done(permission());
         });
+    }
+
+    pub async fn subscribe(key: &str) -> Result<domain::notify::PushSubscription, String> {
+        use wasm_bindgen_futures::JsFuture;
+        use web_sys::{PushManager, PushSubscriptionOptionsInit, ServiceWorkerRegistration};
+        let window = web_sys::window().ok_or("no window")?;
+        let ready = window
+            .navigator()
+            .service_worker()
+            .ready()
+            .map_err(js_error)?;
+        let registration: ServiceWorkerRegistration = JsFuture::from(ready)
+            .await
+            .map_err(js_error)?
+            .unchecked_into();
+        let manager: PushManager = registration.push_manager().map_err(js_error)?;
+        let key =
+            domain::notify::decode_base64url(key).ok_or("the server's key is not base64url")?;
+        let options = PushSubscriptionOptionsInit::new();
+        options.set_user_visible_only(true);
+        options.set_application_server_key(&js_sys::Uint8Array::from(&key[..]).into());
+        let promise = manager.subscribe_with_options(&options).map_err(js_error)?;
+        let subscription = JsFuture::from(promise).await.map_err(js_error)?;
+        let json = js_sys::JSON::stringify(&subscription).map_err(js_error)?;
+        serde_json::from_str(&String::from(json)).map_err(|e| e.to_string())
+    }
+
+    fn js_error(e: JsValue) -> String {
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| format!("{}: {}", e.name(), e.message()))
+            .or_else(|| e.as_string())
+            .unwrap_or_else(|| "the browser refused".into())
     }
 
     pub fn notify_gate(run: &RunSummary) {

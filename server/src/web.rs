@@ -5,7 +5,9 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use domain::service::{AdminService, EnvService, RunService, ScheduleService, SpecService};
+use domain::service::{
+    AdminService, EnvService, NotifyService, RunService, ScheduleService, SpecService,
+};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use std::sync::Arc;
@@ -34,8 +36,10 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
     let env: Arc<dyn EnvService> = state.service.clone();
     let specs: Arc<dyn SpecService> = state.service.clone();
     let schedules: Arc<dyn ScheduleService> = state.service.clone();
+    let notify: Arc<dyn NotifyService> = state.service.clone();
     let admin: Arc<dyn AdminService> = state.auth.clone();
     move || {
+        provide_context(notify.clone());
         provide_context(runs.clone());
         provide_context(env.clone());
         provide_context(specs.clone());

@@ -334,7 +334,7 @@ async fn a_gate_pages_every_channel_and_approve_in_the_push_decides_it() {
     );
     let olga_push = pushes.iter().find(|p| p.path == "/push/olga").unwrap();
     assert_eq!(olga_push.header("content-encoding"), "aes128gcm");
-    let opened = olga_browser.open(olga_push, "http://127.0.0.1");
+    let opened = olga_browser.open(olga_push, &push.url);
     let payload = &opened["payload"];
     assert_eq!(payload["type"], "gate");
     assert_eq!(payload["run_id"], run_id.as_str());
@@ -466,7 +466,7 @@ async fn a_gate_pages_every_channel_and_approve_in_the_push_decides_it() {
         .rev()
         .find(|p| p.path == "/push/olga")
         .unwrap();
-    let confirmed = olga_browser.open(follow_up, "http://127.0.0.1");
+    let confirmed = olga_browser.open(follow_up, &push.url);
     assert_eq!(confirmed["payload"]["type"], "decided");
     assert!(
         confirmed["payload"].get("approve").is_none(),

@@ -1,5 +1,5 @@
 //! Server functions: the pages' only way to the services, one module per capability
-//! (`runs`, `admin`, `env`, `specs`, `schedules`), sharing the helpers here.
+//! (`runs`, `admin`, `env`, `specs`, `schedules`, `notify`), sharing the helpers here.
 //!
 //! Each body runs on the server, where `fabrik-server` provides per request an
 //! `Arc<dyn RunService>` and an `Arc<dyn AdminService>` as Leptos context. Who is asking
@@ -9,12 +9,14 @@
 //! [`principal`]). Role rules live in the services; pages only hide what a role can't do.
 mod admin;
 mod env;
+mod notify;
 mod runs;
 mod schedules;
 mod specs;
 
 pub use admin::*;
 pub use env::*;
+pub use notify::*;
 pub use runs::*;
 pub use schedules::*;
 pub use specs::*;
@@ -75,7 +77,9 @@ fn signed_out() -> AppError {
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
     use crate::error::AppError;
-    use domain::service::{AdminService, EnvService, RunService, ScheduleService, SpecService};
+    use domain::service::{
+        AdminService, EnvService, NotifyService, RunService, ScheduleService, SpecService,
+    };
     use domain::ErrorCode;
     use std::sync::Arc;
 
@@ -97,6 +101,10 @@ pub(crate) mod ctx {
 
     pub fn schedules() -> Result<Arc<dyn ScheduleService>, AppError> {
         provided("schedule service")
+    }
+
+    pub fn notify() -> Result<Arc<dyn NotifyService>, AppError> {
+        provided("notification service")
     }
 
     fn provided<T: Clone + 'static>(what: &str) -> Result<T, AppError> {

@@ -379,3 +379,202 @@ mod tests {
         assert!(parse_url("https://:9/").is_err());
     }
 }
+
+/// One setting of a channel, as a form shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub secret: bool,
+    pub placeholder: &'static str,
+    /// The allowed values, for a choice.
+    pub choices: &'static [&'static str],
+}
+
+fn field(
+    key: &'static str,
+    label: &'static str,
+    value: String,
+    placeholder: &'static str,
+) -> Field {
+    Field {
+        key,
+        label,
+        value,
+        secret: false,
+        placeholder,
+        choices: &[],
+    }
+}
+
+fn secret(key: &'static str, label: &'static str, value: String) -> Field {
+    Field {
+        key,
+        label,
+        value,
+        secret: true,
+        placeholder: "",
+        choices: &[],
+    }
+}
+
+impl SmtpSecurity {
+    pub const CHOICES: &'static [&'static str] = &["starttls", "tls", "none"];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            SmtpSecurity::Starttls => "starttls",
+            SmtpSecurity::Tls => "tls",
+            SmtpSecurity::None => "none",
+        }
+    }
+}
+
+impl ChannelConfig {
+    /// The settings in form order.
+    pub fn fields(&self) -> Vec<Field> {
+        match self {
+            ChannelConfig::Zulip(c) => vec![
+                field(
+                    "site",
+                    "Zulip site",
+                    c.site.clone(),
+                    "https://yourorg.zulipchat.com",
+                ),
+                field(
+                    "bot_email",
+                    "Bot email",
+                    c.bot_email.clone(),
+                    "fabrik-bot@yourorg.zulipchat.com",
+                ),
+                secret("api_key", "Bot API key", c.api_key.clone()),
+                field("stream", "Stream", c.stream.clone(), "agent-runs"),
+            ],
+            ChannelConfig::PagerDuty(c) => vec![
+                secret(
+                    "routing_key",
+                    "Integration (routing) key",
+                    c.routing_key.clone(),
+                ),
+                field(
+                    "events_url",
+                    "Events API URL",
+                    c.events_url.clone(),
+                    "https://events.pagerduty.com/v2/enqueue",
+                ),
+            ],
+            ChannelConfig::Alertmanager(c) => vec![
+                field(
+                    "url",
+                    "Alertmanager URL",
+                    c.url.clone(),
+                    "http://alertmanager:9093",
+                ),
+                secret(
+                    "bearer_token",
+                    "Bearer token (optional)",
+                    c.bearer_token.clone(),
+                ),
+            ],
+            ChannelConfig::Email(c) => vec![
+                field("host", "SMTP host", c.host.clone(), "smtp.example.com"),
+                field("port", "Port", c.port.to_string(), "587"),
+                Field {
+                    choices: SmtpSecurity::CHOICES,
+                    ..field("security", "Security", c.security.as_str().into(), "")
+                },
+                field("username", "Username", c.username.clone(), "optional"),
+                secret("password", "Password", c.password.clone()),
+                field(
+                    "from",
+                    "From",
+                    c.from.clone(),
+                    "Fabrik <fabrik@example.com>",
+                ),
+                field(
+                    "to",
+                    "To (comma-separated)",
+                    c.to.clone(),
+                    "oncall@example.com",
+                ),
+            ],
+        }
+    }
+
+    /// Sets one field from a form; a bad value (a port that isn't a number) says why.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let v = value.to_string();
+        match (self, key) {
+            (ChannelConfig::Zulip(c), "site") => c.site = v,
+            (ChannelConfig::Zulip(c), "bot_email") => c.bot_email = v,
+            (ChannelConfig::Zulip(c), "api_key") => c.api_key = v,
+            (ChannelConfig::Zulip(c), "stream") => c.stream = v,
+            (ChannelConfig::PagerDuty(c), "routing_key") => c.routing_key = v,
+            (ChannelConfig::PagerDuty(c), "events_url") => c.events_url = v,
+            (ChannelConfig::Alertmanager(c), "url") => c.url = v,
+            (ChannelConfig::Alertmanager(c), "bearer_token") => c.bearer_token = v,
+            (ChannelConfig::Email(c), "host") => c.host = v,
+            (ChannelConfig::Email(c), "port") => {
+                c.port = value.trim().parse().map_err(|_| {
+                    Error::bad_request(format!(
+                        "The port '{value}' is not a number from 1 to 65535."
+                    ))
+                })?
+            }
+            (ChannelConfig::Email(c), "security") => {
+                c.security = match value {
+                    "tls" => SmtpSecurity::Tls,
+                    "none" => SmtpSecurity::None,
+                    _ => SmtpSecurity::Starttls,
+                }
+            }
+            (ChannelConfig::Email(c), "username") => c.username = v,
+            (ChannelConfig::Email(c), "password") => c.password = v,
+            (ChannelConfig::Email(c), "from") => c.from = v,
+            (ChannelConfig::Email(c), "to") => c.to = v,
+            (config, key) => {
+                return Err(Error::bad_request(format!(
+                    "{} has no setting '{key}'.",
+                    config.kind().title()
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+
+    #[test]
+    fn every_field_a_form_shows_can_be_set_back() {
+        for kind in ChannelKind::ALL {
+            let mut config = ChannelConfig::empty(kind);
+            for f in config.clone().fields() {
+                let value = if f.key == "port" {
+                    "2525"
+                } else if f.choices.is_empty() {
+                    "x"
+                } else {
+                    f.choices[1]
+                };
+                config.set(f.key, value).unwrap();
+                let after = config
+                    .fields()
+                    .into_iter()
+                    .find(|g| g.key == f.key)
+                    .unwrap();
+                assert_eq!(after.value, value, "{kind:?}.{}", f.key);
+            }
+        }
+        let mut email = ChannelConfig::empty(ChannelKind::Email);
+        assert!(email
+            .set("port", "smtp")
+            .unwrap_err()
+            .message
+            .contains("not a number"));
+        assert!(email.set("nope", "1").is_err());
+    }
+}

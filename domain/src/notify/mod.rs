@@ -7,11 +7,13 @@ mod push;
 
 pub use channels::parse_url;
 pub use channels::{
-    AlertmanagerConfig, ChannelConfig, ChannelKind, ChannelView, EmailConfig, PagerDutyConfig,
-    SmtpSecurity, ZulipConfig, SECRET_MASK,
+    AlertmanagerConfig, ChannelConfig, ChannelKind, ChannelView, EmailConfig, Field,
+    PagerDutyConfig, SmtpSecurity, ZulipConfig, SECRET_MASK,
 };
 pub use message::{AlertKind, GateAlert, Message};
-pub use push::{push_service, ApproveRequest, DeviceView, PushKeys, PushSubscription};
+pub use push::{
+    decode_base64url, push_service, ApproveRequest, DeviceView, PushKeys, PushSubscription,
+};
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};

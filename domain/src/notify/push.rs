@@ -94,7 +94,8 @@ fn check_key(value: &str, name: &str, len: usize) -> Result<()> {
     }
 }
 
-fn decode_base64url(s: &str) -> Option<Vec<u8>> {
+/// base64url without padding (what browsers and VAPID use), or `None` if it isn't.
+pub fn decode_base64url(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in s.bytes() {

@@ -8,7 +8,8 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
-use web_push_native::jwt_simple::algorithms::{ECDSAP256PublicKeyLike, ES256KeyPair};
+use web_push_native::jwt_simple::algorithms::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
+use web_push_native::jwt_simple::claims::Claims;
 use web_push_native::p256::PublicKey;
 use web_push_native::{Auth, WebPushBuilder};
 
@@ -61,11 +62,12 @@ impl Vapid {
         }
         let public =
             PublicKey::from_sec1_bytes(&p256dh).map_err(|_| "keys.p256dh is not a P-256 point")?;
+        let authorization = self.authorization(&endpoint)?;
         let mut request = WebPushBuilder::new(endpoint, public, Auth::clone_from_slice(&auth))
             .with_valid_duration(PUSH_TTL)
-            .with_vapid(&self.key, &self.subject)
             .build(payload.to_vec())
             .map_err(|e| format!("could not encrypt the payload: {e}"))?;
+        request.headers_mut().insert(http::header::AUTHORIZATION, authorization);
         if let Some(topic) = topic.and_then(|t| http::HeaderValue::from_str(&topic_header(t)).ok())
         {
             request.headers_mut().insert("topic", topic);
@@ -74,6 +76,27 @@ impl Vapid {
             .headers_mut()
             .insert("urgency", http::HeaderValue::from_static("high"));
         Ok(request)
+    }
+}
+
+impl Vapid {
+    /// `vapid t=<JWT>, k=<public key>` (RFC 8292). The audience is the push resource's
+    /// origin, port included when it isn't the scheme's default.
+    fn authorization(&self, endpoint: &http::Uri) -> Result<http::HeaderValue, String> {
+        let scheme = endpoint.scheme_str().ok_or("the endpoint has no scheme")?;
+        let host = endpoint.host().ok_or("the endpoint has no host")?;
+        let audience = match endpoint.port_u16() {
+            Some(port) if !matches!((scheme, port), ("https", 443) | ("http", 80)) => {
+                format!("{scheme}://{host}:{port}")
+            }
+            _ => format!("{scheme}://{host}"),
+        };
+        let claims = Claims::create(PUSH_TTL.into())
+            .with_audience(audience)
+            .with_subject(&self.subject);
+        let token = self.key.sign(claims).map_err(|e| format!("could not sign: {e}"))?;
+        http::HeaderValue::from_str(&format!("vapid t={token}, k={}", self.public_key()))
+            .map_err(|e| e.to_string())
     }
 }
 
