@@ -932,3 +932,66 @@ async fn an_unanswered_gate_escalates_once_on_every_channel() {
         0
     );
 }
+
+#[tokio::test]
+async fn channel_secrets_never_reach_the_log_or_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = Server::start_logging_to(dir.path(), &log);
+    let admin = server.admin().await;
+    let failing = Receiver::start(Answer::Status(500)).await;
+    let secrets = [
+        "ZULIP-SECRET-1",
+        "PD-SECRET-2",
+        "AM-SECRET-3",
+        "SMTP-SECRET-4",
+    ];
+    set_channel(&admin, &server, "zulip", json!({"kind": "zulip", "site": failing.url, "bot_email": "b@x.org", "api_key": secrets[0], "stream": "s"})).await;
+    set_channel(
+        &admin,
+        &server,
+        "pagerduty",
+        json!({"kind": "pagerduty", "routing_key": secrets[1], "events_url": failing.url}),
+    )
+    .await;
+    set_channel(
+        &admin,
+        &server,
+        "alertmanager",
+        json!({"kind": "alertmanager", "url": failing.url, "bearer_token": secrets[2]}),
+    )
+    .await;
+    set_channel(&admin, &server, "email", json!({"kind": "email", "host": "127.0.0.1", "port": 9, "security": "none", "username": "u", "password": secrets[3], "from": "f@x.org", "to": "t@x.org"})).await;
+    for kind in ["zulip", "pagerduty", "alertmanager", "email"] {
+        post(
+            &admin,
+            &server.url(&format!("/api/v1/notifications/channels/{kind}/test")),
+            json!({}),
+        )
+        .await;
+    }
+    failing.wait_for(3, WAIT).await;
+    wait_outbox(&admin, &server, "every channel tried", |o| {
+        o["sending"] == 0
+    })
+    .await;
+    let (_, channels) = get(&admin, &server.url("/api/v1/notifications/channels")).await;
+    let listed = channels.to_string();
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("a notification was not delivered"),
+        "the failures were logged"
+    );
+    for secret in secrets {
+        assert!(!listed.contains(secret), "{secret} in the API: {listed}");
+        assert!(!written.contains(secret), "{secret} in the log");
+    }
+    let db = std::fs::read(dir.path().join("fabrik.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("fabrik.db-wal")).unwrap_or_default();
+    for secret in secrets {
+        let needle = secret.as_bytes();
+        let found = db.windows(needle.len()).any(|w| w == needle)
+            || wal.windows(needle.len()).any(|w| w == needle);
+        assert!(!found, "{secret} stored unsealed");
+    }
+}

@@ -76,7 +76,7 @@ async fn escalate(notifier: &Notifier, settings: &NotifySettings) {
     }
 }
 
-async fn deliver(notifier: &Notifier, settings: &NotifySettings, item: OutboxItem) {
+async fn deliver(notifier: &Arc<Notifier>, settings: &NotifySettings, item: OutboxItem) {
     let kind_name = item.kind.as_str();
     let outcome = attempt(notifier, settings, &item).await;
     let channel = item.channel.clone();
@@ -116,7 +116,7 @@ fn backoff(notifier: &Notifier, attempts: i64) -> i64 {
 }
 
 async fn attempt(
-    notifier: &Notifier,
+    notifier: &Arc<Notifier>,
     settings: &NotifySettings,
     item: &OutboxItem,
 ) -> Result<(), Failure> {
@@ -146,7 +146,7 @@ async fn attempt(
 }
 
 async fn push(
-    notifier: &Notifier,
+    notifier: &Arc<Notifier>,
     item: &OutboxItem,
     message: &domain::notify::Message,
 ) -> Result<(), Failure> {
@@ -170,17 +170,22 @@ async fn push(
         payload["approve"] = serde_json::json!({ "url": "/api/v1/push/approve", "token": token });
     }
     let body = serde_json::to_vec(&payload).expect("json");
-    let request = notifier
-        .vapid
-        .request(&sub, &body, Some(&message.tag))
-        .map_err(Failure::give_up)?;
+    // ECDH and AES per message: off the async workers, so a fan-out to many browsers
+    // doesn't stall the server.
+    let (encrypting, tag) = (notifier.clone(), message.tag.clone());
+    let sub_id = sub.id;
+    let request =
+        tokio::task::spawn_blocking(move || encrypting.vapid.request(&sub, &body, Some(&tag)))
+            .await
+            .map_err(|e| Failure::retry(e.to_string()))?
+            .map_err(Failure::give_up)?;
     let request =
         reqwest::Request::try_from(request).map_err(|e| Failure::give_up(e.to_string()))?;
     let answer = channels::answer(notifier.http.execute(request).await).await;
     if let Err(f) = &answer {
         if matches!(f.status, Some(404 | 410)) {
             // The browser dropped the subscription: forget it.
-            let _ = notifier.store.drop_subscription(sub.id).await;
+            let _ = notifier.store.drop_subscription(sub_id).await;
             return Err(Failure::give_up(format!(
                 "the subscription is gone ({})",
                 f.message
@@ -192,7 +197,7 @@ async fn push(
 
 /// A single-use token that approves this alert's gate as `username`, and only that.
 async fn approve_token(
-    notifier: &Notifier,
+    notifier: &Arc<Notifier>,
     item: &OutboxItem,
     username: &str,
 ) -> Result<String, Failure> {

@@ -4,11 +4,15 @@
 use crate::store::StoredSubscription;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::time::Duration;
-use web_push_native::jwt_simple::algorithms::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use web_push_native::jwt_simple::algorithms::{
+    ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair,
+};
 use web_push_native::jwt_simple::claims::Claims;
 use web_push_native::p256::PublicKey;
 use web_push_native::{Auth, WebPushBuilder};
@@ -20,7 +24,13 @@ pub struct Vapid {
     key: ES256KeyPair,
     /// Who to contact about our pushes (`mailto:` or an https URL).
     subject: String,
+    /// Signed headers by audience: one push service gets the same JWT for a while
+    /// instead of a signature per message.
+    signed: Mutex<HashMap<String, (http::HeaderValue, Instant)>>,
 }
+
+/// How long a signed VAPID header is reused (it is valid for `PUSH_TTL`).
+const REUSE_SIGNATURE: Duration = Duration::from_secs(60 * 60);
 
 impl Vapid {
     /// Loads the key pair at `path`, creating it (0600) when absent.
@@ -36,7 +46,11 @@ impl Vapid {
             Err(e) => anyhow::bail!("Cannot read the VAPID key {}: {e}", path.display()),
         };
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        Ok(Vapid { key, subject })
+        Ok(Vapid {
+            key,
+            subject,
+            signed: Mutex::default(),
+        })
     }
 
     /// The public key browsers pass to `pushManager.subscribe` (base64url, 65 bytes).
@@ -67,7 +81,9 @@ impl Vapid {
             .with_valid_duration(PUSH_TTL)
             .build(payload.to_vec())
             .map_err(|e| format!("could not encrypt the payload: {e}"))?;
-        request.headers_mut().insert(http::header::AUTHORIZATION, authorization);
+        request
+            .headers_mut()
+            .insert(http::header::AUTHORIZATION, authorization);
         if let Some(topic) = topic.and_then(|t| http::HeaderValue::from_str(&topic_header(t)).ok())
         {
             request.headers_mut().insert("topic", topic);
@@ -94,7 +110,10 @@ impl Vapid {
         let claims = Claims::create(PUSH_TTL.into())
             .with_audience(audience)
             .with_subject(&self.subject);
-        let token = self.key.sign(claims).map_err(|e| format!("could not sign: {e}"))?;
+        let token = self
+            .key
+            .sign(claims)
+            .map_err(|e| format!("could not sign: {e}"))?;
         http::HeaderValue::from_str(&format!("vapid t={token}, k={}", self.public_key()))
             .map_err(|e| e.to_string())
     }

@@ -3,9 +3,14 @@
 //!   1. the runs list with 100,000 runs in the store (API first page and the SSR page),
 //!      against /healthz and against the same list with 1,000 runs;
 //!   2. a Smithers DB write → the SSE event arriving at a client, p50/p95 over 200 changes,
-//!      against a plain HTTP round trip.
+//!      against a plain HTTP round trip;
+//!   3. sign-in and token checks, env parse/diff and saves;
+//!   4. a gate reached in the run DB → the Web Push and the first channel request
+//!      received, and push delivery to 1,000 browsers (`notify.rs`).
 //!
 //! Run: `cargo run --release -p fabrik-server --bin fabrik-bench` (see BENCHMARKS.md).
+mod notify;
+
 use clap::Parser;
 use fabrik_server::config::Config;
 use rusqlite::params;
@@ -34,20 +39,33 @@ async fn main() -> anyhow::Result<()> {
     if wanted("env") {
         env_benchmark().await?;
     }
+    if wanted("notify") {
+        notify::gate_to_page().await?;
+        notify::push_throughput().await?;
+    }
     Ok(())
 }
 
 async fn start(
     data_dir: &Path,
 ) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
+    start_with(data_dir, &[]).await
+}
+
+async fn start_with(
+    data_dir: &Path,
+    extra: &[&str],
+) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let config = Config::parse_from([
+    let mut args = vec![
         "fabrik-server".to_string(),
         format!("--listen={addr}"),
         format!("--data-dir={}", data_dir.display()),
         format!("--admin-password={ADMIN_PASSWORD}"),
-    ]);
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let config = Config::parse_from(args);
     let (router, service) = fabrik_server::build(&config).await?;
     tokio::spawn(async move {
         let _ = axum::serve(
@@ -172,7 +190,8 @@ fn smithers_db(path: &Path, run_id: &str) -> anyhow::Result<rusqlite::Connection
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.execute_batch(
         "CREATE TABLE _smithers_runs (run_id TEXT PRIMARY KEY, workflow_name TEXT NOT NULL, workflow_path TEXT, status TEXT NOT NULL, created_at_ms INTEGER NOT NULL, started_at_ms INTEGER, finished_at_ms INTEGER, error_json TEXT, config_json TEXT);
-         CREATE TABLE _smithers_nodes (run_id TEXT NOT NULL, node_id TEXT NOT NULL, iteration INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, last_attempt INTEGER, updated_at_ms INTEGER NOT NULL, output_table TEXT NOT NULL, label TEXT, PRIMARY KEY (run_id, node_id, iteration));",
+         CREATE TABLE _smithers_nodes (run_id TEXT NOT NULL, node_id TEXT NOT NULL, iteration INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, last_attempt INTEGER, updated_at_ms INTEGER NOT NULL, output_table TEXT NOT NULL, label TEXT, PRIMARY KEY (run_id, node_id, iteration));
+         CREATE TABLE _smithers_approvals (run_id TEXT NOT NULL, node_id TEXT NOT NULL, iteration INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL, requested_at_ms INTEGER, decided_at_ms INTEGER, note TEXT, decided_by TEXT, PRIMARY KEY (run_id, node_id, iteration));",
     )?;
     conn.execute(
         "INSERT INTO _smithers_runs (run_id, workflow_name, status, created_at_ms) VALUES (?1, 'bench', 'running', 0)",
@@ -187,12 +206,14 @@ fn smithers_db(path: &Path, run_id: &str) -> anyhow::Result<rusqlite::Connection
     Ok(conn)
 }
 
-async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
+/// A running run whose Smithers DB the bench writes, as Smithers would.
+async fn bench_run(
+    service: &fabrik_server::service::Service,
+    dir: &Path,
+    run_id: &str,
+) -> anyhow::Result<rusqlite::Connection> {
     use fabrik_server::store::{AuditEntry, ExecChange, NewEvent, NewRun, Transition};
-    let dir = tempfile::tempdir()?;
-    let (base, service) = start(dir.path()).await?;
-    let run_id = "01BENCHSSE";
-    let db_path = dir.path().join("bench/state.db");
+    let db_path = dir.join(run_id).join("state.db");
     let writer = smithers_db(&db_path, run_id)?;
     service
         .store()
@@ -207,9 +228,9 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
                 options: Default::default(),
                 backend: "local".into(),
                 created_at_ms: 0,
-                workspace: dir.path().display().to_string(),
+                workspace: dir.display().to_string(),
                 db_path: db_path.display().to_string(),
-                log_path: dir.path().join("bench.log").display().to_string(),
+                log_path: dir.join("bench.log").display().to_string(),
             },
             NewEvent::new("dispatched", "bench", None),
             AuditEntry {
@@ -232,6 +253,13 @@ async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
         ..Default::default()
     };
     service.store().transition(run_id, running, 0).await?;
+    Ok(writer)
+}
+
+async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (base, service) = start(dir.path()).await?;
+    let writer = bench_run(&service, dir.path(), "01BENCHSSE").await?;
     let client = &client.with_token(&client.token(&base).await?);
     let mut events = client.stream(&format!("{base}/api/v1/events")).await?;
     let rtt = time_get(client, &format!("{base}/healthz"), 200).await?;
@@ -521,12 +549,12 @@ async fn env_benchmark() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn jitter_ms(i: usize) -> u64 {
+pub(crate) fn jitter_ms(i: usize) -> u64 {
     let poll = fabrik_server::live::POLL.as_millis() as u64;
     (i as u64 * 37) % poll.max(1)
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
