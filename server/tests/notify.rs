@@ -995,3 +995,43 @@ async fn channel_secrets_never_reach_the_log_or_the_api() {
         assert!(!found, "{secret} stored unsealed");
     }
 }
+
+#[tokio::test]
+async fn a_subscription_the_push_service_says_is_gone_is_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_notifying(dir.path());
+    let admin = server.admin().await;
+    let gone = Receiver::start(Answer::Status(410)).await;
+    let alive = Receiver::start(Answer::Status(201)).await;
+    let (a, b) = (Browser::new(), Browser::new());
+    subscribe(&admin, &server, &a, &format!("{}/old", gone.url)).await;
+    subscribe(&admin, &server, &b, &format!("{}/new", alive.url)).await;
+    let (code, body) = post(&admin, &server.url("/api/v1/push/test"), json!({})).await;
+    assert_eq!((code, body["queued"].as_i64()), (202, Some(2)));
+    gone.wait_for(1, WAIT).await;
+    alive.wait_for(1, WAIT).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, devices) = get(&admin, &server.url("/api/v1/push/subscriptions")).await;
+        let endpoints: Vec<String> = devices["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["device"].to_string())
+            .collect();
+        if endpoints.len() == 1 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the gone one stays: {devices}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let o = wait_outbox(&admin, &server, "one failed, one sent", |o| {
+        o["sent"] == 1 && o["failed"] == 1
+    })
+    .await;
+    assert_eq!(o["pending"], 0, "a gone subscription is not retried: {o}");
+    assert_eq!(gone.seen().len(), 1);
+}

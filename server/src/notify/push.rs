@@ -4,12 +4,10 @@
 use crate::store::StoredSubscription;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use web_push_native::jwt_simple::algorithms::{
     ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair,
 };
@@ -24,13 +22,7 @@ pub struct Vapid {
     key: ES256KeyPair,
     /// Who to contact about our pushes (`mailto:` or an https URL).
     subject: String,
-    /// Signed headers by audience: one push service gets the same JWT for a while
-    /// instead of a signature per message.
-    signed: Mutex<HashMap<String, (http::HeaderValue, Instant)>>,
 }
-
-/// How long a signed VAPID header is reused (it is valid for `PUSH_TTL`).
-const REUSE_SIGNATURE: Duration = Duration::from_secs(60 * 60);
 
 impl Vapid {
     /// Loads the key pair at `path`, creating it (0600) when absent.
@@ -46,11 +38,7 @@ impl Vapid {
             Err(e) => anyhow::bail!("Cannot read the VAPID key {}: {e}", path.display()),
         };
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        Ok(Vapid {
-            key,
-            subject,
-            signed: Mutex::default(),
-        })
+        Ok(Vapid { key, subject })
     }
 
     /// The public key browsers pass to `pushManager.subscribe` (base64url, 65 bytes).
