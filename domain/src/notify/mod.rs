@@ -65,7 +65,8 @@ impl Default for NotifySettings {
 impl NotifySettings {
     pub fn validate(&self) -> Result<()> {
         let url = self.external_url.trim();
-        if !url.is_empty() && !(url.starts_with("https://") || url.starts_with("http://")) {
+        let web = url.starts_with("https://") || url.starts_with("http://");
+        if !(url.is_empty() || web) {
             return Err(Error::bad_request(format!(
                 "The external URL '{url}' must start with https:// (or http://), e.g. https://fabrik.example.com."
             )));

@@ -41,8 +41,8 @@ impl PushSubscription {
     /// Checks the shape; `allow_http` is for push services on loopback in tests.
     pub fn validate(&self, allow_http: bool) -> Result<()> {
         let endpoint = self.endpoint.trim();
-        let secure = endpoint.starts_with("https://");
-        if !secure && !(allow_http && endpoint.starts_with("http://")) {
+        let plain_ok = allow_http && endpoint.starts_with("http://");
+        if !(endpoint.starts_with("https://") || plain_ok) {
             return Err(Error::bad_request(format!(
                 "The push endpoint must be an https:// URL from the browser's push service; got '{}'.",
                 truncate(endpoint, 80)

@@ -172,8 +172,8 @@ pub async fn gate_to_page() -> anyhow::Result<()> {
         service.on_exec_event(exited).await?;
         // Each round: a gate push and a trigger, then (after the decision) a decided push
         // and a resolve — two of each per round.
-        to_push.push(arrivals.nth("/push/", 2 * i as usize + 1).await - t);
-        to_channel.push(arrivals.nth("/pd", 2 * i as usize + 1).await - t);
+        to_push.push(arrivals.nth("/push/", 2 * i + 1).await - t);
+        to_channel.push(arrivals.nth("/pd", 2 * i + 1).await - t);
         writer.execute(
             "UPDATE _smithers_approvals SET status = 'approved', decided_at_ms = ?2, decided_by = 'bench' WHERE run_id = ?1 AND iteration = ?2",
             params![run_id, i as i64],
@@ -185,8 +185,8 @@ pub async fn gate_to_page() -> anyhow::Result<()> {
         // …and the server relaunches it, as after a decision.
         service.store().transition(run_id, running(), 0).await?;
         service.refresh(run_id).await?;
-        arrivals.nth("/push/", 2 * i as usize + 2).await;
-        arrivals.nth("/pd", 2 * i as usize + 2).await;
+        arrivals.nth("/push/", 2 * i + 2).await;
+        arrivals.nth("/pd", 2 * i + 2).await;
     }
     let rtt = post_round_trip(&url).await?;
     let p = |v: &mut Vec<Duration>, q: f64| {
