@@ -28,6 +28,12 @@ impl Vapid {
     /// Loads the key pair at `path`, creating it (0600) when absent.
     pub fn open(path: &Path, subject: String) -> anyhow::Result<Vapid> {
         let key = match std::fs::read(path) {
+            // from_bytes panics on a wrong length instead of saying so.
+            Ok(bytes) if bytes.len() != 32 => anyhow::bail!(
+                "{} is not a VAPID private key (it has {} bytes, not 32). Restore it from a backup, or delete it to make a new one (every browser must then subscribe again).",
+                path.display(),
+                bytes.len()
+            ),
             Ok(bytes) => ES256KeyPair::from_bytes(&bytes).map_err(|e| {
                 anyhow::anyhow!(
                     "{} is not a VAPID private key ({e}). Restore it from a backup, or delete it to make a new one (every browser must then subscribe again).",
