@@ -32,9 +32,9 @@ if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/smithers ]
   log "npm install (tailwind, binaryen, bun, smithers-orchestrator, playwright-core)"
   npm install --no-audit --no-fund --loglevel=error
 fi
-if ! .tools/py/bin/python -c 'import http_ece, aiosmtpd, cryptography' 2>/dev/null; then
-  log "python test helpers (http-ece, aiosmtpd, cryptography) in .tools/py"
+if ! .tools/py/bin/python -c 'import http_ece, aiosmtpd, cryptography, kmock' 2>/dev/null; then
+  log "python test helpers (http-ece, aiosmtpd, cryptography, kmock) in .tools/py"
   python3 -m venv .tools/py
-  .tools/py/bin/pip install --quiet --disable-pip-version-check http-ece aiosmtpd cryptography
+  .tools/py/bin/pip install --quiet --disable-pip-version-check http-ece aiosmtpd cryptography kmock==0.8
 fi
 log "tools ready"

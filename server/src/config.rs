@@ -14,17 +14,27 @@ pub struct Config {
     #[arg(long, env = "FABRIK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Use the Kubernetes backend with this kubeconfig (not available yet).
+    /// Run workflows as Kubernetes Jobs, reaching the cluster with this kubeconfig.
     #[arg(long, env = "FABRIK_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
 
-    /// Use the Kubernetes backend with the in-cluster service account (not available yet).
+    /// Run workflows as Kubernetes Jobs, with the service account of the pod this server
+    /// runs in.
     #[arg(long, env = "FABRIK_IN_CLUSTER")]
     pub in_cluster: bool,
 
     /// Namespace of run Jobs in kube mode.
     #[arg(long, env = "FABRIK_NAMESPACE", default_value = "fabrik-runs")]
     pub namespace: String,
+
+    /// The image of a run's `fabrik` container in kube mode, by digest
+    /// (`registry/runner@sha256:…`).
+    #[arg(long, env = "FABRIK_KUBE_IMAGE")]
+    pub kube_image: Option<String>,
+
+    /// Size of each run's volume (PVC) in kube mode.
+    #[arg(long, env = "FABRIK_KUBE_STORAGE", default_value = "10Gi")]
+    pub kube_storage: String,
 
     /// Install root holding templates/, workflows/ and node_modules/ (the Smithers
     /// runtime). Default: the current directory if it has templates/, else the source tree.

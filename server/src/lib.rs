@@ -35,11 +35,6 @@ use std::sync::Arc;
 
 /// Everything wired together, ready to serve.
 pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
-    if config.kubeconfig.is_some() || config.in_cluster {
-        anyhow::bail!(
-            "The Kubernetes backend is not available in this version. Start without --kubeconfig/--in-cluster to use the local backend."
-        );
-    }
     let data_dir = config.data_dir();
     let root = config.root();
     let confinement = Confinement::detect(&root, config.run_user.as_deref());
@@ -47,7 +42,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     let store = Store::open(&data_dir.join("fabrik.db"))?;
     data_dir::protect_store(&data_dir)?;
     let (exec_tx, exec_rx) = tokio::sync::mpsc::unbounded_channel();
-    let backend = Arc::new(LocalBackend::new(&data_dir, exec_tx, confinement));
+    let backend = select_backend(config, &data_dir, exec_tx, confinement).await?;
     let sealer = Sealer::open(&data_dir.join("env.key"))?;
     let vapid =
         notify::push::Vapid::open(&data_dir.join("vapid.key"), config.vapid_subject.clone())?;
@@ -92,7 +87,6 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         .await
         .map_err(|e| anyhow::anyhow!(e.public().message))?;
 
-    use crate::backend::Backend;
     backend.adopt(store.active_runs().await?).await;
     live::spawn(service.clone(), exec_rx);
     notify::spawn(service.clone());
@@ -127,6 +121,39 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     Ok((router, service))
+}
+
+/// The local backend, or Jobs in a cluster when a kubeconfig (or the pod's service
+/// account) is given.
+async fn select_backend(
+    config: &Config,
+    data_dir: &std::path::Path,
+    exec_tx: tokio::sync::mpsc::UnboundedSender<backend::ExecEvent>,
+    confinement: Confinement,
+) -> anyhow::Result<Arc<dyn backend::Backend>> {
+    use backend::cluster::{connect, KubeBackend, KubeTarget};
+    let target = match (&config.kubeconfig, config.in_cluster) {
+        (Some(path), _) => KubeTarget::Kubeconfig(path.clone()),
+        (None, true) => KubeTarget::InCluster,
+        (None, false) => return Ok(Arc::new(LocalBackend::new(data_dir, exec_tx, confinement))),
+    };
+    let image = config.kube_image.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "The Kubernetes backend needs the runner image: pass --kube-image registry/runner@sha256:… (by digest, as fabrik pins it)."
+        )
+    })?;
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let client = connect(&target, &config.namespace).await?;
+    let settings = backend::cluster::manifests::RunSettings {
+        namespace: config.namespace.clone(),
+        image,
+        storage: config.kube_storage.clone(),
+        cpu: None,
+        memory: None,
+    };
+    let cluster = KubeBackend::new(client, settings, exec_tx);
+    cluster.spawn_watcher();
+    Ok(Arc::new(cluster))
 }
 
 /// The body limit's bare 413 becomes an answer that says what to do.

@@ -1,7 +1,8 @@
 //! Where runs execute. `local` runs the workflow as a process group on this machine;
-//! a Kubernetes backend implements the same trait with Jobs, so callers never change.
+//! `cluster` (Kubernetes) implements the same trait with Jobs, so callers never change.
 //! Callers reach a run's artifacts (its Smithers DB, its log) only through here: no
 //! caller opens a run's files itself.
+pub mod cluster;
 pub mod local;
 
 use crate::error::Result;

@@ -1,0 +1,278 @@
+//! Every API call the backend makes, checked against a scripted API server
+//! (tower-test): method, path, query and body.
+use super::manifests::RunSettings;
+use super::KubeBackend;
+use crate::backend::{Backend, Launch, RunInput};
+use http::{Request, Response};
+use kube::client::Body;
+use kube::Client;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use tokio::task::JoinHandle;
+use tower_test::mock;
+
+struct Seen {
+    method: String,
+    uri: String,
+    body: Value,
+}
+
+/// An API server answering `replies` in order, recording each request.
+fn api_server(replies: Vec<(u16, Value)>) -> (Client, JoinHandle<Vec<Seen>>) {
+    let (service, mut handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let recorder = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for (status, reply) in replies {
+            let Some((request, send)) = handle.next_request().await else {
+                break;
+            };
+            let (parts, body) = request.into_parts();
+            let bytes = body.collect_bytes().await.unwrap();
+            seen.push(Seen {
+                method: parts.method.to_string(),
+                uri: parts.uri.to_string(),
+                body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            });
+            let text = match reply {
+                Value::String(s) => s.into_bytes(),
+                other => serde_json::to_vec(&other).unwrap(),
+            };
+            send.send_response(
+                Response::builder()
+                    .status(status)
+                    .body(Body::from(text))
+                    .unwrap(),
+            );
+        }
+        seen
+    });
+    (Client::new(service, "fabrik-runs"), recorder)
+}
+
+fn backend(client: Client) -> KubeBackend {
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    KubeBackend::new(
+        client,
+        RunSettings {
+            namespace: "fabrik-runs".into(),
+            image: "registry.example/runner@sha256:1234".into(),
+            storage: "10Gi".into(),
+            cpu: None,
+            memory: None,
+        },
+        tx,
+    )
+}
+
+fn launch(purpose: &'static str) -> Launch {
+    Launch {
+        run_id: "01ABC".into(),
+        command: vec!["smithers".into(), "run".into()],
+        env: BTreeMap::from([("ANTHROPIC_API_KEY".to_string(), "sk-secret".to_string())]),
+        workspace: PathBuf::from("/workspace"),
+        log_path: PathBuf::from("-"),
+        purpose,
+        inputs: vec![RunInput {
+            name: "spec.json",
+            text: "{\"id\":\"x\"}".into(),
+        }],
+    }
+}
+
+fn record() -> crate::store::RunRecord {
+    crate::store::RunRecord {
+        run_id: "01ABC".into(),
+        template: "coding".into(),
+        workflow: None,
+        spec: None,
+        project: None,
+        env: None,
+        options: Default::default(),
+        backend: "kube".into(),
+        created_at_ms: 0,
+        started_at_ms: None,
+        finished_at_ms: None,
+        exec_state: domain::run::ExecState::Running,
+        pid: None,
+        exit_code: None,
+        exec_detail: None,
+        workspace: "/workspace".into(),
+        db_path: "/workspace/.smithers/state.db".into(),
+        log_path: "-".into(),
+        status: domain::run::RunStatus::Running,
+        phase: "implement".into(),
+        task: None,
+        progress: Default::default(),
+        error: None,
+        observed_seq: 0,
+    }
+}
+
+fn created(kind: &str) -> (u16, Value) {
+    (
+        201,
+        json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}}),
+    )
+}
+
+fn not_found() -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "not found", "reason": "NotFound", "code": 404})
+}
+
+fn conflict() -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "already exists", "reason": "AlreadyExists", "code": 409})
+}
+
+#[tokio::test]
+async fn a_launch_creates_the_env_secret_inputs_pvc_and_job_in_that_order() {
+    let created = |kind: &str| {
+        (
+            201,
+            json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}}),
+        )
+    };
+    let (client, seen) = api_server(vec![
+        created("Secret"),
+        created("ConfigMap"),
+        created("PersistentVolumeClaim"),
+        (
+            201,
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "fabrik-01abc"}}),
+        ),
+    ]);
+    backend(client).launch(launch("run")).await.unwrap();
+    let seen = seen.await.unwrap();
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|s| (s.method.as_str(), s.uri.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("POST", "/api/v1/namespaces/fabrik-runs/secrets?"),
+            ("POST", "/api/v1/namespaces/fabrik-runs/configmaps?"),
+            (
+                "POST",
+                "/api/v1/namespaces/fabrik-runs/persistentvolumeclaims?"
+            ),
+            ("POST", "/apis/batch/v1/namespaces/fabrik-runs/jobs?"),
+        ]
+    );
+    assert_eq!(seen[0].body["stringData"]["ANTHROPIC_API_KEY"], "sk-secret");
+    assert_eq!(seen[0].body["metadata"]["name"], "fabrik-run-env-01abc");
+    assert_eq!(seen[1].body["data"]["spec.json"], "{\"id\":\"x\"}");
+    assert_eq!(seen[2].body["metadata"]["name"], "data-fabrik-01abc");
+    let job = &seen[3].body;
+    assert_eq!(job["metadata"]["name"], "fabrik-01abc");
+    assert_eq!(job["metadata"]["labels"]["fabrik.sh/run-id"], "01ABC");
+    assert_eq!(job["spec"]["backoffLimit"], 1);
+    assert_eq!(
+        job["spec"]["template"]["spec"]["containers"][0]["name"],
+        "fabrik"
+    );
+    assert!(
+        !job.to_string().contains("sk-secret"),
+        "no secret value in the Job"
+    );
+}
+
+#[tokio::test]
+async fn a_resume_reuses_the_volume_but_refuses_a_second_job() {
+    let (client, seen) = api_server(vec![
+        (409, conflict()),
+        created("ConfigMap"),
+        (409, conflict()),
+        (409, conflict()),
+    ]);
+    let err = backend(client).launch(launch("resume")).await.unwrap_err();
+    let message = err.public().message;
+    assert!(
+        message.contains("409") && message.contains("jobs"),
+        "{message}"
+    );
+    assert_eq!(
+        seen.await.unwrap().len(),
+        4,
+        "secret and PVC existing were fine; the Job was not"
+    );
+}
+
+#[tokio::test]
+async fn cancel_deletes_the_job_in_the_foreground_and_a_gone_job_is_fine() {
+    let (client, seen) = api_server(vec![
+        (
+            200,
+            json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
+        ),
+        (404, not_found()),
+    ]);
+    let backend = backend(client);
+    backend.cancel(&record()).await.unwrap();
+    backend.cancel(&record()).await.unwrap();
+    let seen = seen.await.unwrap();
+    assert_eq!(seen[0].method, "DELETE");
+    assert_eq!(
+        seen[0].uri,
+        "/apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-01abc?"
+    );
+    assert_eq!(seen[0].body["propagationPolicy"], "Foreground");
+}
+
+#[tokio::test]
+async fn the_log_is_the_fabrik_containers_read_in_slices() {
+    let pods = json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [
+        {"metadata": {"name": "fabrik-01abc-old", "creationTimestamp": "2026-11-26T10:00:00Z"}},
+        {"metadata": {"name": "fabrik-01abc-new", "creationTimestamp": "2026-11-26T11:00:00Z"}}
+    ]});
+    let (client, seen) = api_server(vec![
+        (200, pods),
+        (200, Value::String("hello from the pod\n".into())),
+    ]);
+    let bytes = backend(client).read_log(&record(), 6, 4).await.unwrap();
+    assert_eq!(bytes, b"from");
+    let seen = seen.await.unwrap();
+    assert_eq!(
+        seen[0].uri,
+        "/api/v1/namespaces/fabrik-runs/pods?&labelSelector=job-name%3Dfabrik-01abc"
+    );
+    assert_eq!(
+        seen[1].uri,
+        "/api/v1/namespaces/fabrik-runs/pods/fabrik-01abc-new/log?&container=fabrik"
+    );
+}
+
+#[tokio::test]
+async fn rbac_and_missing_namespaces_are_explained() {
+    let forbidden = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 403, "reason": "Forbidden",
+        "message": "jobs.batch is forbidden: User \"system:serviceaccount:fabrik-system:fabrik\" cannot create resource \"jobs\""});
+    let (client, _) = api_server(vec![
+        created("Secret"),
+        created("ConfigMap"),
+        created("PersistentVolumeClaim"),
+        (403, forbidden),
+    ]);
+    let message = backend(client)
+        .launch(launch("run"))
+        .await
+        .unwrap_err()
+        .public()
+        .message;
+    assert!(
+        message.contains("may not create jobs in namespace fabrik-runs"),
+        "{message}"
+    );
+    assert!(message.contains("deploy/rbac.yaml"), "{message}");
+    let missing = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404, "reason": "NotFound", "message": "namespaces \"fabrik-runs\" not found"});
+    let (client, _) = api_server(vec![(404, missing)]);
+    let message = backend(client)
+        .read_log(&record(), 0, 10)
+        .await
+        .unwrap_err()
+        .public()
+        .message;
+    assert!(
+        message.contains("kubectl create namespace fabrik-runs"),
+        "{message}"
+    );
+}

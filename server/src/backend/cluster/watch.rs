@@ -1,0 +1,94 @@
+//! Watches the runs' pods and turns the `fabrik` container's end into an
+//! [`ExecEvent`] — once per pod, whatever the watch replays after a reconnect.
+use super::manifests::{CONTAINER, MANAGED_BY, RUN_ID};
+use crate::backend::ExecEvent;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::runtime::watcher::{self, Event};
+use kube::Api;
+use std::collections::HashSet;
+use tokio::sync::mpsc::UnboundedSender;
+
+pub fn spawn(pods: Api<Pod>, events: UnboundedSender<ExecEvent>) {
+    tokio::spawn(async move {
+        let config = watcher::Config::default().labels(&format!("{MANAGED_BY}=fabrik"));
+        let mut stream = watcher::watcher(pods, config).boxed();
+        let mut reported: HashSet<String> = HashSet::new();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::Apply(pod) | Event::InitApply(pod)) => {
+                    if let Some(exit) = exited(&pod, &mut reported) {
+                        let _ = events.send(exit);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "watching the runs' pods"),
+            }
+        }
+    });
+}
+
+/// The run's exit, if the pod's `fabrik` container has ended and it wasn't reported.
+pub fn exited(pod: &Pod, reported: &mut HashSet<String>) -> Option<ExecEvent> {
+    let run_id = pod.metadata.labels.as_ref()?.get(RUN_ID)?.clone();
+    let uid = pod
+        .metadata
+        .uid
+        .clone()
+        .or_else(|| pod.metadata.name.clone())?;
+    let status = pod.status.as_ref()?.container_statuses.as_ref()?;
+    let terminated = status
+        .iter()
+        .find(|c| c.name == CONTAINER)?
+        .state
+        .as_ref()?
+        .terminated
+        .as_ref()?;
+    if !reported.insert(uid) {
+        return None;
+    }
+    Some(ExecEvent::Exited {
+        run_id,
+        pid: None,
+        code: terminated.exit_code,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(state: serde_json::Value) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "fabrik-01abc-x7k2p", "uid": "u-1", "labels": {"fabrik.sh/run-id": "01ABC", "fabrik.sh/managed-by": "fabrik"}},
+            "status": {"containerStatuses": [
+                {"name": "credential-sync", "ready": true, "restartCount": 0, "image": "x", "imageID": "", "state": {"running": {}}},
+                {"name": "fabrik", "ready": false, "restartCount": 0, "image": "x", "imageID": "", "state": state}
+            ]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_fabrik_containers_exit_is_reported_once() {
+        let mut seen = HashSet::new();
+        assert_eq!(
+            exited(&pod(serde_json::json!({"running": {}})), &mut seen),
+            None
+        );
+        let done = pod(serde_json::json!({"terminated": {"exitCode": 3}}));
+        assert_eq!(
+            exited(&done, &mut seen),
+            Some(ExecEvent::Exited {
+                run_id: "01ABC".into(),
+                pid: None,
+                code: 3
+            })
+        );
+        assert_eq!(
+            exited(&done, &mut seen),
+            None,
+            "a replayed watch doesn't repeat it"
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! The cluster backend against a Kubernetes API emulator (PyPI kmock) on loopback: the
+//! server is started with a kubeconfig pointing at it and driven through its own API,
+//! as a user would; the test plays the kubelet by writing the run's pod.
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Emulator {
+    url: String,
+    child: Child,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let python = repo_root().join(".tools/py/bin/python");
+        assert!(
+            python.exists(),
+            "run scripts/setup.sh: it installs kmock in .tools/py"
+        );
+        let mut child = Command::new(python)
+            .arg(repo_root().join("server/tests/helpers/kube_emulator.py"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http://"), "the emulator printed {line:?}");
+        Emulator {
+            url: line.trim().to_string(),
+            child,
+        }
+    }
+
+    fn kubeconfig(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("kubeconfig.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- cluster: {{server: \"{}\"}}\n  name: emu\ncontexts:\n- context: {{cluster: emu, user: u, namespace: fabrik-runs}}\n  name: emu\ncurrent-context: emu\nusers:\n- name: u\n  user: {{token: test}}\n",
+                self.url
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = reqwest::get(format!("{}{path}", self.url)).await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Plays the kubelet: the run's pod, its `fabrik` container ended with `code`.
+    async fn pod_exited(&self, run_id: &str, job: &str, code: i32) {
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("{job}-x1"), "namespace": "fabrik-runs", "uid": format!("uid-{job}"),
+                "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "job-name": job}},
+            "status": {"phase": if code == 0 { "Succeeded" } else { "Failed" }, "containerStatuses": [
+                {"name": "fabrik", "ready": false, "restartCount": 0, "image": "runner", "imageID": "",
+                 "state": {"terminated": {"exitCode": code}}}]}
+        });
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/v1/namespaces/fabrik-runs/pods", self.url))
+            .json(&pod)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_on(emu: &Emulator) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = emu.kubeconfig(dir.path());
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            ("FABRIK_KUBECONFIG", kubeconfig.to_str().unwrap()),
+            (
+                "FABRIK_KUBE_IMAGE",
+                "registry.example/fabrik-runner@sha256:0123",
+            ),
+        ],
+    );
+    (server, dir)
+}
+
+#[tokio::test]
+async fn a_dispatched_run_is_a_job_and_its_pods_exit_ends_the_run() {
+    let emu = Emulator::start();
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let (_, health) = get(&admin, &server.url("/healthz")).await;
+    assert_eq!(health["backend"], "kube");
+
+    let (code, body) = post(
+        &admin,
+        &server.url("/api/v1/runs"),
+        json!({"template": "demo"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+    let job = format!("fabrik-{}", run_id.to_lowercase());
+    let (code, created) = emu
+        .get(&format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}"))
+        .await;
+    assert_eq!(code, 200, "the Job exists in the cluster: {created}");
+    assert_eq!(
+        created["metadata"]["labels"]["fabrik.sh/run-id"],
+        run_id.as_str()
+    );
+    assert_eq!(
+        created["metadata"]["labels"]["fabrik.sh/managed-by"],
+        "fabrik"
+    );
+    assert_eq!(
+        created["spec"]["template"]["spec"]["containers"][0]["image"],
+        "registry.example/fabrik-runner@sha256:0123"
+    );
+    let (code, _) = emu
+        .get(&format!(
+            "/api/v1/namespaces/fabrik-runs/persistentvolumeclaims/data-{job}"
+        ))
+        .await;
+    assert_eq!(code, 200, "its volume");
+    let (code, secret) = emu
+        .get(&format!(
+            "/api/v1/namespaces/fabrik-runs/secrets/fabrik-run-env-{}",
+            run_id.to_lowercase()
+        ))
+        .await;
+    assert_eq!(code, 200, "its env Secret");
+    assert!(
+        secret["stringData"]["SMITHERS_DB_PATH"]
+            .as_str()
+            .unwrap()
+            .starts_with("/workspace/"),
+        "{secret}"
+    );
+
+    emu.pod_exited(&run_id, &job, 0).await;
+    let detail = wait_for(&admin, &server, &run_id, "the run to end", |d| {
+        status_of(d) != "running" && status_of(d) != "pending"
+    })
+    .await;
+    assert_eq!(detail["execution"]["exit_code"], 0, "{detail}");
+    assert_eq!(detail["execution"]["backend"], "kube");
+}
+
+#[tokio::test]
+async fn cancel_deletes_the_job() {
+    let emu = Emulator::start();
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let (_, body) = post(
+        &admin,
+        &server.url("/api/v1/runs"),
+        json!({"template": "demo"}),
+    )
+    .await;
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+    let job_path = format!(
+        "/apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-{}",
+        run_id.to_lowercase()
+    );
+    assert_eq!(emu.get(&job_path).await.0, 200);
+    let (code, body) = post(
+        &admin,
+        &server.url(&format!("/api/v1/runs/{run_id}/cancel")),
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while emu.get(&job_path).await.0 == 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the Job was not deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
