@@ -1,5 +1,6 @@
 //! Reaching the cluster, and saying what to do when that fails: no kubeconfig, an API
 //! server that doesn't answer, a missing namespace, or RBAC that lacks a verb.
+use super::rbac::{self, Permission};
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::ListParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -37,17 +38,18 @@ pub async fn connect(target: &KubeTarget, namespace: &str) -> anyhow::Result<Cli
     let jobs: Api<Job> = Api::namespaced(client.clone(), namespace);
     jobs.list(&ListParams::default().limit(1))
         .await
-        .map_err(|e| anyhow::anyhow!(explain_at(e, "list", "jobs", namespace, &server)))?;
+        .map_err(|e| anyhow::anyhow!(explain_at(e, rbac::LIST_JOBS, namespace, &server)))?;
     Ok(client)
 }
 
 /// A Kubernetes failure as a message a person can act on.
-pub fn explain(e: kube::Error, verb: &str, resource: &str, namespace: &str) -> crate::error::Error {
-    let message = explain_at(e, verb, resource, namespace, "the Kubernetes API server");
+pub fn explain(e: kube::Error, asked: Permission, namespace: &str) -> crate::error::Error {
+    let message = explain_at(e, asked, namespace, "the Kubernetes API server");
     domain::Error::unavailable(message).into()
 }
 
-fn explain_at(e: kube::Error, verb: &str, resource: &str, namespace: &str, server: &str) -> String {
+fn explain_at(e: kube::Error, asked: Permission, namespace: &str, server: &str) -> String {
+    let Permission { verb, resource, .. } = asked;
     match e {
         kube::Error::Api(s) if s.code == 403 => format!(
             "Kubernetes refused: fabrik-server may not {verb} {resource} in namespace {namespace} ({}). Grant it (deploy/rbac.yaml has every verb fabrik-server uses).",

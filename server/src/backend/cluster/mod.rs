@@ -6,6 +6,7 @@
 //! run's PVC, deciding the gate in the cluster, listing Jobs the fabrik CLI made.
 pub mod connect;
 pub mod manifests;
+pub mod rbac;
 #[cfg(test)]
 mod tests;
 mod watch;
@@ -68,7 +69,7 @@ impl KubeBackend {
             .pods()
             .list(&ListParams::default().labels(&selector))
             .await
-            .map_err(|e| connect::explain(e, "list", "pods", &self.settings.namespace))?;
+            .map_err(|e| connect::explain(e, rbac::LIST_PODS, &self.settings.namespace))?;
         Ok(pods
             .items
             .into_iter()
@@ -90,14 +91,18 @@ impl KubeBackend {
             Err(kube::Error::Api(s)) if s.code == 400 => Ok(String::new()),
             Err(e) => Err(connect::explain(
                 e,
-                "get",
-                "pods/log",
+                rbac::GET_POD_LOGS,
                 &self.settings.namespace,
             )),
         }
     }
 
-    async fn create<K>(&self, object: &K, resource: &str, tolerate_existing: bool) -> Result<()>
+    async fn create<K>(
+        &self,
+        object: &K,
+        asked: rbac::Permission,
+        tolerate_existing: bool,
+    ) -> Result<()>
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
             + Clone
@@ -109,12 +114,7 @@ impl KubeBackend {
         match self.api::<K>().create(&PostParams::default(), object).await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 409 && tolerate_existing => Ok(()),
-            Err(e) => Err(connect::explain(
-                e,
-                "create",
-                resource,
-                &self.settings.namespace,
-            )),
+            Err(e) => Err(connect::explain(e, asked, &self.settings.namespace)),
         }
     }
 }
@@ -157,20 +157,24 @@ impl Backend for KubeBackend {
     async fn launch(&self, launch: Launch) -> Result<Option<u32>> {
         let run = labels_for(&launch);
         let s = &self.settings;
-        self.create(&manifests::env_secret(&launch, &run, s), "secrets", true)
-            .await?;
-        if !launch.inputs.is_empty() {
-            self.create(&manifests::inputs(&launch, &run, s), "configmaps", true)
-                .await?;
-        }
-        // A resume reuses the run's PVC, where its Smithers DB is.
         self.create(
-            &manifests::pvc(&launch, &run, s),
-            "persistentvolumeclaims",
+            &manifests::env_secret(&launch, &run, s),
+            rbac::CREATE_SECRETS,
             true,
         )
         .await?;
-        self.create(&manifests::job(&launch, &run, s), "jobs", false)
+        if !launch.inputs.is_empty() {
+            self.create(
+                &manifests::inputs(&launch, &run, s),
+                rbac::CREATE_CONFIGMAPS,
+                true,
+            )
+            .await?;
+        }
+        // A resume reuses the run's PVC, where its Smithers DB is.
+        self.create(&manifests::pvc(&launch, &run, s), rbac::CREATE_PVCS, true)
+            .await?;
+        self.create(&manifests::job(&launch, &run, s), rbac::CREATE_JOBS, false)
             .await?;
         Ok(None)
     }
@@ -186,8 +190,7 @@ impl Backend for KubeBackend {
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
             Err(e) => Err(connect::explain(
                 e,
-                "delete",
-                "jobs",
+                rbac::DELETE_JOBS,
                 &self.settings.namespace,
             )),
         }

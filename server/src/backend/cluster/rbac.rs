@@ -1,0 +1,44 @@
+//! Every request the cluster backend makes of the API server, as RBAC names it. Call
+//! sites name their permission from here, so `deploy/rbac.yaml` is checked against the
+//! one list the code uses (`server/tests/deploy.rs`).
+
+/// One verb on one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Permission {
+    /// The API group: "" for the core group.
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub verb: &'static str,
+}
+
+const fn p(group: &'static str, resource: &'static str, verb: &'static str) -> Permission {
+    Permission {
+        group,
+        resource,
+        verb,
+    }
+}
+
+pub const LIST_JOBS: Permission = p("batch", "jobs", "list");
+pub const CREATE_JOBS: Permission = p("batch", "jobs", "create");
+pub const DELETE_JOBS: Permission = p("batch", "jobs", "delete");
+pub const LIST_PODS: Permission = p("", "pods", "list");
+/// The pod watcher lists, then watches.
+pub const WATCH_PODS: Permission = p("", "pods", "watch");
+pub const GET_POD_LOGS: Permission = p("", "pods/log", "get");
+pub const CREATE_SECRETS: Permission = p("", "secrets", "create");
+pub const CREATE_CONFIGMAPS: Permission = p("", "configmaps", "create");
+pub const CREATE_PVCS: Permission = p("", "persistentvolumeclaims", "create");
+
+/// Everything, for the RBAC check.
+pub const ALL: &[Permission] = &[
+    LIST_JOBS,
+    CREATE_JOBS,
+    DELETE_JOBS,
+    LIST_PODS,
+    WATCH_PODS,
+    GET_POD_LOGS,
+    CREATE_SECRETS,
+    CREATE_CONFIGMAPS,
+    CREATE_PVCS,
+];
