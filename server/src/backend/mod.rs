@@ -28,6 +28,9 @@ pub struct Launch {
     /// Files the run reads, written into its workspace before it starts (the spec and
     /// todo JSON of a stored spec).
     pub inputs: Vec<RunInput>,
+    /// The spec and project the run is for: a cluster labels its objects with them.
+    pub spec: Option<String>,
+    pub project: Option<String>,
 }
 
 /// A file given to a run: its name in the workspace and its text.

@@ -295,6 +295,8 @@ mod tests {
                 name: "spec.json",
                 text: "{}".into(),
             }],
+            spec: None,
+            project: None,
         }
     }
 

@@ -121,8 +121,8 @@ impl KubeBackend {
 
 fn labels_for(launch: &Launch) -> RunLabels {
     RunLabels {
-        spec: launch.env.get("FABRIK_SPEC").cloned(),
-        project: launch.env.get("FABRIK_PROJECT").cloned(),
+        spec: launch.spec.clone(),
+        project: launch.project.clone(),
         phase: if launch.purpose == "resume" {
             "resume".into()
         } else {

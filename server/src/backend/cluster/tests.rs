@@ -77,6 +77,8 @@ fn launch(purpose: &'static str) -> Launch {
             name: "spec.json",
             text: "{\"id\":\"x\"}".into(),
         }],
+        spec: Some("add-login".into()),
+        project: Some("acme".into()),
     }
 }
 
@@ -166,6 +168,8 @@ async fn a_launch_creates_the_env_secret_inputs_pvc_and_job_in_that_order() {
     let job = &seen[3].body;
     assert_eq!(job["metadata"]["name"], "fabrik-01abc");
     assert_eq!(job["metadata"]["labels"]["fabrik.sh/run-id"], "01ABC");
+    assert_eq!(job["metadata"]["labels"]["fabrik.sh/spec"], "add-login");
+    assert_eq!(job["metadata"]["labels"]["fabrik.sh/project"], "acme");
     assert_eq!(job["spec"]["backoffLimit"], 1);
     assert_eq!(
         job["spec"]["template"]["spec"]["containers"][0]["name"],

@@ -255,6 +255,8 @@ mod tests {
                 log_path: layout.log_path.clone(),
                 purpose: "run",
                 inputs: Vec::new(),
+                spec: None,
+                project: None,
             })
             .await
             .unwrap()

@@ -126,6 +126,8 @@ impl Service {
             log_path: PathBuf::from(&record.log_path),
             purpose: if resume { "resume" } else { "run" },
             inputs: Vec::new(),
+            spec: record.spec.clone(),
+            project: record.project.clone(),
         })
     }
 
