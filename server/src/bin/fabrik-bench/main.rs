@@ -212,7 +212,7 @@ async fn bench_run(
     dir: &Path,
     run_id: &str,
 ) -> anyhow::Result<rusqlite::Connection> {
-    use fabrik_server::store::{AuditEntry, ExecChange, NewEvent, NewRun, Transition};
+    use fabrik_server::store::{AuditEntry, NewEvent, NewRun};
     let db_path = dir.join(run_id).join("state.db");
     let writer = smithers_db(&db_path, run_id)?;
     service
@@ -243,17 +243,21 @@ async fn bench_run(
             },
         )
         .await?;
-    let running = Transition {
-        exec: Some(ExecChange {
+    service.store().transition(run_id, running(), 0).await?;
+    Ok(writer)
+}
+
+/// The run's process is (again) running.
+pub(crate) fn running() -> fabrik_server::store::Transition {
+    fabrik_server::store::Transition {
+        exec: Some(fabrik_server::store::ExecChange {
             state: domain::run::ExecState::Running,
             pid: None,
             exit_code: None,
             detail: None,
         }),
         ..Default::default()
-    };
-    service.store().transition(run_id, running, 0).await?;
-    Ok(writer)
+    }
 }
 
 async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {

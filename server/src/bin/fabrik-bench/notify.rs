@@ -2,7 +2,7 @@
 //! the Web Push request and the first channel request arriving at their services, and
 //! how fast pushes go out to 1,000 subscribed browsers — against plain HTTP posts of
 //! the same size to the same receiver, sent from this process.
-use super::{bench_run, ms, start_with};
+use super::{bench_run, ms, running, start_with};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::auth::Role;
@@ -11,7 +11,6 @@ use domain::notify::{
 };
 use domain::service::{Actor, NotifyService};
 use fabrik_server::backend::ExecEvent;
-use fabrik_server::store::{ExecChange, Transition};
 use rusqlite::params;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -74,18 +73,6 @@ async fn receiver() -> anyhow::Result<(String, Arrivals)> {
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((url, arrivals))
-}
-
-fn running() -> Transition {
-    Transition {
-        exec: Some(ExecChange {
-            state: domain::run::ExecState::Running,
-            pid: None,
-            exit_code: None,
-            detail: None,
-        }),
-        ..Default::default()
-    }
 }
 
 fn admin() -> Actor {
