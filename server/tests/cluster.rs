@@ -195,3 +195,74 @@ async fn cancel_deletes_the_job() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn jobs_the_fabrik_cli_made_are_listed_with_their_status() {
+    let emu = Emulator::start();
+    let cli_job = json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {
+            "name": "fabrik-hoth-todo-loop-e2e-20260312-39", "namespace": "fabrik-runs",
+            "creationTimestamp": "2026-03-12T10:00:00Z",
+            "labels": {"fabrik.sh/run-id": "hoth-todo-loop-e2e-20260312-39", "fabrik.sh/spec": "todo-loop",
+                "fabrik.sh/project": "hoth", "fabrik.sh/phase": "done", "fabrik.sh/status": "succeeded",
+                "fabrik.sh/managed-by": "fabrik"},
+            "annotations": {"fabrik.sh/started-at": "2026-03-12T10:00:05Z", "fabrik.sh/finished-at": "2026-03-12T10:42:00Z",
+                "fabrik.sh/outcome": "succeeded"}
+        },
+        "spec": {"template": {"spec": {"containers": [{"name": "fabrik", "image": "x"}], "restartPolicy": "Never"}}},
+        "status": {"conditions": [{"type": "Complete", "status": "True"}], "succeeded": 1}
+    });
+    let seed_job = json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "fabrik-old-1", "namespace": "fabrik-runs",
+            "labels": {"fabrik.dev/run-id": "old-1", "app.kubernetes.io/managed-by": "fabrik"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "fabrik", "image": "x"}], "restartPolicy": "Never"}}},
+        "status": {"active": 1}
+    });
+    let other_job = json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "nightly-backup", "namespace": "fabrik-runs", "labels": {"app": "backup"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "b", "image": "x"}], "restartPolicy": "Never"}}}
+    });
+    let http = reqwest::Client::new();
+    for job in [&cli_job, &seed_job, &other_job] {
+        let r = http
+            .post(format!(
+                "{}/apis/batch/v1/namespaces/fabrik-runs/jobs",
+                emu.url
+            ))
+            .json(job)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let finished = wait_for(
+        &admin,
+        &server,
+        "hoth-todo-loop-e2e-20260312-39",
+        "the CLI's run",
+        |d| status_of(d) == "finished",
+    )
+    .await;
+    assert_eq!(finished["summary"]["spec"], "todo-loop");
+    assert_eq!(finished["summary"]["project"], "hoth");
+    assert_eq!(finished["summary"]["template"], "fabrik-cli");
+    assert_eq!(finished["summary"]["started_at_ms"], 1_773_309_605_000i64);
+    let old = wait_for(&admin, &server, "old-1", "the seed-era run", |d| {
+        status_of(d) == "running"
+    })
+    .await;
+    assert_eq!(old["execution"]["backend"], "kube");
+    let (_, page) = get(&admin, &server.url("/api/v1/runs")).await;
+    let ids: Vec<&str> = page["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "not the backup Job: {ids:?}");
+}

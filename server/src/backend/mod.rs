@@ -55,6 +55,24 @@ pub enum ExecEvent {
     /// Found alive after a server restart (the pid may not have been stored before the
     /// server stopped).
     Adopted { run_id: String, pid: u32 },
+    /// A run this server didn't start (made by the fabrik CLI in the cluster), as it
+    /// stands now.
+    Found(ExternalRun),
+}
+
+/// A run found in the backend that this server didn't start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalRun {
+    pub run_id: String,
+    /// The Job it is.
+    pub job: String,
+    pub spec: Option<String>,
+    pub project: Option<String>,
+    pub exec: domain::run::ExecState,
+    pub exit_code: Option<i32>,
+    pub created_at_ms: Option<i64>,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
 }
 
 impl ExecEvent {
@@ -63,6 +81,7 @@ impl ExecEvent {
             ExecEvent::Exited { run_id, .. }
             | ExecEvent::Lost { run_id, .. }
             | ExecEvent::Adopted { run_id, .. } => run_id,
+            ExecEvent::Found(run) => &run.run_id,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Not yet here (said on the run page, never faked): reading the Smithers DB from the
 //! run's PVC, deciding the gate in the cluster, listing Jobs the fabrik CLI made.
 pub mod connect;
+pub mod found;
 pub mod manifests;
 pub mod rbac;
 #[cfg(test)]
@@ -48,6 +49,7 @@ impl KubeBackend {
     /// Starts watching the runs' pods; exits reach the service as [`ExecEvent`]s.
     pub fn spawn_watcher(&self) {
         watch::spawn(self.pods(), self.events.clone());
+        watch::spawn_jobs(self.api(), self.events.clone());
     }
 
     fn api<K>(&self) -> Api<K>

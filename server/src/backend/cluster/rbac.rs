@@ -22,6 +22,8 @@ const fn p(group: &'static str, resource: &'static str, verb: &'static str) -> P
 pub const LIST_JOBS: Permission = p("batch", "jobs", "list");
 pub const CREATE_JOBS: Permission = p("batch", "jobs", "create");
 pub const DELETE_JOBS: Permission = p("batch", "jobs", "delete");
+/// The Job watcher (runs the fabrik CLI made) lists, then watches.
+pub const WATCH_JOBS: Permission = p("batch", "jobs", "watch");
 pub const LIST_PODS: Permission = p("", "pods", "list");
 /// The pod watcher lists, then watches.
 pub const WATCH_PODS: Permission = p("", "pods", "watch");
@@ -35,6 +37,7 @@ pub const ALL: &[Permission] = &[
     LIST_JOBS,
     CREATE_JOBS,
     DELETE_JOBS,
+    WATCH_JOBS,
     LIST_PODS,
     WATCH_PODS,
     GET_POD_LOGS,

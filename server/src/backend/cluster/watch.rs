@@ -1,13 +1,39 @@
 //! Watches the runs' pods and turns the `fabrik` container's end into an
 //! [`ExecEvent`] — once per pod, whatever the watch replays after a reconnect.
+use super::found;
 use super::manifests::{CONTAINER, MANAGED_BY, RUN_ID};
-use crate::backend::ExecEvent;
+use crate::backend::{ExecEvent, ExternalRun};
 use futures::StreamExt;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::watcher::{self, Event};
 use kube::Api;
+use std::collections::HashMap;
 use std::collections::HashSet;
 use tokio::sync::mpsc::UnboundedSender;
+
+/// Every Job in the namespace: the fabrik CLI's runs become runs here too.
+pub fn spawn_jobs(jobs: Api<Job>, events: UnboundedSender<ExecEvent>) {
+    tokio::spawn(async move {
+        let mut stream = watcher::watcher(jobs, watcher::Config::default()).boxed();
+        let mut last: HashMap<String, ExternalRun> = HashMap::new();
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::Apply(job) | Event::InitApply(job)) => {
+                    let Some(run) = found::from_job(&job) else {
+                        continue;
+                    };
+                    if last.get(&run.run_id) != Some(&run) {
+                        last.insert(run.run_id.clone(), run.clone());
+                        let _ = events.send(ExecEvent::Found(run));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "watching the runs' Jobs"),
+            }
+        }
+    });
+}
 
 pub fn spawn(pods: Api<Pod>, events: UnboundedSender<ExecEvent>) {
     tokio::spawn(async move {

@@ -62,6 +62,10 @@ impl Service {
 
     /// Applies what the backend saw happen to a process.
     pub async fn on_exec_event(&self, event: ExecEvent) -> Result<()> {
+        let event = match event {
+            ExecEvent::Found(run) => return self.on_found(run).await,
+            other => other,
+        };
         let run_id = event.run_id().to_string();
         let _lock = self.locks.lock(&run_id).await;
         let record = self.record(&run_id).await?;
@@ -99,6 +103,7 @@ impl Service {
                 event: Some(NewEvent::new("lost", detail, None)),
                 ..Default::default()
             },
+            ExecEvent::Found(_) => unreachable!("handled above"),
             ExecEvent::Adopted { pid, .. } => Transition {
                 exec: Some(ExecChange {
                     state: keep_cancelled(record.exec_state, ExecState::Running),

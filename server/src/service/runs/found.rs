@@ -1,0 +1,75 @@
+//! Runs the backend found that this server didn't start (the fabrik CLI's Jobs in a
+//! cluster): stored on first sight, kept in step with their Job after that.
+use crate::backend::cluster::manifests::SMITHERS_DB;
+use crate::backend::ExternalRun;
+use crate::clock::now_ms;
+use crate::error::Result;
+use crate::service::Service;
+use crate::store::{AuditEntry, ExecChange, NewEvent, NewRun, Transition};
+
+/// The template a found run is listed under.
+pub const FOUND_TEMPLATE: &str = "fabrik-cli";
+
+impl Service {
+    pub(super) async fn on_found(&self, run: ExternalRun) -> Result<()> {
+        let _lock = self.locks.lock(&run.run_id).await;
+        match self.store.get_run(&run.run_id).await? {
+            // One of ours: its pod's exit keeps it current.
+            Some(record) if record.template != FOUND_TEMPLATE => return Ok(()),
+            Some(record) if record.exec_state == run.exec && record.exit_code == run.exit_code => {
+                return Ok(())
+            }
+            Some(_) => {}
+            None => self.store_found(&run).await?,
+        }
+        let change = Transition {
+            exec: Some(ExecChange {
+                state: run.exec,
+                pid: None,
+                exit_code: run.exit_code,
+                detail: None,
+            }),
+            started_at_ms: run.started_at_ms,
+            ..Default::default()
+        };
+        self.store.transition(&run.run_id, change, now_ms()).await?;
+        self.observe_locked(&run.run_id).await?;
+        Ok(())
+    }
+
+    async fn store_found(&self, run: &ExternalRun) -> Result<()> {
+        let at = run.created_at_ms.unwrap_or_else(now_ms);
+        let new = NewRun {
+            run_id: run.run_id.clone(),
+            template: FOUND_TEMPLATE.into(),
+            workflow: None,
+            spec: run.spec.clone(),
+            project: run.project.clone(),
+            env: None,
+            options: Default::default(),
+            backend: self.backend.name().into(),
+            created_at_ms: at,
+            workspace: "/workspace".into(),
+            db_path: SMITHERS_DB.into(),
+            log_path: format!("pod log of Job {}", run.job),
+        };
+        let found = NewEvent::new(
+            "found",
+            format!(
+                "Found Job {} in the cluster (made by the fabrik CLI)",
+                run.job
+            ),
+            None,
+        );
+        let audit = AuditEntry {
+            at_ms: now_ms(),
+            actor: "cluster".into(),
+            source: None,
+            action: "run.found".into(),
+            target: Some(run.run_id.clone()),
+            detail: Some(run.job.clone()),
+        };
+        self.store.insert_run(new, found, audit).await?;
+        Ok(())
+    }
+}
