@@ -131,11 +131,6 @@ test("a push our server encrypted shows in the service worker with Approve, and 
     );
     await cdp.send("ServiceWorker.enable");
     const registrationId = await registration;
-    await cdp.send("ServiceWorker.deliverPushMessage", {
-      origin: ctx.server.base,
-      registrationId,
-      data: JSON.stringify(payload),
-    });
     const notifications = () =>
       page.evaluate(async () =>
         (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
@@ -145,10 +140,20 @@ test("a push our server encrypted shows in the service worker with Approve, and 
           data: n.data,
         })),
       );
+    await page.evaluate(async () => (await navigator.serviceWorker.ready).active.state);
+    // Chromium may drop a push sent while it (re)starts the worker: send it again until
+    // the worker has shown it (the same tag means it is shown once however often).
     let shown = [];
-    for (let i = 0; i < 100 && shown.length === 0; i++) {
-      shown = await notifications();
-      if (!shown.length) await new Promise((r) => setTimeout(r, 100));
+    for (let attempt = 0; attempt < 5 && shown.length === 0; attempt++) {
+      await cdp.send("ServiceWorker.deliverPushMessage", {
+        origin: ctx.server.base,
+        registrationId,
+        data: JSON.stringify(payload),
+      });
+      for (let i = 0; i < 30 && shown.length === 0; i++) {
+        shown = await notifications();
+        if (!shown.length) await new Promise((r) => setTimeout(r, 100));
+      }
     }
     assert.equal(shown.length, 1, "the worker's push handler showed it");
     assert.match(shown[0].title, /is waiting for approval/);
@@ -156,7 +161,7 @@ test("a push our server encrypted shows in the service worker with Approve, and 
     assert.deepEqual(shown[0].actions, ["approve", "open"]);
 
     // Press Approve: the worker's own handler, with the notification's data.
-    const [worker] = context.serviceWorkers();
+    const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker"));
     await worker.evaluate((data) => act("approve", data), shown[0].data);
     await waitStatus(page, "finished");
     const after = await notifications();
