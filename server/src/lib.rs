@@ -148,8 +148,6 @@ async fn select_backend(
         namespace: config.namespace.clone(),
         image,
         storage: config.kube_storage.clone(),
-        cpu: None,
-        memory: None,
     };
     let cluster = KubeBackend::new(client, settings, exec_tx);
     cluster.spawn_watcher();

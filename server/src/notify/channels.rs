@@ -85,21 +85,11 @@ fn describe(e: &reqwest::Error) -> String {
         "could not connect".into()
     } else {
         // Without the URL: a webhook URL can hold a secret.
-        e.without_url_ref().to_string()
-    }
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut s = self.to_string();
-        if let Some(url) = self.url() {
-            s = s.replace(url.as_str(), "the channel URL");
+        let mut text = e.to_string();
+        if let Some(url) = e.url() {
+            text = text.replace(url.as_str(), "the channel URL");
         }
-        s
+        text
     }
 }
 

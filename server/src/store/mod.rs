@@ -10,7 +10,7 @@ mod specs;
 
 pub use audit::AuditEntry;
 pub use env::{StaleVersion, StoredEnvSet};
-pub use notify::{OutboxCounts, OutboxItem, StoredChannel, StoredSubscription, TokenUse};
+pub use notify::{OutboxItem, StoredChannel, StoredSubscription, TokenUse};
 pub use runs::{ExecChange, NewEvent, NewRun, RunRecord, Transition, UpdateOutcome};
 pub use schedules::{pending, FireId, NewFire, StoredSchedule};
 pub use specs::{SpecWrite, Stamp};

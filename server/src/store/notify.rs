@@ -5,7 +5,7 @@ use super::audit::{commit_audited, insert_audit};
 use super::{AuditEntry, Store};
 use crate::error::Result;
 use domain::notify::{
-    AlertKind, ChannelKind, DeviceView, GateAlert, NotifySettings, PushSubscription,
+    AlertKind, ChannelKind, DeviceView, GateAlert, NotifySettings, OutboxStatus, PushSubscription,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -56,16 +56,6 @@ pub enum TokenUse {
     Used,
     WrongRun,
     WrongUser,
-}
-
-/// Outbox rows by state, for the settings page and tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct OutboxCounts {
-    pub pending: i64,
-    pub sending: i64,
-    pub sent: i64,
-    pub failed: i64,
-    pub cancelled: i64,
 }
 
 const DECIDERS: &str = "SELECT s.id, s.username FROM push_subscriptions s JOIN users u ON u.username = s.username WHERE u.disabled = 0 AND u.role IN ('admin', 'operator')";
@@ -495,9 +485,10 @@ impl Store {
         .await
     }
 
-    pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
+    /// Messages by state (the delivery counters since start are the notifier's to add).
+    pub async fn outbox_counts(&self) -> Result<OutboxStatus> {
         self.call(|c| {
-            let mut counts = OutboxCounts::default();
+            let mut counts = OutboxStatus::default();
             let mut stmt = c.prepare("SELECT state, COUNT(*) FROM outbox GROUP BY state")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             for row in rows {

@@ -29,8 +29,6 @@ pub struct RunSettings {
     pub namespace: String,
     pub image: String,
     pub storage: String,
-    pub cpu: Option<String>,
-    pub memory: Option<String>,
 }
 
 /// What is known about the run besides its launch: for labels and annotations.
@@ -221,9 +219,15 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> Job {
             ..Default::default()
         });
     }
-    let limits: BTreeMap<String, Quantity> = [("cpu", &settings.cpu), ("memory", &settings.memory)]
+    // The dispatch form's resources, as the run's options carry them.
+    let limits: BTreeMap<String, Quantity> = [("cpu", "FABRIK_CPU"), ("memory", "FABRIK_MEMORY")]
         .into_iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), Quantity(v.clone()))))
+        .filter_map(|(k, var)| {
+            launch
+                .env
+                .get(var)
+                .map(|v| (k.to_string(), Quantity(v.clone())))
+        })
         .collect();
     let container = Container {
         name: CONTAINER.into(),
@@ -283,6 +287,7 @@ mod tests {
             command: vec!["bun".into(), "smithers".into(), "run".into()],
             env: BTreeMap::from([
                 ("ANTHROPIC_API_KEY".to_string(), "sk-1".to_string()),
+                ("FABRIK_CPU".to_string(), "2".to_string()),
                 (
                     "FABRIK_SPEC_PATH".to_string(),
                     "/workspace/spec.json".to_string(),
@@ -305,8 +310,6 @@ mod tests {
             namespace: "fabrik-runs".into(),
             image: "ghcr.io/example/runner@sha256:abc".into(),
             storage: "10Gi".into(),
-            cpu: Some("2".into()),
-            memory: None,
         }
     }
 

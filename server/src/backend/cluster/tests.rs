@@ -58,8 +58,6 @@ fn backend(client: Client) -> KubeBackend {
             namespace: "fabrik-runs".into(),
             image: "registry.example/runner@sha256:1234".into(),
             storage: "10Gi".into(),
-            cpu: None,
-            memory: None,
         },
         tx,
     )

@@ -125,15 +125,9 @@ impl NotifyService for Service {
 
     async fn outbox_status(&self, actor: &Actor) -> domain::Result<OutboxStatus> {
         actor.role.require(Action::ManageUsers)?;
-        let counts = public(self.store.outbox_counts().await)?;
-        Ok(OutboxStatus {
-            pending: counts.pending,
-            sending: counts.sending,
-            sent: counts.sent,
-            failed: counts.failed,
-            cancelled: counts.cancelled,
-            deliveries: self.notifier.counters.rows(),
-        })
+        let mut status = public(self.store.outbox_counts().await)?;
+        status.deliveries = self.notifier.counters.rows();
+        Ok(status)
     }
 }
 

@@ -1,6 +1,5 @@
 //! Runs the backend found that this server didn't start (the fabrik CLI's Jobs in a
 //! cluster): stored on first sight, kept in step with their Job after that.
-use crate::backend::cluster::manifests::SMITHERS_DB;
 use crate::backend::ExternalRun;
 use crate::clock::now_ms;
 use crate::error::Result;
@@ -39,6 +38,7 @@ impl Service {
 
     async fn store_found(&self, run: &ExternalRun) -> Result<()> {
         let at = run.created_at_ms.unwrap_or_else(now_ms);
+        let layout = self.backend.layout(&run.run_id);
         let new = NewRun {
             run_id: run.run_id.clone(),
             template: FOUND_TEMPLATE.into(),
@@ -49,9 +49,9 @@ impl Service {
             options: Default::default(),
             backend: self.backend.name().into(),
             created_at_ms: at,
-            workspace: "/workspace".into(),
-            db_path: SMITHERS_DB.into(),
-            log_path: format!("pod log of Job {}", run.job),
+            workspace: layout.workspace.display().to_string(),
+            db_path: layout.db_path.display().to_string(),
+            log_path: layout.log_path.display().to_string(),
         };
         let found = NewEvent::new(
             "found",
