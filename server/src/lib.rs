@@ -149,7 +149,7 @@ async fn select_backend(
         image,
         storage: config.kube_storage.clone(),
     };
-    let cluster = KubeBackend::new(client, settings, exec_tx);
+    let cluster = KubeBackend::new(client, settings, exec_tx, data_dir.join("kube-runs"));
     cluster.spawn_watcher();
     Ok(Arc::new(cluster))
 }

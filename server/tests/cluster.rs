@@ -56,6 +56,91 @@ impl Emulator {
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Says where the PVC's files are: pods mounting it see this directory.
+    async fn attach_volume(&self, claim: &str, dir: &std::path::Path) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/_emulator/volumes/{claim}", self.url))
+            .body(dir.display().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+
+    /// Plays the kubelet: a pod of `job` whose `fabrik` container is in `state`, made
+    /// on first sight and updated after that.
+    async fn pod_of(&self, run_id: &str, job: &str, phase: &str, state: Value) {
+        let name = format!("{job}-x1");
+        let status = json!({"phase": phase, "containerStatuses": [
+            {"name": "fabrik", "ready": phase == "Running", "restartCount": 0, "image": "runner", "imageID": "",
+             "state": state}]});
+        let http = reqwest::Client::new();
+        let pods = format!("{}/api/v1/namespaces/fabrik-runs/pods", self.url);
+        let exists = http
+            .get(format!("{pods}/{name}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200;
+        let r = if exists {
+            http.patch(format!("{pods}/{name}"))
+                .header("Content-Type", "application/merge-patch+json")
+                .body(json!({"status": status}).to_string())
+                .send()
+                .await
+                .unwrap()
+        } else {
+            let pod = json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "fabrik-runs", "uid": format!("uid-{name}"),
+                    "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "job-name": job}},
+                "spec": {"containers": [{"name": "fabrik", "image": "runner"}],
+                    "volumes": [{"name": "workspace", "persistentVolumeClaim": {"claimName": format!("data-fabrik-{}", run_id.to_lowercase())}}]},
+                "status": status
+            });
+            http.post(&pods).json(&pod).send().await.unwrap()
+        };
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    /// Plays the container: runs the Job's `fabrik` command here, its volume at `volume`
+    /// and its env Secret as its environment, /workspace mapped onto `volume`.
+    async fn run_container(
+        &self,
+        job: &str,
+        run_id: &str,
+        volume: &std::path::Path,
+        extra_env: &[(&str, &str)],
+    ) -> std::process::ExitStatus {
+        let (code, job) = self
+            .get(&format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}"))
+            .await;
+        assert_eq!(code, 200, "{job}");
+        let (_, secret) = self
+            .get(&format!(
+                "/api/v1/namespaces/fabrik-runs/secrets/fabrik-run-env-{}",
+                run_id.to_lowercase()
+            ))
+            .await;
+        let mapped = |s: &str| s.replace("/workspace", volume.to_str().unwrap());
+        let container = &job["spec"]["template"]["spec"]["containers"][0];
+        let command: Vec<String> = container["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| mapped(a.as_str().unwrap()))
+            .collect();
+        let mut cmd = tokio::process::Command::new(&command[0]);
+        cmd.args(&command[1..]).current_dir(volume);
+        for (k, v) in secret["stringData"].as_object().unwrap() {
+            cmd.env(k, mapped(v.as_str().unwrap()));
+        }
+        cmd.envs(extra_env.iter().copied());
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.status().await.unwrap()
+    }
+
     /// Plays the kubelet: the run's pod, its `fabrik` container ended with `code`.
     async fn pod_exited(&self, run_id: &str, job: &str, code: i32) {
         let pod = json!({
@@ -265,4 +350,125 @@ async fn jobs_the_fabrik_cli_made_are_listed_with_their_status() {
         .map(|r| r["run_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids.len(), 2, "not the backup Job: {ids:?}");
+}
+
+/// The whole human-gate loop in a cluster: the run's Smithers DB is copied out of its
+/// running pod (progress shows), the last copy comes through a reader pod once the pod
+/// ended at the gate, Approve writes the decision onto the run's volume and starts a
+/// resume Job on it, and the resumed run finishes. The containers are the real demo
+/// workflow (bun + smithers), run here by the test playing the kubelet.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed() {
+    let emu = Emulator::start();
+    let (server, dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let (code, body) = post(
+        &admin,
+        &server.url("/api/v1/runs"),
+        json!({"template": "demo"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+    let job = format!("fabrik-{}", run_id.to_lowercase());
+    let volume = dir.path().join("volume");
+    std::fs::create_dir_all(&volume).unwrap();
+    emu.attach_volume(&format!("data-{job}"), &volume).await;
+
+    emu.pod_of(&run_id, &job, "Running", json!({"running": {}}))
+        .await;
+    let fast = [("DEMO_TASK_MS", "400")];
+    let container = emu.run_container(&job, &run_id, &volume, &fast);
+    let watch_progress = async {
+        wait_for(&admin, &server, &run_id, "progress from the pod", |d| {
+            status_of(d) == "running"
+                && d["summary"]["progress"]["finished"].as_u64().unwrap_or(0) >= 1
+        })
+        .await
+    };
+    let (exit, seen_running) = tokio::join!(container, watch_progress);
+    assert_eq!(exit.code(), Some(3), "the demo stops at its gate");
+    assert!(
+        seen_running["summary"]["progress"]["total"]
+            .as_u64()
+            .unwrap()
+            >= 10,
+        "{seen_running}"
+    );
+
+    emu.pod_of(
+        &run_id,
+        &job,
+        "Failed",
+        json!({"terminated": {"exitCode": 3}}),
+    )
+    .await;
+    let at_gate = wait_for(&admin, &server, &run_id, "the gate", |d| {
+        status_of(d) == "waiting-approval"
+    })
+    .await;
+    assert_eq!(
+        at_gate["smithers"]["gates"][0]["status"], "requested",
+        "{at_gate}"
+    );
+
+    let url = server.url(&format!("/api/v1/runs/{run_id}/feedback"));
+    let (code, body) = post(
+        &admin,
+        &url,
+        json!({"decision": "approve", "notes": "Ship it"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let db = rusqlite::Connection::open(volume.join(".smithers/state.db")).unwrap();
+    let (status, by, note): (String, String, String) = db
+        .query_row(
+            "SELECT status, decided_by, note FROM _smithers_approvals WHERE run_id = ?1",
+            [&run_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (status.as_str(), by.as_str(), note.as_str()),
+        ("approved", "admin", "Ship it")
+    );
+    drop(db);
+    assert!(volume.join(".smithers/state.db.before-decision").exists());
+    let (_, pods) = emu.get("/api/v1/namespaces/fabrik-runs/pods").await;
+    let readers: Vec<&Value> = pods["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["fabrik.sh/volume-of"].is_string())
+        .collect();
+    assert!(readers.is_empty(), "reader pods are removed: {readers:?}");
+
+    let (_, jobs) = emu.get("/apis/batch/v1/namespaces/fabrik-runs/jobs").await;
+    let resume = jobs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|j| {
+            let name = j["metadata"]["name"].as_str()?;
+            name.starts_with(&format!("{job}-r"))
+                .then(|| name.to_string())
+        })
+        .unwrap_or_else(|| panic!("no resume Job in {jobs}"));
+    emu.pod_of(&run_id, &resume, "Running", json!({"running": {}}))
+        .await;
+    let exit = emu.run_container(&resume, &run_id, &volume, &fast).await;
+    assert_eq!(exit.code(), Some(0), "the resumed demo finishes");
+    emu.pod_of(
+        &run_id,
+        &resume,
+        "Succeeded",
+        json!({"terminated": {"exitCode": 0}}),
+    )
+    .await;
+    let done = wait_for(&admin, &server, &run_id, "the end", |d| {
+        status_of(d) == "finished"
+    })
+    .await;
+    assert_eq!(done["smithers"]["gates"][0]["status"], "approved");
+    assert_eq!(done["summary"]["outcome"], "succeeded", "{done}");
 }

@@ -2,6 +2,7 @@
 //! `cluster` (Kubernetes) implements the same trait with Jobs, so callers never change.
 //! Callers reach a run's artifacts (its Smithers DB, its log) only through here: no
 //! caller opens a run's files itself.
+pub mod artifacts;
 pub mod cluster;
 pub mod local;
 

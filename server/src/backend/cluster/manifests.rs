@@ -3,10 +3,12 @@
 //! `data-fabrik-<run-id>`, and — ours — a Secret with the run's environment and a
 //! ConfigMap with the files it reads. Pure functions: no API calls here.
 use crate::backend::Launch;
-use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::batch::v1::{
+    Job, JobSpec, PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement, PodFailurePolicyRule,
+};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, EnvFromSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSpec, PodTemplateSpec,
     ResourceRequirements, Secret, SecretEnvSource, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -20,6 +22,13 @@ pub const SMITHERS_DB: &str = "/workspace/.smithers/state.db";
 pub const CONTAINER: &str = "fabrik";
 pub const MANAGED_BY: &str = "fabrik.sh/managed-by";
 pub const RUN_ID: &str = "fabrik.sh/run-id";
+/// On a reader pod: the run whose volume it mounts. Not `fabrik.sh/run-id`, so the
+/// pod watcher never takes a reader's end for the run's.
+pub const VOLUME_OF: &str = "fabrik.sh/volume-of";
+/// `smithers run|resume` exits 3 when the run waits at its human gate.
+pub const GATE_EXIT: i32 = 3;
+/// How long a reader pod may live, whatever happens to the server.
+const READER_DEADLINE_S: i64 = 900;
 /// A week, as fabrik keeps finished Jobs.
 const TTL_AFTER_FINISHED: i32 = 604_800;
 
@@ -43,6 +52,41 @@ pub struct RunLabels {
 /// characters, ending in an alphanumeric.
 pub fn job_name(run_id: &str) -> String {
     dns_label(&format!("fabrik-{run_id}"))
+}
+
+/// A resume's Job: the first Job of a run stays (its PVC is owned by it), so each
+/// resume is a Job of its own, `fabrik-<run-id>-r<base36 time>`.
+pub fn resume_job_name(run_id: &str, at_ms: i64) -> String {
+    suffixed(
+        &job_name(run_id),
+        &format!("r{}", base36(at_ms.max(0) as u64)),
+    )
+}
+
+/// The pod that mounts a run's volume once the run's own pod is gone.
+pub fn reader_name(run_id: &str) -> String {
+    suffixed(&job_name(run_id), "db")
+}
+
+/// `base-suffix`, the base shortened so the whole stays a DNS label.
+fn suffixed(base: &str, suffix: &str) -> String {
+    let keep = 63 - suffix.len() - 1;
+    let base: String = base.chars().take(keep).collect();
+    format!("{}-{suffix}", base.trim_end_matches('-'))
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 pub fn pvc_name(run_id: &str) -> String {
@@ -174,7 +218,66 @@ pub fn inputs(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> Confi
     }
 }
 
-pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> Job {
+/// A pod that mounts the run's volume and waits, so its Smithers DB can be read and
+/// a gate decision written after the run's pod is gone. Same image as the run (it has
+/// `sh`), no secrets, a deadline of its own.
+pub fn reader_pod(run_id: &str, settings: &RunSettings) -> Pod {
+    let labels = BTreeMap::from([
+        (VOLUME_OF.to_string(), label_value(run_id)),
+        (MANAGED_BY.to_string(), "fabrik".to_string()),
+    ]);
+    Pod {
+        metadata: meta(reader_name(run_id), settings, &labels),
+        spec: Some(PodSpec {
+            restart_policy: Some("Never".into()),
+            active_deadline_seconds: Some(READER_DEADLINE_S),
+            containers: vec![Container {
+                name: CONTAINER.into(),
+                image: Some(settings.image.clone()),
+                command: Some(vec!["sleep".into(), READER_DEADLINE_S.to_string()]),
+                volume_mounts: Some(vec![VolumeMount {
+                    name: "workspace".into(),
+                    mount_path: WORKSPACE.into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }],
+            volumes: Some(vec![workspace_volume(run_id)]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn workspace_volume(run_id: &str) -> Volume {
+    Volume {
+        name: "workspace".into(),
+        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+            claim_name: pvc_name(run_id),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Waiting at the gate (exit 3) ends the Job instead of retrying the pod: the run is
+/// resumed by a Job of its own once the gate is decided.
+fn gate_ends_job() -> PodFailurePolicy {
+    PodFailurePolicy {
+        rules: vec![PodFailurePolicyRule {
+            action: "FailJob".into(),
+            on_exit_codes: Some(PodFailurePolicyOnExitCodesRequirement {
+                container_name: Some(CONTAINER.into()),
+                operator: "In".into(),
+                values: vec![GATE_EXIT],
+            }),
+            on_pod_conditions: None,
+        }],
+    }
+}
+
+/// The run's Job; a resume's is named by [`resume_job_name`].
+pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: String) -> Job {
     let labels = labels(&launch.run_id, run);
     let mut annotations = BTreeMap::from([(
         "fabrik.sh/status".to_string(),
@@ -201,14 +304,7 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> Job {
         read_only: Some(true),
         ..Default::default()
     }));
-    let mut volumes = vec![Volume {
-        name: "workspace".into(),
-        persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-            claim_name: pvc_name(&launch.run_id),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }];
+    let mut volumes = vec![workspace_volume(&launch.run_id)];
     if !launch.inputs.is_empty() {
         volumes.push(Volume {
             name: "inputs".into(),
@@ -252,10 +348,11 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> Job {
     Job {
         metadata: ObjectMeta {
             annotations: Some(annotations),
-            ..meta(job_name(&launch.run_id), settings, &labels)
+            ..meta(name, settings, &labels)
         },
         spec: Some(JobSpec {
             backoff_limit: Some(1),
+            pod_failure_policy: Some(gate_ends_job()),
             ttl_seconds_after_finished: Some(TTL_AFTER_FINISHED),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
@@ -336,7 +433,7 @@ mod tests {
             project: Some("acme".into()),
             phase: "implement".into(),
         };
-        let job = job(&launch(), &run, &settings());
+        let job = job(&launch(), &run, &settings(), job_name(&launch().run_id));
         let labels = job.metadata.labels.clone().unwrap();
         assert_eq!(labels["fabrik.sh/run-id"], "Hoth_Todo-Loop.E2E-20260312-39");
         assert_eq!(labels["fabrik.sh/managed-by"], "fabrik");
@@ -350,6 +447,17 @@ mod tests {
         assert_eq!(
             (spec.backoff_limit, spec.ttl_seconds_after_finished),
             (Some(1), Some(604_800))
+        );
+        let rule = &spec.pod_failure_policy.as_ref().unwrap().rules[0];
+        let exits = rule.on_exit_codes.as_ref().unwrap();
+        assert_eq!(
+            (
+                rule.action.as_str(),
+                exits.container_name.as_deref(),
+                exits.values.as_slice()
+            ),
+            ("FailJob", Some("fabrik"), &[3][..]),
+            "waiting at the gate ends the Job instead of running the pod again"
         );
         let pod = spec.template.spec.unwrap();
         assert_eq!(pod.restart_policy.as_deref(), Some("Never"));
@@ -389,6 +497,46 @@ mod tests {
                 .claim_name,
             "data-fabrik-hoth-todo-loop-e2e-20260312-39"
         );
+    }
+
+    #[test]
+    fn resume_jobs_and_reader_pods_have_names_of_their_own_within_63_characters() {
+        let long = "x".repeat(80);
+        for name in [
+            resume_job_name(&long, 1_764_000_000_000),
+            reader_name(&long),
+        ] {
+            assert!(name.len() <= 63, "{name}");
+            assert!(name.starts_with("fabrik-xxx"), "{name}");
+        }
+        assert_eq!(resume_job_name("01ABC", 35), "fabrik-01abc-rz");
+        assert_ne!(
+            resume_job_name("01ABC", 1_764_000_000_000),
+            resume_job_name("01ABC", 1_764_000_000_001)
+        );
+        assert_eq!(reader_name("01ABC"), "fabrik-01abc-db");
+    }
+
+    #[test]
+    fn a_reader_pod_mounts_the_runs_volume_without_the_run_id_label() {
+        let pod = reader_pod("01ABC", &settings());
+        let labels = pod.metadata.labels.unwrap();
+        assert!(
+            !labels.contains_key(RUN_ID),
+            "the pod watcher must not take it for the run"
+        );
+        assert_eq!(labels[VOLUME_OF], "01ABC");
+        let spec = pod.spec.unwrap();
+        assert_eq!(
+            spec.volumes.unwrap()[0]
+                .persistent_volume_claim
+                .as_ref()
+                .unwrap()
+                .claim_name,
+            "data-fabrik-01abc"
+        );
+        assert!(spec.active_deadline_seconds.is_some());
+        assert!(spec.containers[0].env_from.is_none(), "no secrets");
     }
 
     #[test]

@@ -2,14 +2,18 @@
 //! fabrik CLI makes it (see `manifests`), watched through its pods: the `fabrik`
 //! container's exit code is the run's, as a local process's is.
 //!
-//! Not yet here (said on the run page, never faked): reading the Smithers DB from the
-//! run's PVC, deciding the gate in the cluster, listing Jobs the fabrik CLI made.
+//! A run's Smithers DB is read from the server's copy of it (`run_db`), pulled from
+//! the run's volume; a gate decision is written back there and the run resumed by a
+//! Job of its own on the same volume.
 pub mod connect;
 pub mod found;
 pub mod manifests;
+mod mirror;
 pub mod rbac;
+mod run_db;
 #[cfg(test)]
 mod tests;
+pub mod volume;
 mod watch;
 
 use crate::backend::{Backend, ChangeProbe, ExecEvent, Launch, RunLayout, SnapshotRead};
@@ -22,7 +26,9 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, ListParams, LogParams, PostParams};
 use kube::{Api, Client};
 use manifests::{RunLabels, RunSettings};
+use run_db::RunDbs;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use connect::{connect, KubeTarget};
@@ -31,25 +37,41 @@ pub struct KubeBackend {
     client: Client,
     settings: RunSettings,
     events: UnboundedSender<ExecEvent>,
+    dbs: Arc<RunDbs>,
 }
 
 impl KubeBackend {
+    /// `copies` is where the runs' Smithers DBs are copied to (in the data dir).
     pub fn new(
         client: Client,
         settings: RunSettings,
         events: UnboundedSender<ExecEvent>,
+        copies: PathBuf,
     ) -> KubeBackend {
+        let pods = Api::namespaced(client.clone(), &settings.namespace);
+        let volumes = volume::Volumes::new(pods, settings.clone());
         KubeBackend {
             client,
             settings,
             events,
+            dbs: Arc::new(RunDbs::new(volumes, copies)),
         }
     }
 
-    /// Starts watching the runs' pods; exits reach the service as [`ExecEvent`]s.
+    /// Starts watching the runs' pods and Jobs, and copying running runs' DBs; exits
+    /// reach the service as [`ExecEvent`]s.
     pub fn spawn_watcher(&self) {
-        watch::spawn(self.pods(), self.events.clone());
+        watch::spawn(self.pods(), self.events.clone(), self.dbs.clone());
         watch::spawn_jobs(self.api(), self.events.clone());
+        let dbs = self.dbs.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(run_db::PULL_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                dbs.pull_running().await;
+            }
+        });
     }
 
     fn api<K>(&self) -> Api<K>
@@ -176,26 +198,46 @@ impl Backend for KubeBackend {
         // A resume reuses the run's PVC, where its Smithers DB is.
         self.create(&manifests::pvc(&launch, &run, s), rbac::CREATE_PVCS, true)
             .await?;
-        self.create(&manifests::job(&launch, &run, s), rbac::CREATE_JOBS, false)
-            .await?;
+        let name = if launch.purpose == "resume" {
+            manifests::resume_job_name(&launch.run_id, crate::clock::now_ms())
+        } else {
+            manifests::job_name(&launch.run_id)
+        };
+        self.create(
+            &manifests::job(&launch, &run, s, name),
+            rbac::CREATE_JOBS,
+            false,
+        )
+        .await?;
         Ok(None)
     }
 
+    /// Deletes the run's Jobs (its first and any resume's), pods first.
     async fn cancel(&self, run: &RunRecord) -> Result<()> {
-        let name = manifests::job_name(&run.run_id);
-        match self
+        let ns = &self.settings.namespace;
+        let selector = format!(
+            "{}={}",
+            manifests::RUN_ID,
+            manifests::label_value(&run.run_id)
+        );
+        let jobs = self
             .api::<Job>()
-            .delete(&name, &DeleteParams::foreground())
+            .list(&ListParams::default().labels(&selector))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(connect::explain(
-                e,
-                rbac::DELETE_JOBS,
-                &self.settings.namespace,
-            )),
+            .map_err(|e| connect::explain(e, rbac::LIST_JOBS, ns))?;
+        for job in jobs.items {
+            let name = job.metadata.name.unwrap_or_default();
+            match self
+                .api::<Job>()
+                .delete(&name, &DeleteParams::foreground())
+                .await
+            {
+                Ok(_) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(e) => return Err(connect::explain(e, rbac::DELETE_JOBS, ns)),
+            }
         }
+        Ok(())
     }
 
     async fn adopt(&self, _runs: Vec<RunRecord>) {
@@ -211,27 +253,22 @@ impl Backend for KubeBackend {
         }
     }
 
-    async fn snapshot(&self, _run: &RunRecord) -> SnapshotRead {
-        SnapshotRead::Problem(
-            "Reading the Smithers DB from the run's volume is not available with the Kubernetes backend yet; the status comes from the Job's pod.".into(),
-        )
+    async fn snapshot(&self, run: &RunRecord) -> SnapshotRead {
+        self.dbs.snapshot(&run.run_id).await
     }
 
-    async fn has_run_db(&self, _run: &RunRecord) -> bool {
-        false
+    async fn has_run_db(&self, run: &RunRecord) -> bool {
+        self.dbs.has_db(&run.run_id).await
     }
 
     async fn decide_gate(
         &self,
-        _run: &RunRecord,
-        _decision: Decision,
-        _notes: Option<String>,
-        _by: &str,
+        run: &RunRecord,
+        decision: Decision,
+        notes: Option<String>,
+        by: &str,
     ) -> Result<GateView> {
-        Err(domain::Error::unavailable(
-            "Deciding a gate in the cluster is not available yet: use `smithers approve` in the run's pod.",
-        )
-        .into())
+        self.dbs.decide(&run.run_id, decision, notes, by).await
     }
 
     async fn read_log(&self, run: &RunRecord, offset: u64, max: u64) -> Result<Vec<u8>> {
@@ -246,16 +283,7 @@ impl Backend for KubeBackend {
         self.pod_log(run).await.map(|t| t.len() as u64).unwrap_or(0)
     }
 
-    fn change_probe(&self, _run: &RunRecord) -> Box<dyn ChangeProbe> {
-        Box::new(NoDb)
-    }
-}
-
-/// Until the run DB is read from the cluster, there is nothing to probe.
-struct NoDb;
-
-impl ChangeProbe for NoDb {
-    fn changed(&mut self) -> std::result::Result<bool, String> {
-        Ok(false)
+    fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe> {
+        self.dbs.probe(&run.run_id)
     }
 }

@@ -28,6 +28,13 @@ pub const LIST_PODS: Permission = p("", "pods", "list");
 /// The pod watcher lists, then watches.
 pub const WATCH_PODS: Permission = p("", "pods", "watch");
 pub const GET_POD_LOGS: Permission = p("", "pods/log", "get");
+/// Reader pods mount a run's volume once its own pod is gone.
+pub const CREATE_PODS: Permission = p("", "pods", "create");
+pub const GET_PODS: Permission = p("", "pods", "get");
+pub const DELETE_PODS: Permission = p("", "pods", "delete");
+/// Exec (over WebSocket, authorised as `create` since Kubernetes 1.30) copies a run's
+/// Smithers DB out of its pod and a decided gate back in.
+pub const EXEC_PODS: Permission = p("", "pods/exec", "create");
 pub const CREATE_SECRETS: Permission = p("", "secrets", "create");
 pub const CREATE_CONFIGMAPS: Permission = p("", "configmaps", "create");
 pub const CREATE_PVCS: Permission = p("", "persistentvolumeclaims", "create");
@@ -41,6 +48,10 @@ pub const ALL: &[Permission] = &[
     LIST_PODS,
     WATCH_PODS,
     GET_POD_LOGS,
+    CREATE_PODS,
+    GET_PODS,
+    DELETE_PODS,
+    EXEC_PODS,
     CREATE_SECRETS,
     CREATE_CONFIGMAPS,
     CREATE_PVCS,

@@ -60,6 +60,7 @@ fn backend(client: Client) -> KubeBackend {
             storage: "10Gi".into(),
         },
         tx,
+        std::env::temp_dir().join("fabrik-verifier-copies"),
     )
 }
 
@@ -180,14 +181,39 @@ async fn a_launch_creates_the_env_secret_inputs_pvc_and_job_in_that_order() {
 }
 
 #[tokio::test]
-async fn a_resume_reuses_the_volume_but_refuses_a_second_job() {
+async fn a_resume_reuses_the_volume_in_a_job_of_its_own() {
+    let (client, seen) = api_server(vec![
+        (409, conflict()),
+        created("ConfigMap"),
+        (409, conflict()),
+        (
+            201,
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}}),
+        ),
+    ]);
+    backend(client).launch(launch("resume")).await.unwrap();
+    let seen = seen.await.unwrap();
+    let job = &seen[3].body;
+    let name = job["metadata"]["name"].as_str().unwrap();
+    assert!(name.starts_with("fabrik-01abc-r"), "{name}");
+    assert_eq!(job["metadata"]["labels"]["fabrik.sh/run-id"], "01ABC");
+    assert_eq!(job["metadata"]["labels"]["fabrik.sh/phase"], "resume");
+    assert_eq!(
+        job["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"],
+        "data-fabrik-01abc",
+        "the first run's volume, with its Smithers DB"
+    );
+}
+
+#[tokio::test]
+async fn a_job_that_exists_already_is_refused() {
     let (client, seen) = api_server(vec![
         (409, conflict()),
         created("ConfigMap"),
         (409, conflict()),
         (409, conflict()),
     ]);
-    let err = backend(client).launch(launch("resume")).await.unwrap_err();
+    let err = backend(client).launch(launch("run")).await.unwrap_err();
     let message = err.public().message;
     assert!(
         message.contains("409") && message.contains("jobs"),
@@ -201,24 +227,44 @@ async fn a_resume_reuses_the_volume_but_refuses_a_second_job() {
 }
 
 #[tokio::test]
-async fn cancel_deletes_the_job_in_the_foreground_and_a_gone_job_is_fine() {
+async fn cancel_deletes_every_job_of_the_run_in_the_foreground_and_a_gone_job_is_fine() {
+    let jobs = json!({"apiVersion": "batch/v1", "kind": "JobList", "metadata": {}, "items": [
+        {"metadata": {"name": "fabrik-01abc"}},
+        {"metadata": {"name": "fabrik-01abc-r1a2b3"}}
+    ]});
+    let deleted = json!({"kind": "Status", "apiVersion": "v1", "status": "Success"});
     let (client, seen) = api_server(vec![
-        (
-            200,
-            json!({"kind": "Status", "apiVersion": "v1", "status": "Success"}),
-        ),
+        (200, jobs.clone()),
+        (200, deleted.clone()),
+        (200, deleted),
+        (200, jobs),
+        (404, not_found()),
         (404, not_found()),
     ]);
     let backend = backend(client);
     backend.cancel(&record()).await.unwrap();
     backend.cancel(&record()).await.unwrap();
     let seen = seen.await.unwrap();
-    assert_eq!(seen[0].method, "DELETE");
     assert_eq!(
-        seen[0].uri,
-        "/apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-01abc?"
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        (
+            "GET",
+            "/apis/batch/v1/namespaces/fabrik-runs/jobs?&labelSelector=fabrik.sh%2Frun-id%3D01ABC"
+        )
     );
-    assert_eq!(seen[0].body["propagationPolicy"], "Foreground");
+    for (i, job) in [(1, "fabrik-01abc"), (2, "fabrik-01abc-r1a2b3")] {
+        assert_eq!(seen[i].method, "DELETE");
+        assert_eq!(
+            seen[i].uri,
+            format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}?")
+        );
+        assert_eq!(seen[i].body["propagationPolicy"], "Foreground");
+    }
+    assert_eq!(
+        seen.len(),
+        6,
+        "the second cancel found both gone and was fine"
+    );
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! [`ExecEvent`] — once per pod, whatever the watch replays after a reconnect.
 use super::found;
 use super::manifests::{CONTAINER, MANAGED_BY, RUN_ID};
+use super::run_db::RunDbs;
 use crate::backend::{ExecEvent, ExternalRun};
 use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
@@ -10,6 +11,7 @@ use kube::runtime::watcher::{self, Event};
 use kube::Api;
 use std::collections::HashMap;
 use std::collections::HashSet;
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Every Job in the namespace: the fabrik CLI's runs become runs here too.
@@ -35,7 +37,10 @@ pub fn spawn_jobs(jobs: Api<Job>, events: UnboundedSender<ExecEvent>) {
     });
 }
 
-pub fn spawn(pods: Api<Pod>, events: UnboundedSender<ExecEvent>) {
+/// The runs' pods: while one runs its DB is copied through it; when it ends, the DB
+/// is copied a last time (through a reader pod) before the exit is reported, so the
+/// run's status is read from its final DB.
+pub fn spawn(pods: Api<Pod>, events: UnboundedSender<ExecEvent>, dbs: Arc<RunDbs>) {
     tokio::spawn(async move {
         let config = watcher::Config::default().labels(&format!("{MANAGED_BY}=fabrik"));
         let mut stream = watcher::watcher(pods, config).boxed();
@@ -43,8 +48,18 @@ pub fn spawn(pods: Api<Pod>, events: UnboundedSender<ExecEvent>) {
         while let Some(event) = stream.next().await {
             match event {
                 Ok(Event::Apply(pod) | Event::InitApply(pod)) => {
+                    if let Some((run_id, name)) = running(&pod) {
+                        dbs.pod_running(&run_id, &name);
+                    }
                     if let Some(exit) = exited(&pod, &mut reported) {
-                        let _ = events.send(exit);
+                        dbs.pod_ended(exit.run_id());
+                        let (dbs, events) = (dbs.clone(), events.clone());
+                        tokio::spawn(async move {
+                            if let Err(e) = dbs.pull_final(exit.run_id()).await {
+                                tracing::warn!(run_id = %exit.run_id(), error = %e.public().message, "copying the ended run's DB");
+                            }
+                            let _ = events.send(exit);
+                        });
                     }
                 }
                 Ok(_) => {}
@@ -52,6 +67,19 @@ pub fn spawn(pods: Api<Pod>, events: UnboundedSender<ExecEvent>) {
             }
         }
     });
+}
+
+/// The run and pod name, if the pod's `fabrik` container runs now.
+pub fn running(pod: &Pod) -> Option<(String, String)> {
+    let run_id = pod.metadata.labels.as_ref()?.get(RUN_ID)?.clone();
+    let status = pod.status.as_ref()?;
+    let fabrik = status
+        .container_statuses
+        .as_ref()?
+        .iter()
+        .find(|c| c.name == CONTAINER)?;
+    fabrik.state.as_ref()?.running.as_ref()?;
+    Some((run_id, pod.metadata.name.clone()?))
 }
 
 /// The run's exit, if the pod's `fabrik` container has ended and it wasn't reported.

@@ -2,10 +2,10 @@
 //! workspace, home and temp dir); the workflow's stdout/stderr go to a log file that
 //! outlives the process; the process leads its own group, so cancel stops everything it
 //! started; [`confine`] keeps the agent away from the server.
-mod artifacts;
 pub mod confine;
 mod process;
 
+use super::artifacts;
 use super::{Backend, ChangeProbe, ExecEvent, GateView, Launch, RunLayout, SnapshotRead};
 use crate::error::Result;
 use crate::store::RunRecord;

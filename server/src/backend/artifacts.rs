@@ -1,4 +1,5 @@
-//! A local run's artifacts: its Smithers DB and its log file.
+//! A run's artifacts on this machine: its Smithers DB (a local run's own, or the
+//! server's copy of a cluster run's) and its log file.
 use crate::backend::SnapshotRead;
 use crate::clock::now_ms;
 use crate::error::Result;
