@@ -105,7 +105,8 @@ impl Emulator {
     }
 
     /// Plays the container: runs the Job's `fabrik` command here, its volume at `volume`
-    /// and its env Secret as its environment, /workspace mapped onto `volume`.
+    /// and its env Secret as its environment, /workspace mapped onto `volume`; its
+    /// output is the log of the pod `{job}-x1`.
     async fn run_container(
         &self,
         job: &str,
@@ -113,6 +114,14 @@ impl Emulator {
         volume: &std::path::Path,
         extra_env: &[(&str, &str)],
     ) -> std::process::ExitStatus {
+        let log = volume.with_file_name(format!("{job}-x1.log"));
+        let r = reqwest::Client::new()
+            .post(format!("{}/_emulator/logs/{job}-x1", self.url))
+            .body(log.display().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
         let (code, job) = self
             .get(&format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}"))
             .await;
@@ -137,7 +146,8 @@ impl Emulator {
             cmd.env(k, mapped(v.as_str().unwrap()));
         }
         cmd.envs(extra_env.iter().copied());
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let out = std::fs::File::create(&log).unwrap();
+        cmd.stdout(out.try_clone().unwrap()).stderr(out);
         cmd.status().await.unwrap()
     }
 
@@ -471,4 +481,32 @@ async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed
     .await;
     assert_eq!(done["smithers"]["gates"][0]["status"], "approved");
     assert_eq!(done["summary"]["outcome"], "succeeded", "{done}");
+
+    // Both pods' logs were archived: they read the same after the pods are gone.
+    let before = run_log(&admin, &server, &run_id).await;
+    assert!(
+        before.contains("exited with code 3 (waiting for approval)"),
+        "{before}"
+    );
+    assert!(before.contains("exited with code 0 (finished)"), "{before}");
+    assert!(
+        before.contains("human-gate"),
+        "the workflow's own output: {before}"
+    );
+    let first = before.find("code 3").unwrap();
+    assert!(first < before.find("code 0").unwrap(), "in order: {before}");
+    let http = reqwest::Client::new();
+    for pod in [format!("{job}-x1"), format!("{resume}-x1")] {
+        let r = http
+            .delete(format!(
+                "{}/api/v1/namespaces/fabrik-runs/pods/{pod}",
+                emu.url
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let after = run_log(&admin, &server, &run_id).await;
+    assert_eq!(after, before);
 }

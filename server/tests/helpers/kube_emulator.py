@@ -9,6 +9,7 @@ On top of kmock's API objects it plays the parts of a kubelet a test can't:
   command runs here with /workspace mapped onto the pod's volume; stdin, stdout,
   stderr and the exit status travel on channels 0-3 as the API server sends them.
 - A reader pod (label fabrik.sh/volume-of) is Running as soon as it is created.
+- `POST /_emulator/logs/<pod>` (body: a local file) is what `pods/<pod>/log` serves.
 """
 import asyncio, json, re, sys
 import aiohttp, aiohttp.web, kmock
@@ -16,10 +17,13 @@ import aiohttp, aiohttp.web, kmock
 EXEC = re.compile(r'^/api/v1/namespaces/([^/]+)/pods/([^/]+)/exec$')
 PODS = re.compile(r'^/api/v1/namespaces/([^/]+)/pods$')
 VOLUME = re.compile(r'^/_emulator/volumes/([^/]+)$')
+LOG = re.compile(r'^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$')
+LOG_FILE = re.compile(r'^/_emulator/logs/([^/]+)$')
 
 
 class Emulator(kmock.KubernetesEmulator):
     volumes: dict = {}
+    logs: dict = {}
     url: str = ''
 
     async def __call__(self, raw):
@@ -27,6 +31,12 @@ class Emulator(kmock.KubernetesEmulator):
         if m := VOLUME.match(path):
             self.volumes[m.group(1)] = (await raw.text()).strip()
             return aiohttp.web.Response(status=204)
+        if m := LOG_FILE.match(path):
+            self.logs[m.group(1)] = (await raw.text()).strip()
+            return aiohttp.web.Response(status=204)
+        if (m := LOG.match(path)) and m.group(2) in self.logs:
+            with open(self.logs[m.group(2)], 'rb') as f:
+                return aiohttp.web.Response(body=f.read(), content_type='text/plain')
         if m := EXEC.match(path):
             return await self.exec(raw, m.group(1), m.group(2))
         try:

@@ -97,6 +97,21 @@ impl Mirror {
         Ok(())
     }
 
+    /// Remembers a fact about the run's copy (the pod after whose end it was made).
+    pub fn mark(&self, run_id: &str, what: &str) {
+        let dir = self.root.join(safe_name(run_id)).join("copied-after");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(safe_name(what)), b"");
+    }
+
+    pub fn marked(&self, run_id: &str, what: &str) -> bool {
+        self.root
+            .join(safe_name(run_id))
+            .join("copied-after")
+            .join(safe_name(what))
+            .exists()
+    }
+
     fn dir(&self, run_id: &str, generation: u64) -> PathBuf {
         self.root
             .join(safe_name(run_id))
@@ -142,7 +157,7 @@ fn newest_generation(run_dir: &Path) -> Option<u64> {
 
 /// Run ids are free-form: one path component, `_XX` (hex) for any byte but
 /// `[A-Za-z0-9-]`, so the id can be read back after a restart.
-fn safe_name(run_id: &str) -> String {
+pub(super) fn safe_name(run_id: &str) -> String {
     run_id
         .bytes()
         .map(|b| {

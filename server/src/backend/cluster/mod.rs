@@ -7,6 +7,7 @@
 //! Job of its own on the same volume.
 pub mod connect;
 pub mod found;
+mod logs;
 pub mod manifests;
 mod mirror;
 pub mod rbac;
@@ -23,8 +24,9 @@ use domain::feedback::Decision;
 use domain::run::GateView;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{DeleteParams, ListParams, LogParams, PostParams};
+use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::{Api, Client};
+use logs::RunLogs;
 use manifests::{RunLabels, RunSettings};
 use run_db::RunDbs;
 use std::path::PathBuf;
@@ -38,6 +40,7 @@ pub struct KubeBackend {
     settings: RunSettings,
     events: UnboundedSender<ExecEvent>,
     dbs: Arc<RunDbs>,
+    logs: Arc<RunLogs>,
 }
 
 impl KubeBackend {
@@ -48,20 +51,27 @@ impl KubeBackend {
         events: UnboundedSender<ExecEvent>,
         copies: PathBuf,
     ) -> KubeBackend {
-        let pods = Api::namespaced(client.clone(), &settings.namespace);
-        let volumes = volume::Volumes::new(pods, settings.clone());
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &settings.namespace);
+        let volumes = volume::Volumes::new(pods.clone(), settings.clone());
+        let logs = RunLogs::new(pods, settings.namespace.clone(), copies.clone());
         KubeBackend {
             client,
             settings,
             events,
             dbs: Arc::new(RunDbs::new(volumes, copies)),
+            logs: Arc::new(logs),
         }
     }
 
     /// Starts watching the runs' pods and Jobs, and copying running runs' DBs; exits
     /// reach the service as [`ExecEvent`]s.
     pub fn spawn_watcher(&self) {
-        watch::spawn(self.pods(), self.events.clone(), self.dbs.clone());
+        let ends = watch::PodEnds {
+            events: self.events.clone(),
+            dbs: self.dbs.clone(),
+            logs: self.logs.clone(),
+        };
+        watch::spawn(self.pods(), ends);
         watch::spawn_jobs(self.api(), self.events.clone());
         let dbs = self.dbs.clone();
         tokio::spawn(async move {
@@ -86,39 +96,9 @@ impl KubeBackend {
         self.api()
     }
 
-    /// The newest pod of the run's Job, if any.
-    async fn pod(&self, run_id: &str) -> Result<Option<Pod>> {
-        let selector = format!("job-name={}", manifests::job_name(run_id));
-        let pods = self
-            .pods()
-            .list(&ListParams::default().labels(&selector))
-            .await
-            .map_err(|e| connect::explain(e, rbac::LIST_PODS, &self.settings.namespace))?;
-        Ok(pods
-            .items
-            .into_iter()
-            .max_by_key(|p| p.metadata.creation_timestamp.clone()))
-    }
-
-    async fn pod_log(&self, run: &RunRecord) -> Result<String> {
-        let Some(pod) = self.pod(&run.run_id).await? else {
-            return Ok(String::new());
-        };
-        let name = pod.metadata.name.unwrap_or_default();
-        let params = LogParams {
-            container: Some(manifests::CONTAINER.into()),
-            ..Default::default()
-        };
-        match self.pods().logs(&name, &params).await {
-            Ok(text) => Ok(text),
-            // A pod still pulling its image has no log yet.
-            Err(kube::Error::Api(s)) if s.code == 400 => Ok(String::new()),
-            Err(e) => Err(connect::explain(
-                e,
-                rbac::GET_POD_LOGS,
-                &self.settings.namespace,
-            )),
-        }
+    async fn run_log(&self, run: &RunRecord) -> Result<Vec<u8>> {
+        let running = self.dbs.running_pod(&run.run_id);
+        self.logs.read(&run.run_id, running.as_deref()).await
     }
 
     async fn create<K>(
@@ -272,15 +252,14 @@ impl Backend for KubeBackend {
     }
 
     async fn read_log(&self, run: &RunRecord, offset: u64, max: u64) -> Result<Vec<u8>> {
-        let text = self.pod_log(run).await?;
-        let bytes = text.as_bytes();
+        let bytes = self.run_log(run).await?;
         let start = (offset as usize).min(bytes.len());
         let end = start.saturating_add(max as usize).min(bytes.len());
         Ok(bytes[start..end].to_vec())
     }
 
     async fn log_size(&self, run: &RunRecord) -> u64 {
-        self.pod_log(run).await.map(|t| t.len() as u64).unwrap_or(0)
+        self.run_log(run).await.map(|b| b.len() as u64).unwrap_or(0)
     }
 
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe> {

@@ -49,6 +49,24 @@ impl RunDbs {
         lock(&self.running).insert(run_id.to_string(), pod.to_string());
     }
 
+    /// The run's pod that runs now, if any.
+    pub fn running_pod(&self, run_id: &str) -> Option<String> {
+        lock(&self.running).get(run_id).cloned()
+    }
+
+    /// Whether the DB was copied after `pod` ended (see [`RunDbs::pull_after`]).
+    pub fn copied_after(&self, run_id: &str, pod: &str) -> bool {
+        self.mirror.marked(run_id, pod)
+    }
+
+    /// The copy after the run's `pod` ended, remembered so a watch that lists the pod
+    /// again (after a restart or a relist) doesn't make another reader pod for it.
+    pub async fn pull_after(&self, run_id: &str, pod: &str) -> Result<()> {
+        self.pull_final(run_id).await?;
+        self.mirror.mark(run_id, pod);
+        Ok(())
+    }
+
     pub fn pod_ended(&self, run_id: &str) {
         lock(&self.running).remove(run_id);
     }

@@ -60,7 +60,7 @@ fn backend(client: Client) -> KubeBackend {
             storage: "10Gi".into(),
         },
         tx,
-        std::env::temp_dir().join("fabrik-verifier-copies"),
+        tempfile::tempdir().unwrap().keep(),
     )
 }
 
@@ -268,26 +268,36 @@ async fn cancel_deletes_every_job_of_the_run_in_the_foreground_and_a_gone_job_is
 }
 
 #[tokio::test]
-async fn the_log_is_the_fabrik_containers_read_in_slices() {
-    let pods = json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [
-        {"metadata": {"name": "fabrik-01abc-old", "creationTimestamp": "2026-11-26T10:00:00Z"}},
-        {"metadata": {"name": "fabrik-01abc-new", "creationTimestamp": "2026-11-26T11:00:00Z"}}
-    ]});
+async fn the_log_is_the_archived_pods_then_the_running_pods_read_in_slices() {
     let (client, seen) = api_server(vec![
-        (200, pods),
+        (200, Value::String("first pod\n".into())),
         (200, Value::String("hello from the pod\n".into())),
     ]);
-    let bytes = backend(client).read_log(&record(), 6, 4).await.unwrap();
-    assert_eq!(bytes, b"from");
+    let backend = backend(client);
+    let run = record();
+    backend
+        .logs
+        .archive(&run.run_id, "fabrik-01abc-a", 3)
+        .await
+        .unwrap();
+    backend.dbs.pod_running(&run.run_id, "fabrik-01abc-r1-b");
+    let whole = backend.read_log(&run, 0, 1 << 20).await.unwrap();
+    assert_eq!(
+        String::from_utf8(whole).unwrap(),
+        "first pod\n[fabrik] pod fabrik-01abc-a exited with code 3 (waiting for approval)\nhello from the pod\n"
+    );
     let seen = seen.await.unwrap();
     assert_eq!(
         seen[0].uri,
-        "/api/v1/namespaces/fabrik-runs/pods?&labelSelector=job-name%3Dfabrik-01abc"
+        "/api/v1/namespaces/fabrik-runs/pods/fabrik-01abc-a/log?&container=fabrik"
     );
     assert_eq!(
         seen[1].uri,
-        "/api/v1/namespaces/fabrik-runs/pods/fabrik-01abc-new/log?&container=fabrik"
+        "/api/v1/namespaces/fabrik-runs/pods/fabrik-01abc-r1-b/log?&container=fabrik"
     );
+    backend.dbs.pod_ended(&run.run_id);
+    let slice = backend.read_log(&run, 6, 3).await.unwrap();
+    assert_eq!(slice, b"pod", "archived logs need no API call");
 }
 
 #[tokio::test]
@@ -314,7 +324,7 @@ async fn rbac_and_missing_namespaces_are_explained() {
     let missing = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404, "reason": "NotFound", "message": "namespaces \"fabrik-runs\" not found"});
     let (client, _) = api_server(vec![(404, missing)]);
     let message = backend(client)
-        .read_log(&record(), 0, 10)
+        .cancel(&record())
         .await
         .unwrap_err()
         .public()

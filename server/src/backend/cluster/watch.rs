@@ -1,6 +1,7 @@
 //! Watches the runs' pods and turns the `fabrik` container's end into an
 //! [`ExecEvent`] — once per pod, whatever the watch replays after a reconnect.
 use super::found;
+use super::logs::RunLogs;
 use super::manifests::{CONTAINER, MANAGED_BY, RUN_ID};
 use super::run_db::RunDbs;
 use crate::backend::{ExecEvent, ExternalRun};
@@ -37,36 +38,71 @@ pub fn spawn_jobs(jobs: Api<Job>, events: UnboundedSender<ExecEvent>) {
     });
 }
 
-/// The runs' pods: while one runs its DB is copied through it; when it ends, the DB
-/// is copied a last time (through a reader pod) before the exit is reported, so the
-/// run's status is read from its final DB.
-pub fn spawn(pods: Api<Pod>, events: UnboundedSender<ExecEvent>, dbs: Arc<RunDbs>) {
+/// What happens when a run's pod ends.
+pub struct PodEnds {
+    pub events: UnboundedSender<ExecEvent>,
+    pub dbs: Arc<RunDbs>,
+    pub logs: Arc<RunLogs>,
+}
+
+/// The runs' pods: while one runs its DB is copied through it; when it ends, its log
+/// is archived and the DB copied a last time (through a reader pod) before the exit is
+/// reported, so the run's status is read from its final DB. Pods that ended while the
+/// server was down are caught up once, not again at every start.
+pub fn spawn(pods: Api<Pod>, ends: PodEnds) {
+    let ends = Arc::new(ends);
     tokio::spawn(async move {
         let config = watcher::Config::default().labels(&format!("{MANAGED_BY}=fabrik"));
         let mut stream = watcher::watcher(pods, config).boxed();
         let mut reported: HashSet<String> = HashSet::new();
         while let Some(event) = stream.next().await {
             match event {
-                Ok(Event::Apply(pod) | Event::InitApply(pod)) => {
-                    if let Some((run_id, name)) = running(&pod) {
-                        dbs.pod_running(&run_id, &name);
-                    }
-                    if let Some(exit) = exited(&pod, &mut reported) {
-                        dbs.pod_ended(exit.run_id());
-                        let (dbs, events) = (dbs.clone(), events.clone());
-                        tokio::spawn(async move {
-                            if let Err(e) = dbs.pull_final(exit.run_id()).await {
-                                tracing::warn!(run_id = %exit.run_id(), error = %e.public().message, "copying the ended run's DB");
-                            }
-                            let _ = events.send(exit);
-                        });
-                    }
-                }
+                Ok(Event::Apply(pod)) => ends.seen(&pod, &mut reported, false),
+                Ok(Event::InitApply(pod)) => ends.seen(&pod, &mut reported, true),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "watching the runs' pods"),
             }
         }
     });
+}
+
+impl PodEnds {
+    fn seen(self: &Arc<Self>, pod: &Pod, reported: &mut HashSet<String>, initial: bool) {
+        if let Some((run_id, name)) = running(pod) {
+            self.dbs.pod_running(&run_id, &name);
+        }
+        if let Some(exit) = exited(pod, reported) {
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            tokio::spawn(self.clone().ended(name, exit, initial));
+        }
+    }
+
+    async fn ended(self: Arc<Self>, pod: String, exit: ExecEvent, initial: bool) {
+        let run_id = exit.run_id().to_string();
+        self.dbs.pod_ended(&run_id);
+        let code = match &exit {
+            ExecEvent::Exited { code, .. } => *code,
+            _ => -1,
+        };
+        let archive = async {
+            if initial && self.logs.has_archive(&run_id, &pod) {
+                return;
+            }
+            if let Err(e) = self.logs.archive(&run_id, &pod, code).await {
+                tracing::warn!(%run_id, %pod, error = %e.public().message, "archiving the pod's log");
+            }
+        };
+        let copy = async {
+            if initial && self.dbs.copied_after(&run_id, &pod) {
+                return;
+            }
+            if let Err(e) = self.dbs.pull_after(&run_id, &pod).await {
+                tracing::warn!(%run_id, error = %e.public().message, "copying the ended run's DB");
+            }
+        };
+        tokio::join!(archive, copy);
+        let _ = self.events.send(exit);
+    }
 }
 
 /// The run and pod name, if the pod's `fabrik` container runs now.
