@@ -151,6 +151,17 @@ impl Emulator {
         cmd.status().await.unwrap()
     }
 
+    async fn pod_running(&self, run_id: &str, job: &str) {
+        self.pod_of(run_id, job, "Running", json!({"running": {}}))
+            .await;
+    }
+
+    async fn pod_ended(&self, run_id: &str, job: &str, code: i32) {
+        let phase = if code == 0 { "Succeeded" } else { "Failed" };
+        let state = json!({"terminated": {"exitCode": code}});
+        self.pod_of(run_id, job, phase, state).await;
+    }
+
     /// Plays the kubelet: the run's pod, its `fabrik` container ended with `code`.
     async fn pod_exited(&self, run_id: &str, job: &str, code: i32) {
         let pod = json!({
@@ -192,6 +203,17 @@ fn start_on(emu: &Emulator) -> (Server, tempfile::TempDir) {
         ],
     );
     (server, dir)
+}
+
+async fn dispatch_demo(admin: &reqwest::Client, server: &Server) -> String {
+    let (code, body) = post(
+        admin,
+        &server.url("/api/v1/runs"),
+        json!({"template": "demo"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    body["run_id"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -262,13 +284,7 @@ async fn cancel_deletes_the_job() {
     let emu = Emulator::start();
     let (server, _dir) = start_on(&emu);
     let admin = server.admin().await;
-    let (_, body) = post(
-        &admin,
-        &server.url("/api/v1/runs"),
-        json!({"template": "demo"}),
-    )
-    .await;
-    let run_id = body["run_id"].as_str().unwrap().to_string();
+    let run_id = dispatch_demo(&admin, &server).await;
     let job_path = format!(
         "/apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-{}",
         run_id.to_lowercase()
@@ -372,21 +388,13 @@ async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed
     let emu = Emulator::start();
     let (server, dir) = start_on(&emu);
     let admin = server.admin().await;
-    let (code, body) = post(
-        &admin,
-        &server.url("/api/v1/runs"),
-        json!({"template": "demo"}),
-    )
-    .await;
-    assert_eq!(code, 201, "{body}");
-    let run_id = body["run_id"].as_str().unwrap().to_string();
+    let run_id = dispatch_demo(&admin, &server).await;
     let job = format!("fabrik-{}", run_id.to_lowercase());
     let volume = dir.path().join("volume");
     std::fs::create_dir_all(&volume).unwrap();
     emu.attach_volume(&format!("data-{job}"), &volume).await;
 
-    emu.pod_of(&run_id, &job, "Running", json!({"running": {}}))
-        .await;
+    emu.pod_running(&run_id, &job).await;
     let fast = [("DEMO_TASK_MS", "400")];
     let container = emu.run_container(&job, &run_id, &volume, &fast);
     let watch_progress = async {
@@ -406,13 +414,7 @@ async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed
         "{seen_running}"
     );
 
-    emu.pod_of(
-        &run_id,
-        &job,
-        "Failed",
-        json!({"terminated": {"exitCode": 3}}),
-    )
-    .await;
+    emu.pod_ended(&run_id, &job, 3).await;
     let at_gate = wait_for(&admin, &server, &run_id, "the gate", |d| {
         status_of(d) == "waiting-approval"
     })
@@ -464,17 +466,10 @@ async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed
                 .then(|| name.to_string())
         })
         .unwrap_or_else(|| panic!("no resume Job in {jobs}"));
-    emu.pod_of(&run_id, &resume, "Running", json!({"running": {}}))
-        .await;
+    emu.pod_running(&run_id, &resume).await;
     let exit = emu.run_container(&resume, &run_id, &volume, &fast).await;
     assert_eq!(exit.code(), Some(0), "the resumed demo finishes");
-    emu.pod_of(
-        &run_id,
-        &resume,
-        "Succeeded",
-        json!({"terminated": {"exitCode": 0}}),
-    )
-    .await;
+    emu.pod_ended(&run_id, &resume, 0).await;
     let done = wait_for(&admin, &server, &run_id, "the end", |d| {
         status_of(d) == "finished"
     })

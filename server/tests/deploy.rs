@@ -9,6 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
 };
+use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -79,6 +80,7 @@ fn every_manifest_is_a_valid_object_and_the_role_grants_exactly_what_the_code_us
             "Deployment" => drop(typed::<Deployment>(&file, &doc)),
             "Service" => drop(typed::<Service>(&file, &doc)),
             "ConfigMap" => drop(typed::<ConfigMap>(&file, &doc)),
+            "Ingress" => drop(typed::<Ingress>(&file, &doc)),
             other => panic!("{file}: add a check for {other}"),
         }
         kinds.insert(kind);
