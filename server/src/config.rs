@@ -27,6 +27,11 @@ pub struct Config {
     #[arg(long, env = "FABRIK_NAMESPACE", default_value = "fabrik-runs")]
     pub namespace: String,
 
+    /// Namespace where env sets are kept as Secrets `fabrik-env-<project>-<env>` in kube
+    /// mode (where the fabrik CLI reads them).
+    #[arg(long, env = "FABRIK_SYSTEM_NAMESPACE", default_value = "fabrik-system")]
+    pub system_namespace: String,
+
     /// The image of a run's `fabrik` container in kube mode, by digest
     /// (`registry/runner@sha256:…`).
     #[arg(long, env = "FABRIK_KUBE_IMAGE")]

@@ -90,6 +90,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     backend.adopt(store.active_runs().await?).await;
     live::spawn(service.clone(), exec_rx);
     notify::spawn(service.clone());
+    tokio::spawn(service.clone().publish_env_sets());
     if !config.no_scheduler {
         service.spawn_scheduler();
     }
@@ -146,6 +147,7 @@ async fn select_backend(
     let client = connect(&target, &config.namespace).await?;
     let settings = backend::cluster::manifests::RunSettings {
         namespace: config.namespace.clone(),
+        system_namespace: config.system_namespace.clone(),
         image,
         storage: config.kube_storage.clone(),
     };

@@ -505,3 +505,62 @@ async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed
     let after = run_log(&admin, &server, &run_id).await;
     assert_eq!(after, before);
 }
+
+/// Env sets edited here are where the fabrik CLI reads them (Secret
+/// `fabrik-env-<project>-<env>` in fabrik-system), a run gets its copy in the runs'
+/// namespace through `envFrom` and a mount, and deleting the set removes its Secret.
+#[tokio::test]
+async fn env_sets_are_kept_as_the_fabrik_clis_secrets_and_handed_to_runs() {
+    let emu = Emulator::start();
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let set_url = server.url("/api/v1/env/hoth/dev-eu");
+    let vars = json!({"vars": {"ANTHROPIC_API_KEY": "sk-1", "DEBUG": "true", "LAOS_LOKI_URL": "http://loki:3100"}});
+    let r = admin.put(&set_url).json(&vars).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let system = "/api/v1/namespaces/fabrik-system/secrets/fabrik-env-hoth-dev-eu";
+    let (code, secret) = emu.get(system).await;
+    assert_eq!(code, 200, "{secret}");
+    assert_eq!(secret["stringData"]["ANTHROPIC_API_KEY"], "sk-1");
+    assert_eq!(secret["metadata"]["labels"]["fabrik.sh/project"], "hoth");
+
+    let (code, body) = post(
+        &admin,
+        &server.url("/api/v1/runs"),
+        json!({"template": "demo", "project": "hoth", "env": "dev-eu"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let run_id = body["run_id"].as_str().unwrap().to_lowercase();
+    let (code, copy) = emu
+        .get("/api/v1/namespaces/fabrik-runs/secrets/fabrik-env-hoth-dev-eu")
+        .await;
+    assert_eq!(code, 200, "the run's copy: {copy}");
+    assert_eq!(copy["stringData"]["DEBUG"], "true");
+    let (_, own) = emu
+        .get(&format!(
+            "/api/v1/namespaces/fabrik-runs/secrets/fabrik-run-env-{run_id}"
+        ))
+        .await;
+    assert!(own["stringData"]["ANTHROPIC_API_KEY"].is_null(), "{own}");
+    assert!(own["stringData"]["SMITHERS_DB_PATH"].is_string(), "{own}");
+    let (_, job) = emu
+        .get(&format!(
+            "/apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-{run_id}"
+        ))
+        .await;
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["envFrom"][0]["secretRef"]["name"],
+        "fabrik-env-hoth-dev-eu"
+    );
+    assert!(container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["mountPath"] == "/etc/fabrik/env"));
+
+    let r = admin.delete(&set_url).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(emu.get(system).await.0, 404, "the set's Secret is gone");
+}

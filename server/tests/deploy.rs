@@ -4,7 +4,7 @@
 mod common;
 
 use common::repo_root;
-use fabrik_server::backend::cluster::rbac::{Permission, ALL};
+use fabrik_server::backend::cluster::rbac::{Scope, ALL};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
@@ -95,29 +95,42 @@ fn every_manifest_is_a_valid_object_and_the_role_grants_exactly_what_the_code_us
     ] {
         assert!(kinds.contains(needed), "deploy/ has no {needed}");
     }
-    assert_eq!(roles.len(), 1);
-    let mut granted = BTreeSet::new();
-    for rule in roles[0].rules.clone().unwrap_or_default() {
-        for group in rule.api_groups.clone().unwrap_or_default() {
-            for resource in rule.resources.clone().unwrap_or_default() {
-                for verb in &rule.verbs {
-                    granted.insert((group.clone(), resource.clone(), verb.clone()));
+    assert_eq!(
+        roles.len(),
+        2,
+        "one Role for the runs' namespace, one for the system's"
+    );
+    for role in roles {
+        let namespace = role.metadata.namespace.clone().unwrap_or_default();
+        let scope = match namespace.as_str() {
+            "fabrik-runs" => Scope::Runs,
+            "fabrik-system" => Scope::System,
+            other => panic!("a Role in {other}"),
+        };
+        let mut granted = BTreeSet::new();
+        for rule in role.rules.clone().unwrap_or_default() {
+            for group in rule.api_groups.clone().unwrap_or_default() {
+                for resource in rule.resources.clone().unwrap_or_default() {
+                    for verb in &rule.verbs {
+                        granted.insert((group.clone(), resource.clone(), verb.clone()));
+                    }
                 }
             }
         }
+        let used: BTreeSet<(String, String, String)> = ALL
+            .iter()
+            .filter(|p| p.scope == scope)
+            .map(|p| {
+                (
+                    p.group.to_string(),
+                    p.resource.to_string(),
+                    p.verb.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            granted, used,
+            "deploy/rbac.yaml grants exactly the verbs the code uses in {namespace}"
+        );
     }
-    let used: BTreeSet<(String, String, String)> = ALL
-        .iter()
-        .map(
-            |Permission {
-                 group,
-                 resource,
-                 verb,
-             }| (group.to_string(), resource.to_string(), verb.to_string()),
-        )
-        .collect();
-    assert_eq!(
-        granted, used,
-        "deploy/rbac.yaml grants exactly the verbs the code uses"
-    );
 }

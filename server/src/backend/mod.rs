@@ -32,6 +32,16 @@ pub struct Launch {
     /// The spec and project the run is for: a cluster labels its objects with them.
     pub spec: Option<String>,
     pub project: Option<String>,
+    /// The env set it was dispatched with (its values are in `env` too): a cluster
+    /// hands it to the run in a Secret of its own, as the fabrik CLI does.
+    pub env_set: Option<EnvSetRef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvSetRef {
+    pub project: String,
+    pub env: String,
+    pub vars: BTreeMap<String, String>,
 }
 
 /// A file given to a run: its name in the workspace and its text.
@@ -130,6 +140,19 @@ pub trait Backend: Send + Sync + 'static {
     async fn log_size(&self, run: &RunRecord) -> u64;
     /// A cheap way to learn whether the run's Smithers DB changed since the last look.
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe>;
+    /// An env set was saved: a cluster keeps it where the fabrik CLI reads env sets.
+    async fn publish_env_set(
+        &self,
+        _project: &str,
+        _env: &str,
+        _vars: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        Ok(())
+    }
+    /// An env set was deleted.
+    async fn withdraw_env_set(&self, _project: &str, _env: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Says whether a run's DB changed since the last call (the first call says yes once

@@ -11,6 +11,7 @@ use domain::env::{
 };
 use domain::service::{Actor, EnvService};
 use domain::Error as DomainError;
+use std::sync::Arc;
 
 impl Service {
     /// The variables a run gets from `project`/`env` (none without an env), or why it
@@ -164,12 +165,41 @@ impl Service {
             .await?
         {
             Ok(version) => {
+                self.publish(project, env, &vars).await;
                 let stored = StoredEnvSet { version, ..stored };
                 Ok(SaveOutcome::Saved {
                     set: self.env_view(&stored, &vars, false),
                 })
             }
             Err(_) => self.stale(actor, project, env).await,
+        }
+    }
+
+    /// Every stored env set, handed to the backend (a cluster keeps them as Secrets):
+    /// at start, so sets saved while the cluster was unreachable get there too.
+    pub async fn publish_env_sets(self: Arc<Self>) {
+        let sets = match self.store.env_sets(Vec::new()).await {
+            Ok(sets) => sets,
+            Err(e) => {
+                return tracing::warn!(error = %e.public().message, "listing env sets to publish")
+            }
+        };
+        for set in sets {
+            match self.load_env(&set.project, &set.env).await {
+                Ok(Some((_, vars))) => self.publish(&set.project, &set.env, &vars).await,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(project = %set.project, env = %set.env, error = %e.public().message, "reading an env set to publish")
+                }
+            }
+        }
+    }
+
+    /// A failure is logged, not the save's: the store has the set, and the next start
+    /// publishes it again.
+    async fn publish(&self, project: &str, env: &str, vars: &EnvVars) {
+        if let Err(e) = self.backend.publish_env_set(project, env, vars).await {
+            tracing::warn!(%project, %env, error = %e.public().message, "keeping the env set as a Secret in the cluster");
         }
     }
 
@@ -246,6 +276,9 @@ impl EnvService for Service {
         check_name("env", env)?;
         let audit = env_audit(actor, "env.delete", project, env, None);
         if public(self.store.delete_env_set(project, env, audit).await)? {
+            if let Err(e) = self.backend.withdraw_env_set(project, env).await {
+                tracing::warn!(%project, %env, error = %e.public().message, "removing the env set's Secret from the cluster");
+            }
             Ok(())
         } else {
             Err(not_found(project, env))

@@ -2,14 +2,15 @@
 //! makes them (../shared/FABRIK-AND-SMITHERS.md): the Job `fabrik-<run-id>`, its PVC
 //! `data-fabrik-<run-id>`, and — ours — a Secret with the run's environment and a
 //! ConfigMap with the files it reads. Pure functions: no API calls here.
-use crate::backend::Launch;
+use crate::backend::{EnvSetRef, Launch};
 use k8s_openapi::api::batch::v1::{
     Job, JobSpec, PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement, PodFailurePolicyRule,
 };
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, EnvFromSource, PersistentVolumeClaim,
     PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSpec, PodTemplateSpec,
-    ResourceRequirements, Secret, SecretEnvSource, Volume, VolumeMount, VolumeResourceRequirements,
+    ResourceRequirements, Secret, SecretEnvSource, SecretVolumeSource, Volume, VolumeMount,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -36,6 +37,8 @@ const TTL_AFTER_FINISHED: i32 = 604_800;
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSettings {
     pub namespace: String,
+    /// Where env sets are kept as the fabrik CLI keeps them.
+    pub system_namespace: String,
     pub image: String,
     pub storage: String,
 }
@@ -92,6 +95,14 @@ fn base36(mut n: u64) -> String {
 pub fn pvc_name(run_id: &str) -> String {
     dns_label(&format!("data-fabrik-{run_id}"))
 }
+
+/// An env set as the fabrik CLI keeps it: `fabrik-env-<project>-<env>` (`_` → `-`).
+pub fn env_set_secret_name(project: &str, env: &str) -> String {
+    dns_label(&format!("fabrik-env-{project}-{env}"))
+}
+
+/// Where a run finds its env set's values as files, as fabrik mounts them.
+pub const ENV_SET_MOUNT: &str = "/etc/fabrik/env";
 
 /// Ours: the run's environment (keys are env names) and its input files.
 pub fn env_secret_name(run_id: &str) -> String {
@@ -187,6 +198,28 @@ pub fn pvc(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> Persiste
     }
 }
 
+/// The env set's Secret in `namespace` (the system one, or the runs' copy of it).
+pub fn env_set_secret(set: &EnvSetRef, namespace: &str) -> Secret {
+    let labels = BTreeMap::from([
+        (MANAGED_BY.to_string(), "fabrik".to_string()),
+        ("fabrik.sh/project".to_string(), label_value(&set.project)),
+        ("fabrik.sh/env".to_string(), label_value(&set.env)),
+    ]);
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(env_set_secret_name(&set.project, &set.env)),
+            namespace: Some(namespace.to_string()),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        type_: Some("Opaque".into()),
+        string_data: Some(set.vars.clone()),
+        ..Default::default()
+    }
+}
+
+/// The run's own environment: what its env set doesn't already give it (the env set's
+/// Secret comes first in `envFrom`, so a value set here wins, as at dispatch).
 pub fn env_secret(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> Secret {
     Secret {
         metadata: meta(
@@ -195,9 +228,24 @@ pub fn env_secret(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> S
             &labels(&launch.run_id, run),
         ),
         type_: Some("Opaque".into()),
-        string_data: Some(launch.env.clone()),
+        string_data: Some(own_env(launch)),
         ..Default::default()
     }
+}
+
+fn own_env(launch: &Launch) -> BTreeMap<String, String> {
+    let from_set = |k: &String, v: &String| {
+        launch
+            .env_set
+            .as_ref()
+            .is_some_and(|set| set.vars.get(k) == Some(v))
+    };
+    launch
+        .env
+        .iter()
+        .filter(|(k, v)| !from_set(k, v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 pub fn inputs(launch: &Launch, run: &RunLabels, settings: &RunSettings) -> ConfigMap {
@@ -244,6 +292,16 @@ pub fn reader_pod(run_id: &str, settings: &RunSettings) -> Pod {
             }],
             volumes: Some(vec![workspace_volume(run_id)]),
             ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn secret_env(name: String) -> EnvFromSource {
+    EnvFromSource {
+        secret_ref: Some(SecretEnvSource {
+            name,
+            optional: Some(false),
         }),
         ..Default::default()
     }
@@ -297,6 +355,27 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
         mount_path: WORKSPACE.into(),
         ..Default::default()
     }];
+    let mut env_from = Vec::new();
+    let mut volumes = vec![workspace_volume(&launch.run_id)];
+    if let Some(set) = &launch.env_set {
+        let name = env_set_secret_name(&set.project, &set.env);
+        env_from.push(secret_env(name.clone()));
+        mounts.push(VolumeMount {
+            name: "env".into(),
+            mount_path: ENV_SET_MOUNT.into(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        volumes.push(Volume {
+            name: "env".into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(name),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    env_from.push(secret_env(env_secret_name(&launch.run_id)));
     mounts.extend(launch.inputs.iter().map(|i| VolumeMount {
         name: "inputs".into(),
         mount_path: format!("{WORKSPACE}/{}", i.name),
@@ -304,7 +383,6 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
         read_only: Some(true),
         ..Default::default()
     }));
-    let mut volumes = vec![workspace_volume(&launch.run_id)];
     if !launch.inputs.is_empty() {
         volumes.push(Volume {
             name: "inputs".into(),
@@ -330,13 +408,7 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
         image: Some(settings.image.clone()),
         command: Some(launch.command.clone()),
         working_dir: Some(WORKSPACE.into()),
-        env_from: Some(vec![EnvFromSource {
-            secret_ref: Some(SecretEnvSource {
-                name: env_secret_name(&launch.run_id),
-                optional: Some(false),
-            }),
-            ..Default::default()
-        }]),
+        env_from: Some(env_from),
         volume_mounts: Some(mounts),
         resources: (!limits.is_empty()).then(|| ResourceRequirements {
             requests: Some(limits.clone()),
@@ -375,7 +447,7 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::RunInput;
+    use crate::backend::{EnvSetRef, RunInput};
     use std::path::PathBuf;
 
     fn launch() -> Launch {
@@ -398,13 +470,19 @@ mod tests {
                 text: "{}".into(),
             }],
             spec: None,
-            project: None,
+            project: Some("hoth".into()),
+            env_set: Some(EnvSetRef {
+                project: "hoth".into(),
+                env: "dev_eu".into(),
+                vars: BTreeMap::from([("ANTHROPIC_API_KEY".to_string(), "sk-1".to_string())]),
+            }),
         }
     }
 
     fn settings() -> RunSettings {
         RunSettings {
             namespace: "fabrik-runs".into(),
+            system_namespace: "fabrik-system".into(),
             image: "ghcr.io/example/runner@sha256:abc".into(),
             storage: "10Gi".into(),
         }
@@ -473,17 +551,25 @@ mod tests {
             Some("ghcr.io/example/runner@sha256:abc")
         );
         assert!(c.env.is_none(), "no value in the Job itself: {:?}", c.env);
+        let env_from: Vec<&str> = c
+            .env_from
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|e| e.secret_ref.as_ref().unwrap().name.as_str())
+            .collect();
         assert_eq!(
-            c.env_from.as_ref().unwrap()[0]
-                .secret_ref
-                .as_ref()
-                .unwrap()
-                .name,
-            "fabrik-run-env-hoth-todo-loop-e2e-20260312-39"
+            env_from,
+            [
+                "fabrik-env-hoth-dev-eu",
+                "fabrik-run-env-hoth-todo-loop-e2e-20260312-39"
+            ],
+            "the env set first, so the run's own values win"
         );
         let mounts = c.volume_mounts.as_ref().unwrap();
         assert_eq!(mounts[0].mount_path, "/workspace");
-        assert_eq!(mounts[1].mount_path, "/workspace/spec.json");
+        assert_eq!(mounts[1].mount_path, "/etc/fabrik/env");
+        assert_eq!(mounts[2].mount_path, "/workspace/spec.json");
         assert_eq!(
             c.resources.as_ref().unwrap().limits.as_ref().unwrap()["cpu"].0,
             "2"
@@ -543,7 +629,16 @@ mod tests {
     fn secrets_go_to_the_secret_and_files_to_the_config_map() {
         let run = RunLabels::default();
         let secret = env_secret(&launch(), &run, &settings());
-        assert_eq!(secret.string_data.unwrap()["ANTHROPIC_API_KEY"], "sk-1");
+        let own = secret.string_data.unwrap();
+        assert!(
+            !own.contains_key("ANTHROPIC_API_KEY"),
+            "the env set's values stay in its own Secret"
+        );
+        assert_eq!(own["FABRIK_CPU"], "2");
+        let set = env_set_secret(launch().env_set.as_ref().unwrap(), "fabrik-system");
+        assert_eq!(set.metadata.name.as_deref(), Some("fabrik-env-hoth-dev-eu"));
+        assert_eq!(set.metadata.namespace.as_deref(), Some("fabrik-system"));
+        assert_eq!(set.string_data.unwrap()["ANTHROPIC_API_KEY"], "sk-1");
         let inputs = inputs(&launch(), &run, &settings());
         assert_eq!(inputs.data.unwrap()["spec.json"], "{}");
         let pvc = pvc(&launch(), &run, &settings());

@@ -6,6 +6,7 @@
 //! the run's volume; a gate decision is written back there and the run resumed by a
 //! Job of its own on the same volume.
 pub mod connect;
+mod env_sets;
 pub mod found;
 mod logs;
 pub mod manifests;
@@ -161,6 +162,9 @@ impl Backend for KubeBackend {
     async fn launch(&self, launch: Launch) -> Result<Option<u32>> {
         let run = labels_for(&launch);
         let s = &self.settings;
+        if let Some(set) = &launch.env_set {
+            self.hand_over_set(set).await?;
+        }
         self.create(
             &manifests::env_secret(&launch, &run, s),
             rbac::CREATE_SECRETS,
@@ -264,5 +268,18 @@ impl Backend for KubeBackend {
 
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe> {
         self.dbs.probe(&run.run_id)
+    }
+
+    async fn publish_env_set(
+        &self,
+        project: &str,
+        env: &str,
+        vars: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.publish_set(project, env, vars).await
+    }
+
+    async fn withdraw_env_set(&self, project: &str, env: &str) -> Result<()> {
+        self.withdraw_set(project, env).await
     }
 }

@@ -2,9 +2,20 @@
 //! sites name their permission from here, so `deploy/rbac.yaml` is checked against the
 //! one list the code uses (`server/tests/deploy.rs`).
 
-/// One verb on one resource.
+/// Which of fabrik's namespaces a permission is needed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Where runs go (`--namespace`, `fabrik-runs`).
+    Runs,
+    /// Where env sets live as the fabrik CLI keeps them (`--system-namespace`,
+    /// `fabrik-system`).
+    System,
+}
+
+/// One verb on one resource in one of fabrik's namespaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Permission {
+    pub scope: Scope,
     /// The API group: "" for the core group.
     pub group: &'static str,
     pub resource: &'static str,
@@ -13,7 +24,17 @@ pub struct Permission {
 
 const fn p(group: &'static str, resource: &'static str, verb: &'static str) -> Permission {
     Permission {
+        scope: Scope::Runs,
         group,
+        resource,
+        verb,
+    }
+}
+
+const fn system(resource: &'static str, verb: &'static str) -> Permission {
+    Permission {
+        scope: Scope::System,
+        group: "",
         resource,
         verb,
     }
@@ -36,8 +57,14 @@ pub const DELETE_PODS: Permission = p("", "pods", "delete");
 /// Smithers DB out of its pod and a decided gate back in.
 pub const EXEC_PODS: Permission = p("", "pods/exec", "create");
 pub const CREATE_SECRETS: Permission = p("", "secrets", "create");
+/// A run's copy of its env set is brought up to date at each dispatch.
+pub const UPDATE_SECRETS: Permission = p("", "secrets", "update");
 pub const CREATE_CONFIGMAPS: Permission = p("", "configmaps", "create");
 pub const CREATE_PVCS: Permission = p("", "persistentvolumeclaims", "create");
+/// Env sets as Secrets `fabrik-env-<project>-<env>`, where the fabrik CLI reads them.
+pub const CREATE_ENV_SECRETS: Permission = system("secrets", "create");
+pub const UPDATE_ENV_SECRETS: Permission = system("secrets", "update");
+pub const DELETE_ENV_SECRETS: Permission = system("secrets", "delete");
 
 /// Everything, for the RBAC check.
 pub const ALL: &[Permission] = &[
@@ -53,6 +80,10 @@ pub const ALL: &[Permission] = &[
     DELETE_PODS,
     EXEC_PODS,
     CREATE_SECRETS,
+    UPDATE_SECRETS,
     CREATE_CONFIGMAPS,
     CREATE_PVCS,
+    CREATE_ENV_SECRETS,
+    UPDATE_ENV_SECRETS,
+    DELETE_ENV_SECRETS,
 ];

@@ -56,6 +56,7 @@ fn backend(client: Client) -> KubeBackend {
         client,
         RunSettings {
             namespace: "fabrik-runs".into(),
+            system_namespace: "fabrik-system".into(),
             image: "registry.example/runner@sha256:1234".into(),
             storage: "10Gi".into(),
         },
@@ -78,6 +79,7 @@ fn launch(purpose: &'static str) -> Launch {
         }],
         spec: Some("add-login".into()),
         project: Some("acme".into()),
+        env_set: None,
     }
 }
 
@@ -332,5 +334,68 @@ async fn rbac_and_missing_namespaces_are_explained() {
     assert!(
         message.contains("kubectl create namespace fabrik-runs"),
         "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_env_set_is_published_whole_replacing_the_old_secret() {
+    let (client, seen) = api_server(vec![
+        (409, conflict()),
+        (
+            200,
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}),
+        ),
+    ]);
+    let vars = BTreeMap::from([("DEBUG".to_string(), "1".to_string())]);
+    backend(client)
+        .publish_env_set("hoth", "dev-eu", &vars)
+        .await
+        .unwrap();
+    let seen = seen.await.unwrap();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        ("POST", "/api/v1/namespaces/fabrik-system/secrets?")
+    );
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].uri.as_str()),
+        (
+            "PUT",
+            "/api/v1/namespaces/fabrik-system/secrets/fabrik-env-hoth-dev-eu?"
+        )
+    );
+    assert_eq!(
+        seen[1].body["stringData"],
+        json!({"DEBUG": "1"}),
+        "only the set's keys now: a deleted key goes"
+    );
+}
+
+#[tokio::test]
+async fn a_run_with_an_env_set_gets_its_copy_first() {
+    let (client, seen) = api_server(vec![
+        created("Secret"),
+        created("Secret"),
+        created("ConfigMap"),
+        created("PersistentVolumeClaim"),
+        (
+            201,
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}}),
+        ),
+    ]);
+    let mut launch = launch("run");
+    launch.env_set = Some(crate::backend::EnvSetRef {
+        project: "acme".into(),
+        env: "dev".into(),
+        vars: launch.env.clone(),
+    });
+    backend(client).launch(launch).await.unwrap();
+    let seen = seen.await.unwrap();
+    assert_eq!(seen[0].uri, "/api/v1/namespaces/fabrik-runs/secrets?");
+    assert_eq!(seen[0].body["metadata"]["name"], "fabrik-env-acme-dev");
+    assert_eq!(seen[0].body["stringData"]["ANTHROPIC_API_KEY"], "sk-secret");
+    assert_eq!(
+        seen[1].body["stringData"],
+        json!({}),
+        "the run's own Secret doesn't repeat the set's values"
     );
 }

@@ -257,6 +257,7 @@ mod tests {
                 inputs: Vec::new(),
                 spec: None,
                 project: None,
+                env_set: None,
             })
             .await
             .unwrap()

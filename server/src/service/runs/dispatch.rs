@@ -1,7 +1,7 @@
 //! Starting a run: the request checked, the launch built from its template, the run
 //! stored with its audit entry, the process started and its pid stored — all under the
 //! run's lock, so a cancel that arrives meanwhile waits and then finds the process.
-use crate::backend::{Launch, RunInput};
+use crate::backend::{EnvSetRef, Launch, RunInput};
 use crate::clock::now_ms;
 use crate::error::Result;
 use crate::service::specs::invalid;
@@ -104,6 +104,14 @@ impl Service {
         } else {
             &template.command
         };
+        let env_set = match (&record.project, &record.env) {
+            (Some(project), Some(env)) => Some(EnvSetRef {
+                project: project.clone(),
+                env: env.clone(),
+                vars: env_vars.clone(),
+            }),
+            _ => None,
+        };
         let mut env = template.env.clone();
         env.extend(env_vars);
         env.insert("SMITHERS_DB_PATH".into(), record.db_path.clone());
@@ -128,6 +136,7 @@ impl Service {
             inputs: Vec::new(),
             spec: record.spec.clone(),
             project: record.project.clone(),
+            env_set,
         })
     }
 

@@ -1,0 +1,70 @@
+//! Env sets in the cluster, kept as the fabrik CLI keeps them: a Secret
+//! `fabrik-env-<project>-<env>` in the system namespace (so `fabrik run --env` finds
+//! what was edited here), copied into the runs' namespace when a run uses it.
+use super::manifests::{env_set_secret, env_set_secret_name};
+use super::{connect, rbac, KubeBackend};
+use crate::backend::EnvSetRef;
+use crate::error::Result;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{DeleteParams, PostParams};
+use kube::Api;
+use std::collections::BTreeMap;
+
+impl KubeBackend {
+    pub(super) async fn publish_set(
+        &self,
+        project: &str,
+        env: &str,
+        vars: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let set = EnvSetRef {
+            project: project.into(),
+            env: env.into(),
+            vars: vars.clone(),
+        };
+        let namespace = &self.settings.system_namespace;
+        let secret = env_set_secret(&set, namespace);
+        let perms = (rbac::CREATE_ENV_SECRETS, rbac::UPDATE_ENV_SECRETS);
+        self.upsert_secret(namespace, secret, perms).await
+    }
+
+    pub(super) async fn withdraw_set(&self, project: &str, env: &str) -> Result<()> {
+        let namespace = &self.settings.system_namespace;
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let name = env_set_secret_name(project, env);
+        match secrets.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(connect::explain(e, rbac::DELETE_ENV_SECRETS, namespace)),
+        }
+    }
+
+    /// The run's copy of its env set, brought up to date.
+    pub(super) async fn hand_over_set(&self, set: &EnvSetRef) -> Result<()> {
+        let namespace = &self.settings.namespace;
+        let secret = env_set_secret(set, namespace);
+        let perms = (rbac::CREATE_SECRETS, rbac::UPDATE_SECRETS);
+        self.upsert_secret(namespace, secret, perms).await
+    }
+
+    /// Creates the Secret, or replaces it whole (keys it no longer has go too).
+    async fn upsert_secret(
+        &self,
+        namespace: &str,
+        secret: Secret,
+        (create, update): (rbac::Permission, rbac::Permission),
+    ) -> Result<()> {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        match secrets.create(&PostParams::default(), &secret).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 => {}
+            Err(e) => return Err(connect::explain(e, create, namespace)),
+        }
+        secrets
+            .replace(&name, &PostParams::default(), &secret)
+            .await
+            .map_err(|e| connect::explain(e, update, namespace))?;
+        Ok(())
+    }
+}
