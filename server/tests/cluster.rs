@@ -3,218 +3,10 @@
 //! as a user would; the test plays the kubelet by writing the run's pod.
 mod common;
 
+use common::kube::*;
 use common::*;
 use serde_json::{json, Value};
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-struct Emulator {
-    url: String,
-    child: Child,
-}
-
-impl Emulator {
-    fn start() -> Emulator {
-        let python = repo_root().join(".tools/py/bin/python");
-        assert!(
-            python.exists(),
-            "run scripts/setup.sh: it installs kmock in .tools/py"
-        );
-        let mut child = Command::new(python)
-            .arg(repo_root().join("server/tests/helpers/kube_emulator.py"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("http://"), "the emulator printed {line:?}");
-        Emulator {
-            url: line.trim().to_string(),
-            child,
-        }
-    }
-
-    fn kubeconfig(&self, dir: &std::path::Path) -> std::path::PathBuf {
-        let path = dir.join("kubeconfig.yaml");
-        std::fs::write(
-            &path,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- cluster: {{server: \"{}\"}}\n  name: emu\ncontexts:\n- context: {{cluster: emu, user: u, namespace: fabrik-runs}}\n  name: emu\ncurrent-context: emu\nusers:\n- name: u\n  user: {{token: test}}\n",
-                self.url
-            ),
-        )
-        .unwrap();
-        path
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let r = reqwest::get(format!("{}{path}", self.url)).await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Says where the PVC's files are: pods mounting it see this directory.
-    async fn attach_volume(&self, claim: &str, dir: &std::path::Path) {
-        let r = reqwest::Client::new()
-            .post(format!("{}/_emulator/volumes/{claim}", self.url))
-            .body(dir.display().to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 204);
-    }
-
-    /// Plays the kubelet: a pod of `job` whose `fabrik` container is in `state`, made
-    /// on first sight and updated after that.
-    async fn pod_of(&self, run_id: &str, job: &str, phase: &str, state: Value) {
-        let name = format!("{job}-x1");
-        let status = json!({"phase": phase, "containerStatuses": [
-            {"name": "fabrik", "ready": phase == "Running", "restartCount": 0, "image": "runner", "imageID": "",
-             "state": state}]});
-        let http = reqwest::Client::new();
-        let pods = format!("{}/api/v1/namespaces/fabrik-runs/pods", self.url);
-        let exists = http
-            .get(format!("{pods}/{name}"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            == 200;
-        let r = if exists {
-            http.patch(format!("{pods}/{name}"))
-                .header("Content-Type", "application/merge-patch+json")
-                .body(json!({"status": status}).to_string())
-                .send()
-                .await
-                .unwrap()
-        } else {
-            let pod = json!({
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": name, "namespace": "fabrik-runs", "uid": format!("uid-{name}"),
-                    "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "job-name": job}},
-                "spec": {"containers": [{"name": "fabrik", "image": "runner"}],
-                    "volumes": [{"name": "workspace", "persistentVolumeClaim": {"claimName": format!("data-fabrik-{}", run_id.to_lowercase())}}]},
-                "status": status
-            });
-            http.post(&pods).json(&pod).send().await.unwrap()
-        };
-        assert!(r.status().is_success(), "{}", r.status());
-    }
-
-    /// Plays the container: runs the Job's `fabrik` command here, its volume at `volume`
-    /// and its env Secret as its environment, /workspace mapped onto `volume`; its
-    /// output is the log of the pod `{job}-x1`.
-    async fn run_container(
-        &self,
-        job: &str,
-        run_id: &str,
-        volume: &std::path::Path,
-        extra_env: &[(&str, &str)],
-    ) -> std::process::ExitStatus {
-        let log = volume.with_file_name(format!("{job}-x1.log"));
-        let r = reqwest::Client::new()
-            .post(format!("{}/_emulator/logs/{job}-x1", self.url))
-            .body(log.display().to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 204);
-        let (code, job) = self
-            .get(&format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}"))
-            .await;
-        assert_eq!(code, 200, "{job}");
-        let (_, secret) = self
-            .get(&format!(
-                "/api/v1/namespaces/fabrik-runs/secrets/fabrik-run-env-{}",
-                run_id.to_lowercase()
-            ))
-            .await;
-        let mapped = |s: &str| s.replace("/workspace", volume.to_str().unwrap());
-        let container = &job["spec"]["template"]["spec"]["containers"][0];
-        let command: Vec<String> = container["command"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| mapped(a.as_str().unwrap()))
-            .collect();
-        let mut cmd = tokio::process::Command::new(&command[0]);
-        cmd.args(&command[1..]).current_dir(volume);
-        for (k, v) in secret["stringData"].as_object().unwrap() {
-            cmd.env(k, mapped(v.as_str().unwrap()));
-        }
-        cmd.envs(extra_env.iter().copied());
-        let out = std::fs::File::create(&log).unwrap();
-        cmd.stdout(out.try_clone().unwrap()).stderr(out);
-        cmd.status().await.unwrap()
-    }
-
-    async fn pod_running(&self, run_id: &str, job: &str) {
-        self.pod_of(run_id, job, "Running", json!({"running": {}}))
-            .await;
-    }
-
-    async fn pod_ended(&self, run_id: &str, job: &str, code: i32) {
-        let phase = if code == 0 { "Succeeded" } else { "Failed" };
-        let state = json!({"terminated": {"exitCode": code}});
-        self.pod_of(run_id, job, phase, state).await;
-    }
-
-    /// Plays the kubelet: the run's pod, its `fabrik` container ended with `code`.
-    async fn pod_exited(&self, run_id: &str, job: &str, code: i32) {
-        let pod = json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": format!("{job}-x1"), "namespace": "fabrik-runs", "uid": format!("uid-{job}"),
-                "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "job-name": job}},
-            "status": {"phase": if code == 0 { "Succeeded" } else { "Failed" }, "containerStatuses": [
-                {"name": "fabrik", "ready": false, "restartCount": 0, "image": "runner", "imageID": "",
-                 "state": {"terminated": {"exitCode": code}}}]}
-        });
-        let r = reqwest::Client::new()
-            .post(format!("{}/api/v1/namespaces/fabrik-runs/pods", self.url))
-            .json(&pod)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_on(emu: &Emulator) -> (Server, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = emu.kubeconfig(dir.path());
-    let server = Server::start_with(
-        dir.path(),
-        &[
-            ("FABRIK_KUBECONFIG", kubeconfig.to_str().unwrap()),
-            (
-                "FABRIK_KUBE_IMAGE",
-                "registry.example/fabrik-runner@sha256:0123",
-            ),
-        ],
-    );
-    (server, dir)
-}
-
-async fn dispatch_demo(admin: &reqwest::Client, server: &Server) -> String {
-    let (code, body) = post(
-        admin,
-        &server.url("/api/v1/runs"),
-        json!({"template": "demo"}),
-    )
-    .await;
-    assert_eq!(code, 201, "{body}");
-    body["run_id"].as_str().unwrap().to_string()
-}
 
 #[tokio::test]
 async fn a_dispatched_run_is_a_job_and_its_pods_exit_ends_the_run() {
@@ -396,7 +188,7 @@ async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed
 
     emu.pod_running(&run_id, &job).await;
     let fast = [("DEMO_TASK_MS", "400")];
-    let container = emu.run_container(&job, &run_id, &volume, &fast);
+    let container = emu.run_container(&job, &volume, &fast);
     let watch_progress = async {
         wait_for(&admin, &server, &run_id, "progress from the pod", |d| {
             status_of(d) == "running"
@@ -467,7 +259,7 @@ async fn a_gate_in_the_cluster_is_read_from_the_volume_decided_there_and_resumed
         })
         .unwrap_or_else(|| panic!("no resume Job in {jobs}"));
     emu.pod_running(&run_id, &resume).await;
-    let exit = emu.run_container(&resume, &run_id, &volume, &fast).await;
+    let exit = emu.run_container(&resume, &volume, &fast).await;
     assert_eq!(exit.code(), Some(0), "the resumed demo finishes");
     emu.pod_ended(&run_id, &resume, 0).await;
     let done = wait_for(&admin, &server, &run_id, "the end", |d| {

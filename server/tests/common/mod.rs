@@ -1,5 +1,6 @@
 //! A real fabrik-server process on a free port with its own temp data dir.
 #![allow(dead_code)]
+pub mod kube;
 pub mod receiver;
 
 use serde_json::Value;

@@ -1,0 +1,217 @@
+//! A Kubernetes API emulator (PyPI kmock, `helpers/kube_emulator.py`) on loopback, and
+//! the kubelet's part played by the test: pods written, the Job's container run here
+//! with its volume mapped onto a local directory and its env from its Secrets.
+use super::*;
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+
+pub struct Emulator {
+    pub url: String,
+    child: Child,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let python = repo_root().join(".tools/py/bin/python");
+        assert!(
+            python.exists(),
+            "run scripts/setup.sh: it installs kmock in .tools/py"
+        );
+        let mut child = Command::new(python)
+            .arg(repo_root().join("server/tests/helpers/kube_emulator.py"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http://"), "the emulator printed {line:?}");
+        Emulator {
+            url: line.trim().to_string(),
+            child,
+        }
+    }
+
+    pub fn kubeconfig(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("kubeconfig.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- cluster: {{server: \"{}\"}}\n  name: emu\ncontexts:\n- context: {{cluster: emu, user: u, namespace: fabrik-runs}}\n  name: emu\ncurrent-context: emu\nusers:\n- name: u\n  user: {{token: test}}\n",
+                self.url
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = ::reqwest::get(format!("{}{path}", self.url)).await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Says where the PVC's files are: pods mounting it see this directory.
+    pub async fn attach_volume(&self, claim: &str, dir: &std::path::Path) {
+        self.tell("volumes", claim, dir).await;
+    }
+
+    /// Tells the emulator which local file or directory stands for `what/name`.
+    async fn tell(&self, what: &str, name: &str, path: &std::path::Path) {
+        let r = ::reqwest::Client::new()
+            .post(format!("{}/_emulator/{what}/{name}", self.url))
+            .body(path.display().to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+
+    /// Plays the kubelet: a pod of `job` whose `fabrik` container is in `state`, made
+    /// on first sight and updated after that.
+    pub async fn pod_of(&self, run_id: &str, job: &str, phase: &str, state: Value) {
+        let name = format!("{job}-x1");
+        let status = json!({"phase": phase, "containerStatuses": [
+            {"name": "fabrik", "ready": phase == "Running", "restartCount": 0, "image": "runner", "imageID": "",
+             "state": state}]});
+        let http = ::reqwest::Client::new();
+        let pods = format!("{}/api/v1/namespaces/fabrik-runs/pods", self.url);
+        let exists = http
+            .get(format!("{pods}/{name}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == 200;
+        let r = if exists {
+            http.patch(format!("{pods}/{name}"))
+                .header("Content-Type", "application/merge-patch+json")
+                .body(json!({"status": status}).to_string())
+                .send()
+                .await
+                .unwrap()
+        } else {
+            let pod = json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "fabrik-runs", "uid": format!("uid-{name}"),
+                    "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "job-name": job}},
+                "spec": {"containers": [{"name": "fabrik", "image": "runner"}],
+                    "volumes": [{"name": "workspace", "persistentVolumeClaim": {"claimName": format!("data-fabrik-{}", run_id.to_lowercase())}}]},
+                "status": status
+            });
+            http.post(&pods).json(&pod).send().await.unwrap()
+        };
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    /// Plays the container: runs the Job's `fabrik` command here, /workspace mapped onto
+    /// `volume`, its environment read from the Secrets its `envFrom` names (in order: a
+    /// later one wins, as in Kubernetes); its output is the log of the pod `{job}-x1`.
+    pub async fn run_container(
+        &self,
+        job: &str,
+        volume: &std::path::Path,
+        extra_env: &[(&str, &str)],
+    ) -> std::process::ExitStatus {
+        let log = volume.with_file_name(format!("{job}-x1.log"));
+        self.tell("logs", &format!("{job}-x1"), &log).await;
+        let (code, job) = self
+            .get(&format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}"))
+            .await;
+        assert_eq!(code, 200, "{job}");
+        let mapped = |s: &str| s.replace("/workspace", volume.to_str().unwrap());
+        let container = &job["spec"]["template"]["spec"]["containers"][0];
+        let command: Vec<String> = container["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| mapped(a.as_str().unwrap()))
+            .collect();
+        let mut cmd = tokio::process::Command::new(&command[0]);
+        cmd.args(&command[1..]).current_dir(volume);
+        for source in container["envFrom"].as_array().unwrap() {
+            let name = source["secretRef"]["name"].as_str().unwrap();
+            let (code, secret) = self
+                .get(&format!("/api/v1/namespaces/fabrik-runs/secrets/{name}"))
+                .await;
+            assert_eq!(code, 200, "the pod can't start without Secret {name}");
+            for (k, v) in secret["stringData"].as_object().unwrap() {
+                cmd.env(k, mapped(v.as_str().unwrap()));
+            }
+        }
+        cmd.envs(extra_env.iter().copied());
+        let out = std::fs::File::create(&log).unwrap();
+        cmd.stdout(out.try_clone().unwrap()).stderr(out);
+        cmd.status().await.unwrap()
+    }
+
+    /// The run's Jobs, oldest first (its first, then each resume's).
+    pub async fn jobs_of(&self, run_id: &str) -> Vec<String> {
+        let (_, jobs) = self.get("/apis/batch/v1/namespaces/fabrik-runs/jobs").await;
+        let mut names: Vec<String> = jobs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["metadata"]["labels"]["fabrik.sh/run-id"] == run_id)
+            .map(|j| j["metadata"]["name"].as_str().unwrap().to_string())
+            .collect();
+        // `fabrik-<id>` sorts before `fabrik-<id>-r<time>`.
+        names.sort();
+        names
+    }
+
+    pub async fn pod_running(&self, run_id: &str, job: &str) {
+        self.pod_of(run_id, job, "Running", json!({"running": {}}))
+            .await;
+    }
+
+    pub async fn pod_ended(&self, run_id: &str, job: &str, code: i32) {
+        let phase = if code == 0 { "Succeeded" } else { "Failed" };
+        let state = json!({"terminated": {"exitCode": code}});
+        self.pod_of(run_id, job, phase, state).await;
+    }
+
+    /// Plays the kubelet: the run's pod, its `fabrik` container ended with `code`.
+    pub async fn pod_exited(&self, run_id: &str, job: &str, code: i32) {
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("{job}-x1"), "namespace": "fabrik-runs", "uid": format!("uid-{job}"),
+                "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "job-name": job}},
+            "status": {"phase": if code == 0 { "Succeeded" } else { "Failed" }, "containerStatuses": [
+                {"name": "fabrik", "ready": false, "restartCount": 0, "image": "runner", "imageID": "",
+                 "state": {"terminated": {"exitCode": code}}}]}
+        });
+        let r = ::reqwest::Client::new()
+            .post(format!("{}/api/v1/namespaces/fabrik-runs/pods", self.url))
+            .json(&pod)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_on(emu: &Emulator) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = emu.kubeconfig(dir.path());
+    let server = Server::start_with(
+        dir.path(),
+        &[
+            ("FABRIK_KUBECONFIG", kubeconfig.to_str().unwrap()),
+            (
+                "FABRIK_KUBE_IMAGE",
+                "registry.example/fabrik-runner@sha256:0123",
+            ),
+        ],
+    );
+    (server, dir)
+}
