@@ -105,7 +105,7 @@ impl RunDbs {
         let sig = self.mirror.sig(run_id);
         match self.volumes.pull(pod, &sig).await? {
             Pulled::Missing | Pulled::Same => Ok(()),
-            Pulled::Db { sig, files } => self.publish(run_id, sig, files).await,
+            Pulled::Db { sig, files, .. } => self.publish(run_id, sig, files).await,
         }
     }
 
@@ -209,7 +209,7 @@ impl RunDbs {
         notes: Option<String>,
         by: &str,
     ) -> Result<GateView> {
-        let Pulled::Db { sig, files } = self.volumes.pull(pod, "").await? else {
+        let Pulled::Db { path, sig, files } = self.volumes.pull(pod, "").await? else {
             return Err(domain::Error::conflict(format!(
                 "Run {run_id} has no Smithers DB on its volume, so there is no gate to decide."
             ))
@@ -227,7 +227,7 @@ impl RunDbs {
             artifacts::decide_gate(db.clone(), run_id.to_string(), decision, notes, by.into())
                 .await?;
         let bytes = tokio::task::spawn_blocking(move || standalone(&db)).await??;
-        self.volumes.push(pod, bytes.clone()).await?;
+        self.volumes.push(pod, &path, bytes.clone()).await?;
         // An empty checksum: the next pull copies the volume's DB again.
         let files = vec![("state.db".to_string(), bytes)];
         self.publish(run_id, String::new(), files).await?;

@@ -11,35 +11,41 @@ use kube::Api;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The directory of the run's Smithers DB in the pod.
-const DB_DIR: &str = "/workspace/.smithers";
+/// Where a run's Smithers DB may be in the pod, in order: `SMITHERS_DB_PATH` as fabrik
+/// sets it, then the DB the fabrik todo-driver workflow writes.
+pub const DB_CANDIDATES: [&str; 2] = [
+    manifests::SMITHERS_DB,
+    "/workspace/workdir/.fabrik/smithers/todo-driver.db",
+];
 /// Bounds one exec, so a stuck pod can't hold a page or a decision forever.
 const EXEC_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a reader pod may take to start (pulling the image included).
 const READER_START: Duration = Duration::from_secs(120);
 
-/// Copies the DB and its WAL out (into a scratch directory first, so each file is
-/// framed with its true length), unless their checksums equal `$1`. Prints `none`, `same`,
-/// or `db <checksums>` followed by `name length` + the bytes of each file.
-const PULL: &str = r#"cd "$2" 2>/dev/null && [ -f state.db ] || { echo none; exit 0; }
-set -- "$1" state.db; [ -f state.db-wal ] && set -- "$@" state.db-wal
-prev=$1; shift
+/// Copies the first DB of `$2…` that exists, and its WAL, out (into a scratch directory
+/// first, so each file is framed with its true length), unless their checksums equal
+/// `$1`. Prints `none`, `same`, or `db <path> <checksums>` followed by `name length` +
+/// the bytes of each file.
+const PULL: &str = r#"prev=$1; shift
+for db in "$@"; do [ -f "$db" ] && break; db=; done
+[ -n "$db" ] || { echo none; exit 0; }
+set -- "$db"; [ -f "$db-wal" ] && set -- "$db" "$db-wal"
 sig=$(cksum "$@" | tr '\n' ' ')
 [ "$sig" = "$prev" ] && { echo same; exit 0; }
 tmp=$(mktemp -d) && cp "$@" "$tmp"/ && cd "$tmp" || exit 1
-echo "db $sig"
-for f in "$@"; do echo "$f $(wc -c < "$f" | tr -d ' ')"; cat "$f"; done
+echo "db $db $sig"
+for f in "$@"; do n=$(basename "$f"); echo "$n $(wc -c < "$n" | tr -d ' ')"; cat "$n"; done
 rm -rf "$tmp""#;
 
-/// Replaces the DB with the `$1` bytes read from stdin (a decision written by the
-/// server), keeping the old one beside it. The stale WAL goes before the new DB takes
-/// its place: a WAL replayed onto a DB it wasn't written for would corrupt it.
-const PUSH: &str = r#"cd "$2" || exit 1
-head -c "$1" > state.db.fabrik-new || exit 1
-[ "$(wc -c < state.db.fabrik-new | tr -d ' ')" = "$1" ] || { echo "short write" >&2; exit 1; }
-cp -f state.db state.db.before-decision 2>/dev/null
-[ -f state.db-wal ] && cp -f state.db-wal state.db-wal.before-decision
-rm -f state.db-wal state.db-shm && mv -f state.db.fabrik-new state.db"#;
+/// Replaces the DB at `$2` with the `$1` bytes read from stdin (a decision written by
+/// the server), keeping the old one beside it. The stale WAL goes before the new DB
+/// takes its place: a WAL replayed onto a DB it wasn't written for would corrupt it.
+const PUSH: &str = r#"db=$2
+head -c "$1" > "$db.fabrik-new" || exit 1
+[ "$(wc -c < "$db.fabrik-new" | tr -d ' ')" = "$1" ] || { echo "short write" >&2; exit 1; }
+cp -f "$db" "$db.before-decision" 2>/dev/null
+[ -f "$db-wal" ] && cp -f "$db-wal" "$db-wal.before-decision"
+rm -f "$db-wal" "$db-shm" && mv -f "$db.fabrik-new" "$db""#;
 
 /// What a pull found.
 #[derive(Debug, PartialEq)]
@@ -48,8 +54,10 @@ pub enum Pulled {
     Missing,
     /// Same checksums as last time.
     Same,
-    /// The files (`state.db`, maybe `state.db-wal`) and their checksums.
+    /// Where the DB is in the pod, its checksums, and the files as the copy names
+    /// them (`state.db`, maybe `state.db-wal`).
     Db {
+        path: String,
         sig: String,
         files: Vec<(String, Vec<u8>)>,
     },
@@ -69,14 +77,16 @@ impl Volumes {
 
     /// The DB as it is on the volume, read through `pod`.
     pub async fn pull(&self, pod: &str, previous_sig: &str) -> Result<Pulled> {
-        let out = self.exec(pod, PULL, &[previous_sig, DB_DIR], None).await?;
+        let mut args = vec![previous_sig];
+        args.extend(DB_CANDIDATES);
+        let out = self.exec(pod, PULL, &args, None).await?;
         parse_pull(&out).map_err(|e| unavailable(format!("Reading the run's DB: {e}")))
     }
 
-    /// Writes `db` (a whole DB, no WAL) over the run's DB, through `pod`.
-    pub async fn push(&self, pod: &str, db: Vec<u8>) -> Result<()> {
+    /// Writes `db` (a whole DB, no WAL) over the DB at `path`, through `pod`.
+    pub async fn push(&self, pod: &str, path: &str, db: Vec<u8>) -> Result<()> {
         let len = db.len().to_string();
-        self.exec(pod, PUSH, &[&len, DB_DIR], Some(db)).await?;
+        self.exec(pod, PUSH, &[&len, path], Some(db)).await?;
         Ok(())
     }
 
@@ -217,10 +227,11 @@ pub fn parse_pull(out: &[u8]) -> std::result::Result<Pulled, String> {
         "same" => return Ok(Pulled::Same),
         _ => {}
     }
-    let sig = head
+    let (path, sig) = head
         .strip_prefix("db ")
-        .ok_or_else(|| format!("unexpected answer {head:?}"))?
-        .to_string();
+        .and_then(|h| h.split_once(' '))
+        .ok_or_else(|| format!("unexpected answer {head:?}"))?;
+    let db_name = path.rsplit('/').next().unwrap_or(path).to_string();
     let mut files = Vec::new();
     while !rest.is_empty() {
         let (line, after) = split_line(rest).ok_or("a file header is cut")?;
@@ -229,13 +240,24 @@ pub fn parse_pull(out: &[u8]) -> std::result::Result<Pulled, String> {
         if after.len() < len {
             return Err(format!("{name} is cut short"));
         }
-        files.push((name.to_string(), after[..len].to_vec()));
+        let named = if name == db_name {
+            "state.db"
+        } else if name == format!("{db_name}-wal") {
+            "state.db-wal"
+        } else {
+            return Err(format!("unexpected file {name:?} in the copy"));
+        };
+        files.push((named.to_string(), after[..len].to_vec()));
         rest = &after[len..];
     }
     if !files.iter().any(|(n, _)| n == "state.db") {
-        return Err("state.db is missing from the copy".into());
+        return Err(format!("{db_name} is missing from the copy"));
     }
-    Ok(Pulled::Db { sig, files })
+    Ok(Pulled::Db {
+        path: path.to_string(),
+        sig: sig.to_string(),
+        files,
+    })
 }
 
 fn split_line(bytes: &[u8]) -> Option<(&str, &[u8])> {
@@ -268,16 +290,20 @@ mod tests {
     #[test]
     fn pull_frames_the_db_and_its_wal_and_says_same_when_nothing_changed() {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().to_str().unwrap();
-        let (_, out) = sh(PULL, &["", d], b"");
+        let smithers = dir.path().join(".smithers");
+        std::fs::create_dir_all(&smithers).unwrap();
+        let db = smithers.join("state.db");
+        let (first, second) = (db.to_str().unwrap(), "/nonexistent/todo-driver.db");
+        let (_, out) = sh(PULL, &["", first, second], b"");
         assert_eq!(parse_pull(&out).unwrap(), Pulled::Missing);
-        std::fs::write(dir.path().join("state.db"), b"main\nwith newline").unwrap();
-        std::fs::write(dir.path().join("state.db-wal"), [0u8, 1, 2, b'\n']).unwrap();
-        let (ok, out) = sh(PULL, &["", d], b"");
+        std::fs::write(&db, b"main\nwith newline").unwrap();
+        std::fs::write(smithers.join("state.db-wal"), [0u8, 1, 2, b'\n']).unwrap();
+        let (ok, out) = sh(PULL, &["", first, second], b"");
         assert!(ok);
-        let Pulled::Db { sig, files } = parse_pull(&out).unwrap() else {
+        let Pulled::Db { path, sig, files } = parse_pull(&out).unwrap() else {
             panic!("no DB in {out:?}")
         };
+        assert_eq!(path, first);
         assert_eq!(
             files,
             vec![
@@ -285,44 +311,66 @@ mod tests {
                 ("state.db-wal".to_string(), vec![0, 1, 2, b'\n'])
             ]
         );
-        let (_, out) = sh(PULL, &[&sig, d], b"");
+        let (_, out) = sh(PULL, &[&sig, first, second], b"");
         assert_eq!(parse_pull(&out).unwrap(), Pulled::Same);
-        std::fs::write(dir.path().join("state.db-wal"), b"more").unwrap();
-        let (_, out) = sh(PULL, &[&sig, d], b"");
+        std::fs::write(smithers.join("state.db-wal"), b"more").unwrap();
+        let (_, out) = sh(PULL, &[&sig, first, second], b"");
         assert!(matches!(parse_pull(&out).unwrap(), Pulled::Db { .. }));
+    }
+
+    #[test]
+    fn the_todo_drivers_db_is_found_when_there_is_no_state_db() {
+        let dir = tempfile::tempdir().unwrap();
+        let todo = dir.path().join("todo-driver.db");
+        std::fs::write(&todo, b"todo db").unwrap();
+        let missing = dir.path().join(".smithers/state.db");
+        let (_, out) = sh(
+            PULL,
+            &["", missing.to_str().unwrap(), todo.to_str().unwrap()],
+            b"",
+        );
+        let Pulled::Db { path, files, .. } = parse_pull(&out).unwrap() else {
+            panic!("no DB in {out:?}")
+        };
+        assert_eq!(path, todo.to_str().unwrap());
+        assert_eq!(files, vec![("state.db".to_string(), b"todo db".to_vec())]);
     }
 
     #[test]
     fn push_replaces_the_db_drops_the_stale_wal_and_keeps_the_old_pair() {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().to_str().unwrap();
-        std::fs::write(dir.path().join("state.db"), b"old").unwrap();
-        std::fs::write(dir.path().join("state.db-wal"), b"old wal").unwrap();
-        let (ok, _) = sh(PUSH, &["9", d], b"new bytes");
+        let db = dir.path().join("todo-driver.db");
+        std::fs::write(&db, b"old").unwrap();
+        std::fs::write(dir.path().join("todo-driver.db-wal"), b"old wal").unwrap();
+        let (ok, _) = sh(PUSH, &["9", db.to_str().unwrap()], b"new bytes");
         assert!(ok);
         let read = |n: &str| std::fs::read(dir.path().join(n)).ok();
-        assert_eq!(read("state.db").unwrap(), b"new bytes");
-        assert_eq!(read("state.db-wal"), None);
-        assert_eq!(read("state.db.before-decision").unwrap(), b"old");
-        assert_eq!(read("state.db-wal.before-decision").unwrap(), b"old wal");
+        assert_eq!(read("todo-driver.db").unwrap(), b"new bytes");
+        assert_eq!(read("todo-driver.db-wal"), None);
+        assert_eq!(read("todo-driver.db.before-decision").unwrap(), b"old");
+        assert_eq!(
+            read("todo-driver.db-wal.before-decision").unwrap(),
+            b"old wal"
+        );
     }
 
     #[test]
     fn a_short_push_leaves_the_db_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().to_str().unwrap();
-        std::fs::write(dir.path().join("state.db"), b"old").unwrap();
+        let db = dir.path().join("state.db");
+        std::fs::write(&db, b"old").unwrap();
         std::fs::write(dir.path().join("state.db-wal"), b"old wal").unwrap();
-        let (ok, _) = sh(PUSH, &["100", d], b"cut");
+        let (ok, _) = sh(PUSH, &["100", db.to_str().unwrap()], b"cut");
         assert!(!ok);
-        assert_eq!(std::fs::read(dir.path().join("state.db")).unwrap(), b"old");
+        assert_eq!(std::fs::read(&db).unwrap(), b"old");
         assert!(dir.path().join("state.db-wal").exists());
     }
 
     #[test]
     fn a_cut_copy_is_refused() {
-        assert!(parse_pull(b"db 1 2\nstate.db 10\nabc").is_err());
-        assert!(parse_pull(b"db 1 2\nstate.db-wal 1\nx").is_err());
+        assert!(parse_pull(b"db /w/state.db 1 2\nstate.db 10\nabc").is_err());
+        assert!(parse_pull(b"db /w/state.db 1 2\nstate.db-wal 1\nx").is_err());
+        assert!(parse_pull(b"db /w/state.db 1 2\nother 1\nx").is_err());
         assert!(parse_pull(b"").is_err());
     }
 }
