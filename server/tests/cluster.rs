@@ -356,3 +356,62 @@ async fn env_sets_are_kept_as_the_fabrik_clis_secrets_and_handed_to_runs() {
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(emu.get(system).await.0, 404, "the set's Secret is gone");
 }
+
+/// A run the fabrik CLI made shows its Smithers DB (the real Smithers 0.12 fixture, on
+/// its volume) once its page is opened; listing runs copies nothing.
+#[tokio::test]
+async fn a_cli_runs_page_copies_its_db_from_its_volume_and_the_list_does_not() {
+    let run_id = "e564f07e-6050-4c1e-98f9-0c015e0a392e";
+    let emu = Emulator::start();
+    let job = json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": format!("fabrik-{run_id}"), "namespace": "fabrik-runs",
+            "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "fabrik.sh/spec": "approval"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "fabrik", "image": "x"}], "restartPolicy": "Never"}}},
+        "status": {"conditions": [{"type": "Failed", "status": "True"}], "failed": 1}
+    });
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{}/apis/batch/v1/namespaces/fabrik-runs/jobs",
+            emu.url
+        ))
+        .json(&job)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let volume = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(volume.path().join(".smithers")).unwrap();
+    std::fs::copy(
+        repo_root().join("smithers/tests/fixtures/approval.db"),
+        volume.path().join(".smithers/state.db"),
+    )
+    .unwrap();
+    emu.attach_volume(&format!("data-fabrik-{run_id}"), volume.path())
+        .await;
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, page) = get(&admin, &server.url("/api/v1/runs")).await;
+        if page["runs"][0]["run_id"] == run_id {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let copies = server.data_dir.join("kube-runs");
+    assert!(
+        !copies.exists() || std::fs::read_dir(&copies).unwrap().count() == 0,
+        "listing copies nothing"
+    );
+    let shown = wait_for(&admin, &server, run_id, "the DB from the volume", |d| {
+        d["smithers"]["run_status"] == "waiting-approval"
+    })
+    .await;
+    assert_eq!(
+        shown["smithers"]["gates"][0]["status"], "requested",
+        "{shown}"
+    );
+    assert_eq!(shown["summary"]["spec"], "approval");
+}

@@ -140,6 +140,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn log_size(&self, run: &RunRecord) -> u64;
     /// A cheap way to learn whether the run's Smithers DB changed since the last look.
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe>;
+    /// Someone opened the run: a backend that copies run DBs on demand starts a copy
+    /// of this one if it has none. Not on every read: listing thousands of runs found
+    /// in a cluster must not start thousands of copies.
+    fn wanted(&self, _run: &RunRecord) {}
     /// An env set was saved: a cluster keeps it where the fabrik CLI reads env sets.
     async fn publish_env_set(
         &self,

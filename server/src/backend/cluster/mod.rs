@@ -270,6 +270,10 @@ impl Backend for KubeBackend {
         self.dbs.probe(&run.run_id)
     }
 
+    fn wanted(&self, run: &RunRecord) {
+        self.dbs.fetch_if_missing(&run.run_id);
+    }
+
     async fn publish_env_set(
         &self,
         project: &str,

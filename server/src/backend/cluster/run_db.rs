@@ -121,15 +121,22 @@ impl RunDbs {
             .map_err(|e| domain::Error::unavailable(format!("Copying the run DB: {e}")).into())
     }
 
-    pub async fn snapshot(self: &Arc<Self>, run_id: &str) -> SnapshotRead {
-        match self.mirror.db_path(run_id) {
-            Some(db) => artifacts::snapshot(db, run_id.to_string()).await,
-            None => match self.fetch_once(run_id) {
-                Some(why) => SnapshotRead::Problem(why),
-                None => SnapshotRead::Problem(
-                    "Copying the run's Smithers DB from its volume: progress shows here in a few seconds.".into(),
-                ),
-            },
+    pub async fn snapshot(&self, run_id: &str) -> SnapshotRead {
+        if let Some(db) = self.mirror.db_path(run_id) {
+            return artifacts::snapshot(db, run_id.to_string()).await;
+        }
+        let why = match lock(&self.fetching).get(run_id) {
+            Some(Fetch::Failed { why, .. }) => why.clone(),
+            Some(Fetch::InFlight) => "Copying the run's Smithers DB from its volume: progress shows here in a few seconds.".into(),
+            None => "No copy of the run's Smithers DB yet: it is copied from the run's volume while it runs, or when its page is opened.".into(),
+        };
+        SnapshotRead::Problem(why)
+    }
+
+    /// A copy through a reader pod, in the background, if there is none yet.
+    pub fn fetch_if_missing(self: &Arc<Self>, run_id: &str) {
+        if self.mirror.db_path(run_id).is_none() {
+            self.fetch_once(run_id);
         }
     }
 
@@ -143,19 +150,16 @@ impl RunDbs {
         self.mirror.db_path(run_id).is_some()
     }
 
-    /// Starts a reader-pod copy in the background unless one runs or failed lately;
-    /// the last failure, in words.
-    fn fetch_once(self: &Arc<Self>, run_id: &str) -> Option<String> {
+    /// Starts a reader-pod copy in the background unless one runs or failed lately.
+    fn fetch_once(self: &Arc<Self>, run_id: &str) {
         if lock(&self.running).contains_key(run_id) {
-            return None; // the next pull brings it
+            return; // the next pull brings it
         }
         {
             let mut fetching = lock(&self.fetching);
             match fetching.get(run_id) {
-                Some(Fetch::InFlight) => return None,
-                Some(Fetch::Failed { at, why }) if at.elapsed() < RETRY_AFTER => {
-                    return Some(why.clone())
-                }
+                Some(Fetch::InFlight) => return,
+                Some(Fetch::Failed { at, .. }) if at.elapsed() < RETRY_AFTER => return,
                 _ => {}
             }
             fetching.insert(run_id.to_string(), Fetch::InFlight);
@@ -183,7 +187,6 @@ impl RunDbs {
                 }
             }
         });
-        None
     }
 
     /// Decides the gate as `smithers approve|deny` does: on a fresh copy, with the

@@ -61,6 +61,7 @@ impl Service {
     /// Everything the run page shows, derived from the DB as it is now; stores nothing.
     pub(super) async fn detail(&self, run_id: &str) -> Result<RunDetail> {
         let record = self.record(run_id).await?;
+        self.backend.wanted(&record);
         let (snapshot, problem) = self.read_snapshot(&record).await;
         let now = now_ms();
         let derived: Derived = status::derive(&record.facts(), &snapshot, problem.as_deref(), now);
