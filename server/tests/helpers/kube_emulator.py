@@ -39,6 +39,9 @@ class Emulator(kmock.KubernetesEmulator):
                 return aiohttp.web.Response(body=f.read(), content_type='text/plain')
         if m := EXEC.match(path):
             return await self.exec(raw, m.group(1), m.group(2))
+        # kmock keeps every request and matches each new one against all of them
+        # (quadratic): the emulator needs none of the history.
+        self._requests.clear()
         try:
             response = await super().__call__(raw)
         except Exception as e:  # kmock raises API errors (409, 404) outside its own context

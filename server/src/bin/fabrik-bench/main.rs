@@ -6,9 +6,12 @@
 //!      against a plain HTTP round trip;
 //!   3. sign-in and token checks, env parse/diff and saves;
 //!   4. a gate reached in the run DB → the Web Push and the first channel request
-//!      received, and push delivery to 1,000 browsers (`notify.rs`).
+//!      received, and push delivery to 1,000 browsers (`notify.rs`);
+//!   5. 10,000 Jobs the fabrik CLI made, in a Kubernetes emulator: listed as runs, the
+//!      first page against the local backend's, a Job's change → SSE (`kube.rs`).
 //!
 //! Run: `cargo run --release -p fabrik-server --bin fabrik-bench` (see BENCHMARKS.md).
+mod kube;
 mod notify;
 
 use clap::Parser;
@@ -42,6 +45,9 @@ async fn main() -> anyhow::Result<()> {
     if wanted("notify") {
         notify::gate_to_page().await?;
         notify::push_throughput().await?;
+    }
+    if wanted("kube") {
+        kube::runs_from_jobs(&client).await?;
     }
     Ok(())
 }
