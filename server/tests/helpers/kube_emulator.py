@@ -13,6 +13,7 @@ On top of kmock's API objects it plays the parts of a kubelet a test can't:
 """
 import asyncio, json, re, sys
 import aiohttp, aiohttp.web, kmock
+from kmock._internal import enums
 
 EXEC = re.compile(r'^/api/v1/namespaces/([^/]+)/pods/([^/]+)/exec$')
 PODS = re.compile(r'^/api/v1/namespaces/([^/]+)/pods$')
@@ -24,6 +25,7 @@ LOG_FILE = re.compile(r'^/_emulator/logs/([^/]+)$')
 class Emulator(kmock.KubernetesEmulator):
     volumes: dict = {}
     logs: dict = {}
+    version: int = 0
     url: str = ''
 
     async def __call__(self, raw):
@@ -51,6 +53,15 @@ class Emulator(kmock.KubernetesEmulator):
             if 'fabrik.sh/volume-of' in (body.get('metadata', {}).get('labels') or {}):
                 asyncio.get_running_loop().create_task(self.start(PODS.match(path).group(1), body['metadata']['name']))
         return response
+
+    async def _handle(self, request):
+        # As an API server does: every write gives the object a new resourceVersion, so
+        # watch events carry one and a client's watch resumes instead of re-listing.
+        if request.resource is not None and isinstance(request.data, dict) \
+                and request.action in (enums.action.CREATE, enums.action.UPDATE):
+            self.version += 1
+            request.data.setdefault('metadata', {})['resourceVersion'] = str(self.version)
+        return await super()._handle(request)
 
     async def start(self, ns, name):
         async with aiohttp.ClientSession() as s:
