@@ -414,4 +414,21 @@ async fn a_cli_runs_page_copies_its_db_from_its_volume_and_the_list_does_not() {
         "{shown}"
     );
     assert_eq!(shown["summary"]["spec"], "approval");
+
+    // Its gate can't be decided here (the server can't resume what the CLI made), and
+    // the refusal writes nothing.
+    let url = server.url(&format!("/api/v1/runs/{run_id}/feedback"));
+    let (code, body) = post(&admin, &url, json!({"decision": "approve"})).await;
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fabrik CLI"),
+        "{body}"
+    );
+    assert!(!volume
+        .path()
+        .join(".smithers/state.db.before-decision")
+        .exists());
 }

@@ -69,6 +69,9 @@ pub enum ExecEvent {
     /// A run this server didn't start (made by the fabrik CLI in the cluster), as it
     /// stands now.
     Found(ExternalRun),
+    /// A copy of the run's DB arrived for a run no watcher follows (one opened after it
+    /// ended): its page is refreshed.
+    DbCopied { run_id: String },
 }
 
 /// A run found in the backend that this server didn't start.
@@ -91,7 +94,8 @@ impl ExecEvent {
         match self {
             ExecEvent::Exited { run_id, .. }
             | ExecEvent::Lost { run_id, .. }
-            | ExecEvent::Adopted { run_id, .. } => run_id,
+            | ExecEvent::Adopted { run_id, .. }
+            | ExecEvent::DbCopied { run_id } => run_id,
             ExecEvent::Found(run) => &run.run_id,
         }
     }

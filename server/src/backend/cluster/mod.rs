@@ -55,11 +55,12 @@ impl KubeBackend {
         let pods: Api<Pod> = Api::namespaced(client.clone(), &settings.namespace);
         let volumes = volume::Volumes::new(pods.clone(), settings.clone());
         let logs = RunLogs::new(pods, settings.namespace.clone(), copies.clone());
+        let dbs = Arc::new(RunDbs::new(volumes, copies, events.clone()));
         KubeBackend {
             client,
             settings,
             events,
-            dbs: Arc::new(RunDbs::new(volumes, copies)),
+            dbs,
             logs: Arc::new(logs),
         }
     }

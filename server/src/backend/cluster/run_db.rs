@@ -5,7 +5,7 @@
 //! back to the volume through a reader pod.
 use super::mirror::Mirror;
 use super::volume::{Pulled, Volumes};
-use crate::backend::{artifacts, ChangeProbe, SnapshotRead};
+use crate::backend::{artifacts, ChangeProbe, ExecEvent, SnapshotRead};
 use crate::error::Result;
 use domain::feedback::Decision;
 use domain::run::GateView;
@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
 
 /// How often running runs' DBs are checked (one exec each; the DB is copied only when
 /// its checksum changed).
@@ -22,6 +23,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(300);
 
 pub struct RunDbs {
     volumes: Volumes,
+    events: UnboundedSender<ExecEvent>,
     mirror: Arc<Mirror>,
     /// Runs whose pod runs now: run id → pod name (kept by the pod watcher).
     running: Mutex<HashMap<String, String>>,
@@ -36,9 +38,10 @@ enum Fetch {
 }
 
 impl RunDbs {
-    pub fn new(volumes: Volumes, root: PathBuf) -> RunDbs {
+    pub fn new(volumes: Volumes, root: PathBuf, events: UnboundedSender<ExecEvent>) -> RunDbs {
         RunDbs {
             volumes,
+            events,
             mirror: Arc::new(Mirror::open(root)),
             running: Mutex::default(),
             fetching: Mutex::default(),
@@ -171,6 +174,7 @@ impl RunDbs {
             match result {
                 Ok(()) => {
                     fetching.remove(&run_id);
+                    let _ = dbs.events.send(ExecEvent::DbCopied { run_id });
                 }
                 Err(e) => {
                     let why = format!(

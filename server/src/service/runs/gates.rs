@@ -25,6 +25,7 @@ impl Service {
         if record.status != RunStatus::WaitingApproval {
             return Err(not_waiting(run_id, record.status, &observed.snapshot).into());
         }
+        self.resume_template(&record)?;
         let notes = request.clean_notes();
         let gate = self
             .backend

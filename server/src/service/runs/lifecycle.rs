@@ -10,6 +10,7 @@ use domain::auth::Action;
 use domain::run::{ExecState, RunStatus, RunSummary};
 use domain::service::Actor;
 use domain::status;
+use domain::template::Template;
 use domain::Error as DomainError;
 
 impl Service {
@@ -64,6 +65,7 @@ impl Service {
     pub async fn on_exec_event(&self, event: ExecEvent) -> Result<()> {
         let event = match event {
             ExecEvent::Found(run) => return self.on_found(run).await,
+            ExecEvent::DbCopied { run_id } => return self.refresh(&run_id).await.map(drop),
             other => other,
         };
         let run_id = event.run_id().to_string();
@@ -103,7 +105,7 @@ impl Service {
                 event: Some(NewEvent::new("lost", detail, None)),
                 ..Default::default()
             },
-            ExecEvent::Found(_) => unreachable!("handled above"),
+            ExecEvent::Found(_) | ExecEvent::DbCopied { .. } => unreachable!("handled above"),
             ExecEvent::Adopted { pid, .. } => Transition {
                 exec: Some(ExecChange {
                     state: keep_cancelled(record.exec_state, ExecState::Running),
@@ -186,6 +188,24 @@ impl Service {
         Ok(self.record(run_id).await?.summary())
     }
 
+    /// The template that resumes the run, or why there is none — asked before anything
+    /// is written (a gate decided for a run that can't then resume would be stuck).
+    pub(super) fn resume_template(&self, record: &RunRecord) -> Result<Template> {
+        if record.template == super::found::FOUND_TEMPLATE {
+            return Err(DomainError::conflict(
+                "This run was made by the fabrik CLI, and fabrik-server resumes only the runs it dispatched: decide its gate with `smithers approve|deny` in its pod and resume it with the fabrik CLI.",
+            )
+            .into());
+        }
+        self.templates.get(&record.template).map_err(|_| {
+            DomainError::conflict(format!(
+                "The run's template '{}' no longer exists, so the run can't be resumed. Restore the template file.",
+                record.template
+            ))
+            .into()
+        })
+    }
+
     /// Starts the run's resume command; the caller holds the lock.
     pub(super) async fn relaunch(
         &self,
@@ -194,12 +214,7 @@ impl Service {
         why: &str,
         audit: Option<crate::store::AuditEntry>,
     ) -> Result<()> {
-        let template = self.templates.get(&record.template).map_err(|_| {
-            DomainError::conflict(format!(
-                "The run's template '{}' no longer exists, so the run can't be resumed. Restore the template file.",
-                record.template
-            ))
-        })?;
+        let template = self.resume_template(record)?;
         if !self.backend.has_run_db(record).await {
             return Err(DomainError::conflict(
                 "The run database is missing, so there is nothing to resume. Dispatch a new run.",

@@ -1,0 +1,83 @@
+// The Kubernetes backend through the UI: a run the fabrik CLI made in the cluster (a Job
+// in kmock's emulator, its volume holding a real Smithers 0.12 DB) shows its gate on its
+// page, read from the server's copy of that DB.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, test } from "node:test";
+import { launchBrowser, open, ROOT, shot, signedInPage, startServer } from "../harness.mjs";
+
+const RUN = "e564f07e-6050-4c1e-98f9-0c015e0a392e";
+const ctx = {};
+
+async function startEmulator() {
+  const child = spawn(join(ROOT, ".tools/py/bin/python"), [join(ROOT, "server/tests/helpers/kube_emulator.py")], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  const [url] = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value]);
+  return { url, stop: () => child.kill() };
+}
+
+before(async () => {
+  ctx.emulator = await startEmulator();
+  const emu = ctx.emulator.url;
+  const job = {
+    apiVersion: "batch/v1", kind: "Job",
+    metadata: { name: `fabrik-${RUN}`, namespace: "fabrik-runs",
+      labels: { "fabrik.sh/run-id": RUN, "fabrik.sh/managed-by": "fabrik", "fabrik.sh/spec": "approval", "fabrik.sh/project": "hoth" },
+      annotations: { "fabrik.sh/started-at": "2026-03-12T10:00:05Z", "fabrik.sh/finished-at": "2026-03-12T10:20:41Z",
+        "fabrik.sh/outcome": "failed" } },
+    spec: { template: { spec: { containers: [{ name: "fabrik", image: "x" }], restartPolicy: "Never" } } },
+    status: { conditions: [{ type: "Failed", status: "True" }], failed: 1 },
+  };
+  const created = await fetch(`${emu}/apis/batch/v1/namespaces/fabrik-runs/jobs`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(job),
+  });
+  assert.ok(created.ok, `creating the Job: ${created.status}`);
+  const volume = mkdtempSync(join(tmpdir(), "fabrik-volume-"));
+  mkdirSync(join(volume, ".smithers"));
+  copyFileSync(join(ROOT, "smithers/tests/fixtures/approval.db"), join(volume, ".smithers/state.db"));
+  const attached = await fetch(`${emu}/_emulator/volumes/data-fabrik-${RUN}`, { method: "POST", body: volume });
+  assert.equal(attached.status, 204);
+  const kubeconfig = join(volume, "..", `kubeconfig-${RUN}.yaml`);
+  writeFileSync(kubeconfig, `apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "${emu}"}
+  name: emu
+contexts:
+- context: {cluster: emu, user: u, namespace: fabrik-runs}
+  name: emu
+current-context: emu
+users:
+- name: u
+  user: {token: test}
+`);
+  ctx.server = await startServer({
+    env: { FABRIK_KUBECONFIG: kubeconfig, FABRIK_KUBE_IMAGE: "registry.example/runner@sha256:0" },
+  });
+  ctx.browser = await launchBrowser();
+});
+
+after(async () => {
+  await ctx.browser?.close();
+  ctx.server?.stop();
+  ctx.emulator?.stop();
+});
+
+test("a CLI-made run's page shows its gate from the DB on its volume", async () => {
+  const page = await signedInPage(ctx.browser, ctx.server.base, { viewport: { width: 1280, height: 900 } });
+  await open(page, `${ctx.server.base}/runs`);
+  await page.getByTestId(`run-row-${RUN}`).waitFor({ timeout: 30_000 });
+  await shot(page, "50-kube-runs");
+  await open(page, `${ctx.server.base}/runs/${RUN}`);
+  // Opening the page starts the copy from the volume; the page updates when it lands.
+  await page.getByTestId("feedback-link").waitFor({ timeout: 30_000 });
+  const text = await page.locator("main").innerText();
+  assert.match(text, /Waiting for a decision/);
+  assert.match(text, /ApprovalRequested/);
+  await shot(page, "51-kube-cli-run-at-gate");
+});
