@@ -111,7 +111,8 @@ async fn jobs_the_fabrik_cli_made_are_listed_with_their_status() {
                 "fabrik.sh/project": "hoth", "fabrik.sh/phase": "done", "fabrik.sh/status": "succeeded",
                 "fabrik.sh/managed-by": "fabrik"},
             "annotations": {"fabrik.sh/started-at": "2026-03-12T10:00:05Z", "fabrik.sh/finished-at": "2026-03-12T10:42:00Z",
-                "fabrik.sh/outcome": "succeeded"}
+                "fabrik.sh/outcome": "succeeded",
+                "fabrik.sh/status": "{\"phase\":\"done\",\"current_task\":\"validate\",\"attempt\":1,\"progress\":{\"finished\":14,\"total\":14}}"}
         },
         "spec": {"template": {"spec": {"containers": [{"name": "fabrik", "image": "x"}], "restartPolicy": "Never"}}},
         "status": {"conditions": [{"type": "Complete", "status": "True"}], "succeeded": 1}
@@ -155,6 +156,11 @@ async fn jobs_the_fabrik_cli_made_are_listed_with_their_status() {
     assert_eq!(finished["summary"]["project"], "hoth");
     assert_eq!(finished["summary"]["template"], "fabrik-cli");
     assert_eq!(finished["summary"]["started_at_ms"], 1_773_309_605_000i64);
+    assert_eq!(
+        finished["summary"]["progress"],
+        json!({"finished": 14, "total": 14}),
+        "from the Job's fabrik.sh/status while its DB isn't copied"
+    );
     let old = wait_for(&admin, &server, "old-1", "the seed-era run", |d| {
         status_of(d) == "running"
     })

@@ -87,6 +87,15 @@ pub struct ExternalRun {
     pub created_at_ms: Option<i64>,
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,
+    /// Progress and current task as the fabrik CLI last wrote them on the Job (it
+    /// does at dispatch and at the end): shown until the run's DB is copied.
+    pub reported: Option<Reported>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reported {
+    pub progress: domain::run::Progress,
+    pub task: Option<String>,
 }
 
 impl ExecEvent {

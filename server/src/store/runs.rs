@@ -87,6 +87,9 @@ pub struct ExecChange {
 pub struct Transition {
     pub exec: Option<ExecChange>,
     pub started_at_ms: Option<i64>,
+    /// Progress and task reported from outside the run DB (the fabrik CLI's
+    /// annotations), kept until the DB can be read.
+    pub reported: Option<(domain::run::Progress, Option<String>)>,
     pub event: Option<NewEvent>,
     pub audit: Option<AuditEntry>,
 }
@@ -349,6 +352,13 @@ impl Store {
                 tx.execute(
                     "UPDATE runs SET started_at_ms = COALESCE(started_at_ms, ?2) WHERE run_id = ?1",
                     params![run_id, at],
+                )?;
+            }
+            if let Some((progress, task)) = &t.reported {
+                tx.execute(
+                    "UPDATE runs SET progress_finished = ?2, progress_total = ?3, task = ?4 \
+                     WHERE run_id = ?1",
+                    params![run_id, progress.finished, progress.total, task],
                 )?;
             }
             if let Some(event) = &t.event {

@@ -1,8 +1,8 @@
 //! Runs found in the cluster that this server did not start — Jobs made by the fabrik
 //! CLI, with today's `fabrik.sh/*` labels or the seed-era `fabrik.dev/*` ones — read
 //! into what the service stores for a run.
-use crate::backend::ExternalRun;
-use domain::run::ExecState;
+use crate::backend::{ExternalRun, Reported};
+use domain::run::{ExecState, Progress};
 use k8s_openapi::api::batch::v1::Job;
 use std::collections::BTreeMap;
 
@@ -66,6 +66,38 @@ pub fn from_job(job: &Job) -> Option<ExternalRun> {
         created_at_ms: created.or(started),
         started_at_ms: started,
         finished_at_ms: finished,
+        reported: reported(&annotations, &labels),
+    })
+}
+
+/// `fabrik.sh/status` (`{"current_task", "progress": {"finished", "total"}}`), else
+/// `fabrik.sh/progress`; the task label when the status has none.
+fn reported(
+    annotations: &BTreeMap<String, String>,
+    labels: &BTreeMap<String, String>,
+) -> Option<Reported> {
+    let json = |key: &str| {
+        annotations
+            .get(key)
+            .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+    };
+    let status = json("fabrik.sh/status");
+    let progress = status
+        .as_ref()
+        .map(|s| s["progress"].clone())
+        .filter(|p| p.is_object())
+        .or_else(|| json("fabrik.sh/progress"))?;
+    let count = |k: &str| progress[k].as_u64().map(|n| n.min(u32::MAX as u64) as u32);
+    let task = status
+        .as_ref()
+        .and_then(|s| s["current_task"].as_str().map(str::to_string))
+        .or_else(|| first(labels, &["fabrik.sh/task"]));
+    Some(Reported {
+        progress: Progress {
+            finished: count("finished")?,
+            total: count("total")?,
+        },
+        task,
     })
 }
 
@@ -119,6 +151,40 @@ mod tests {
         assert_eq!((run.exec, run.exit_code), (ExecState::Exited, Some(0)));
         assert_eq!(run.started_at_ms, Some(1_773_309_605_000));
         assert_eq!(run.finished_at_ms, Some(1_773_312_120_000));
+        let reported = run.reported.unwrap();
+        assert_eq!(
+            (reported.progress.finished, reported.progress.total),
+            (14, 14)
+        );
+        assert_eq!(reported.task.as_deref(), Some("validate"));
+    }
+
+    #[test]
+    fn progress_comes_from_the_progress_annotation_when_the_status_has_none() {
+        let mut job = cli_job();
+        let annotations = job.metadata.annotations.as_mut().unwrap();
+        annotations.remove("fabrik.sh/status");
+        annotations.insert(
+            "fabrik.sh/progress".into(),
+            r#"{"finished":3,"total":9}"#.into(),
+        );
+        let reported = from_job(&job).unwrap().reported.unwrap();
+        assert_eq!(
+            (reported.progress.finished, reported.progress.total),
+            (3, 9)
+        );
+        assert_eq!(reported.task.as_deref(), Some("validate"), "from the label");
+        annotations_broken(&mut job);
+        assert_eq!(
+            from_job(&job).unwrap().reported,
+            None,
+            "unreadable: nothing"
+        );
+    }
+
+    fn annotations_broken(job: &mut Job) {
+        let annotations = job.metadata.annotations.as_mut().unwrap();
+        annotations.insert("fabrik.sh/progress".into(), "not json".into());
     }
 
     #[test]

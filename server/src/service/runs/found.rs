@@ -15,7 +15,14 @@ impl Service {
         match self.store.get_run(&run.run_id).await? {
             // One of ours: its pod's exit keeps it current.
             Some(record) if record.template != FOUND_TEMPLATE => return Ok(()),
-            Some(record) if record.exec_state == run.exec && record.exit_code == run.exit_code => {
+            Some(record)
+                if record.exec_state == run.exec
+                    && record.exit_code == run.exit_code
+                    && run
+                        .reported
+                        .as_ref()
+                        .is_none_or(|r| r.progress == record.progress && r.task == record.task) =>
+            {
                 return Ok(())
             }
             Some(_) => {}
@@ -29,6 +36,7 @@ impl Service {
                 detail: None,
             }),
             started_at_ms: run.started_at_ms,
+            reported: run.reported.clone().map(|r| (r.progress, r.task)),
             ..Default::default()
         };
         self.store.transition(&run.run_id, change, now_ms()).await?;

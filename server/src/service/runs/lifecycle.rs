@@ -37,7 +37,7 @@ impl Service {
             }),
             started_at_ms: Some(now),
             event: Some(NewEvent::new("started", message, None)),
-            audit: None,
+            ..Default::default()
         };
         self.store.transition(&record.run_id, started, now).await?;
         self.observe_locked(&record.run_id).await?;
