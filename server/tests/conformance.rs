@@ -209,6 +209,26 @@ async fn cancel_stops_the_run(h: Harness) {
     }
 }
 
+/// A schedule's "trigger now" starts a run through the backend, recorded in the
+/// schedule's history, and the run goes as a dispatched one does.
+async fn a_triggered_schedule_starts_a_run(h: Harness) {
+    let schedules = h.server.url("/api/v1/schedules");
+    let schedule = json!({"name": "nightly-demo", "cron": "0 3 * * *", "timezone": "UTC",
+        "concurrency": "Forbid", "dispatch": {"template": "demo"}});
+    let (code, body) = post(&h.admin, &schedules, schedule).await;
+    assert_eq!(code, 201, "{body}");
+    let trigger = format!("{schedules}/nightly-demo/trigger");
+    let (code, view) = post(&h.admin, &trigger, json!({})).await;
+    assert_eq!(code, 200, "{view}");
+    assert_eq!(view["history"][0]["outcome"], "started", "{view}");
+    let id = view["history"][0]["run_id"].as_str().unwrap().to_string();
+    h.execute(&id).await;
+    let blocked = h
+        .wait(&id, "the gate", |d| status_of(d) == "waiting-approval")
+        .await;
+    assert_eq!(blocked["summary"]["template"], "demo");
+}
+
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => {
         mod local {
@@ -231,4 +251,5 @@ on_both_backends!(
     reject_fails_the_run,
     an_env_set_reaches_the_run,
     cancel_stops_the_run,
+    a_triggered_schedule_starts_a_run,
 );
