@@ -91,6 +91,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     live::spawn(service.clone(), exec_rx);
     notify::spawn(service.clone());
     tokio::spawn(service.clone().publish_env_sets());
+    tokio::spawn(service.clone().publish_specs());
     if !config.no_scheduler {
         service.spawn_scheduler();
     }

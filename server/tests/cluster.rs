@@ -321,6 +321,18 @@ async fn env_sets_are_kept_as_the_fabrik_clis_secrets_and_handed_to_runs() {
     assert_eq!(code, 200, "{secret}");
     assert_eq!(secret["stringData"]["ANTHROPIC_API_KEY"], "sk-1");
     assert_eq!(secret["metadata"]["labels"]["fabrik.sh/project"], "hoth");
+    // A save replaces the Secret whole: a variable deleted here is gone there too.
+    let saved: Value = r.json().await.unwrap();
+    let version = saved["version"].clone();
+    assert!(version.is_number(), "{saved}");
+    let mut fewer = vars.clone();
+    fewer["vars"].as_object_mut().unwrap().remove("DEBUG");
+    fewer["version"] = version;
+    let r = admin.put(&set_url).json(&fewer).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, secret) = emu.get(system).await;
+    assert!(secret["stringData"]["DEBUG"].is_null(), "{secret}");
+    assert_eq!(secret["stringData"]["ANTHROPIC_API_KEY"], "sk-1");
 
     let (code, body) = post(
         &admin,
@@ -334,7 +346,11 @@ async fn env_sets_are_kept_as_the_fabrik_clis_secrets_and_handed_to_runs() {
         .get("/api/v1/namespaces/fabrik-runs/secrets/fabrik-env-hoth-dev-eu")
         .await;
     assert_eq!(code, 200, "the run's copy: {copy}");
-    assert_eq!(copy["stringData"]["DEBUG"], "true");
+    assert_eq!(copy["stringData"]["LAOS_LOKI_URL"], "http://loki:3100");
+    assert!(
+        copy["stringData"]["DEBUG"].is_null(),
+        "the set as it is now"
+    );
     let (_, own) = emu
         .get(&format!(
             "/api/v1/namespaces/fabrik-runs/secrets/fabrik-run-env-{run_id}"
@@ -437,4 +453,49 @@ async fn a_cli_runs_page_copies_its_db_from_its_volume_and_the_list_does_not() {
         .path()
         .join(".smithers/state.db.before-decision")
         .exists());
+}
+
+/// Specs written here are ConfigMaps `fabrik-spec-<id>` in fabrik-system (`spec.json`,
+/// and `todo.json` once there is a todo), and go when the spec is deleted.
+#[tokio::test]
+async fn specs_are_kept_as_config_maps() {
+    let emu = Emulator::start();
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let spec = json!({
+        "v": 1, "id": "weekly-summary", "title": "Send each team a weekly summary of its merged work",
+        "status": "draft", "version": "1.0.0", "lastUpdated": "2026-11-26",
+        "supersedes": [], "dependsOn": [],
+        "goals": ["Send the summary every Monday", "Show merged pull requests by repository",
+                  "Reduce status-report writing to zero"],
+        "nonGoals": ["No Slack integration"],
+        "req": {"api": ["POST /api/v1/summaries/run triggers a summary"],
+                "behavior": ["Given merged work, when Monday comes, then the summary is sent"],
+                "obs": ["summaries_sent_total counter"]},
+        "accept": ["The summary lists every pull request merged in the last 7 days"],
+        "assume": ["Teams have a time zone set"]
+    });
+    let (code, body) = post(&admin, &server.url("/api/v1/specs"), spec).await;
+    assert_eq!(code, 201, "{body}");
+    let path = "/api/v1/namespaces/fabrik-system/configmaps/fabrik-spec-weekly-summary";
+    let (code, map) = emu.get(path).await;
+    assert_eq!(code, 200, "{map}");
+    let stored: Value = serde_json::from_str(map["data"]["spec.json"].as_str().unwrap()).unwrap();
+    assert_eq!(stored["title"], body["spec"]["title"]);
+    assert!(map["data"]["todo.json"].is_null(), "no todo yet: {map}");
+
+    let todo_url = server.url("/api/v1/specs/weekly-summary/todo");
+    let (code, view) = post(&admin, &todo_url, json!({})).await;
+    assert_eq!(code, 200, "{view}");
+    let (_, map) = emu.get(path).await;
+    let todo: Value = serde_json::from_str(map["data"]["todo.json"].as_str().unwrap()).unwrap();
+    assert_eq!(todo["tasks"], view["todo"]["todo"]["tasks"]);
+
+    let r = admin
+        .delete(server.url("/api/v1/specs/weekly-summary"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(emu.get(path).await.0, 404, "the spec's ConfigMap is gone");
 }

@@ -170,6 +170,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn withdraw_env_set(&self, _project: &str, _env: &str) -> Result<()> {
         Ok(())
     }
+    /// A spec (and its todo) was saved: a cluster keeps its files as a ConfigMap.
+    async fn publish_spec(&self, _id: &str, _files: &[RunInput]) -> Result<()> {
+        Ok(())
+    }
+    /// A spec was deleted.
+    async fn withdraw_spec(&self, _id: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Says whether a run's DB changed since the last call (the first call says yes once

@@ -2,8 +2,10 @@
 //! anything is stored; a changed spec goes back to draft; only an approved todo makes a
 //! spec ready to dispatch.
 use super::{audit_entry, public, Service};
+use crate::backend::RunInput;
 use crate::clock::now_ms;
 use crate::error::Result;
+use crate::service::runs::{SPEC_FILE, TODO_FILE};
 use crate::store::{SpecWrite, Stamp};
 use domain::auth::Action;
 use domain::service::{Actor, SpecService};
@@ -81,7 +83,7 @@ impl Service {
 
     async fn after_write(&self, write: SpecWrite, id: &str) -> Result<SpecView> {
         match write {
-            SpecWrite::Done => self.spec_or_404(id).await,
+            SpecWrite::Done => self.published(id).await,
             SpecWrite::Missing => Err(not_found(id).into()),
             SpecWrite::Stale => Err(DomainError::conflict(format!(
                 "Spec '{id}' was changed by someone else since you loaded it. Reload it and apply your changes again."
@@ -119,7 +121,52 @@ impl Service {
             ))
             .into());
         }
-        self.spec_or_404(&id).await
+        self.published(&id).await
+    }
+
+    /// The spec as stored now, handed to the backend (a cluster keeps it as a
+    /// ConfigMap). A failure there is logged, not the write's: the store has the spec,
+    /// and the next start publishes it again.
+    async fn published(&self, id: &str) -> Result<SpecView> {
+        let view = self.spec_or_404(id).await?;
+        if let Err(e) = self.publish_spec(&view).await {
+            tracing::warn!(spec = %id, error = %e.public().message, "keeping the spec as a ConfigMap in the cluster");
+        }
+        Ok(view)
+    }
+
+    async fn publish_spec(&self, view: &SpecView) -> Result<()> {
+        let mut files = vec![RunInput {
+            name: SPEC_FILE,
+            text: serde_json::to_string_pretty(&view.spec)?,
+        }];
+        if let Some(todo) = &view.todo {
+            files.push(RunInput {
+                name: TODO_FILE,
+                text: serde_json::to_string_pretty(&todo.todo)?,
+            });
+        }
+        self.backend.publish_spec(&view.spec.id, &files).await
+    }
+
+    /// Every stored spec, handed to the backend: at start, so specs written while the
+    /// cluster was unreachable get there too.
+    pub async fn publish_specs(self: std::sync::Arc<Self>) {
+        let specs = match self.store.specs().await {
+            Ok(specs) => specs,
+            Err(e) => {
+                return tracing::warn!(error = %e.public().message, "listing specs to publish")
+            }
+        };
+        for summary in specs {
+            let published = async {
+                let view = self.spec_or_404(&summary.id).await?;
+                self.publish_spec(&view).await
+            };
+            if let Err(e) = published.await {
+                tracing::warn!(spec = %summary.id, error = %e.public().message, "publishing a spec");
+            }
+        }
     }
 
     async fn replace(&self, actor: &Actor, mut spec: Spec, revision: i64) -> Result<SpecView> {
@@ -199,7 +246,12 @@ impl SpecService for Service {
         }
         let audit = audit_entry(actor, "spec.delete", &format!("spec/{id}"), None);
         match public(self.store.delete_spec(id, audit).await)? {
-            true => Ok(()),
+            true => {
+                if let Err(e) = self.backend.withdraw_spec(id).await {
+                    tracing::warn!(spec = %id, error = %e.public().message, "removing the spec's ConfigMap from the cluster");
+                }
+                Ok(())
+            }
             false => Err(not_found(id)),
         }
     }

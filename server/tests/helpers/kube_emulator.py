@@ -58,10 +58,26 @@ class Emulator(kmock.KubernetesEmulator):
         # As an API server does: every write gives the object a new resourceVersion, so
         # watch events carry one and a client's watch resumes instead of re-listing.
         if request.resource is not None and isinstance(request.data, dict) \
-                and request.action in (enums.action.CREATE, enums.action.UPDATE):
+                and (request.action in (enums.action.CREATE, enums.action.UPDATE)
+                     or str(request.method).upper().endswith('PUT')):
             self.version += 1
             request.data.setdefault('metadata', {})['resourceVersion'] = str(self.version)
+        if str(request.method).upper().endswith('PUT') and request.resource is not None and request.name:
+            return await self.replace(request)
         return await super()._handle(request)
+
+    async def replace(self, request):
+        # kmock has no PUT: the object is replaced whole, as `kubectl replace` does.
+        key = (request.resource, request.namespace, request.name)
+        async with self._lock:
+            if key not in self._objects or self._objects[key].deleted:
+                return status_response(404, f'{request.name} not found')
+            obj = self._objects[key]
+            obj.delete()
+            obj.create(request.data)
+            raw = obj.last.raw
+            await self._buses[request.resource].put({'type': 'MODIFIED', 'object': raw})
+        return aiohttp.web.json_response(raw)
 
     async def start(self, ns, name):
         async with aiohttp.ClientSession() as s:

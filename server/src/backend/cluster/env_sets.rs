@@ -6,7 +6,7 @@ use super::{connect, rbac, KubeBackend};
 use crate::backend::EnvSetRef;
 use crate::error::Result;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{DeleteParams, PostParams};
+use kube::api::DeleteParams;
 use kube::Api;
 use std::collections::BTreeMap;
 
@@ -25,7 +25,7 @@ impl KubeBackend {
         let namespace = &self.settings.system_namespace;
         let secret = env_set_secret(&set, namespace);
         let perms = (rbac::CREATE_ENV_SECRETS, rbac::UPDATE_ENV_SECRETS);
-        self.upsert_secret(namespace, secret, perms).await
+        self.upsert(namespace, secret, perms).await
     }
 
     pub(super) async fn withdraw_set(&self, project: &str, env: &str) -> Result<()> {
@@ -44,27 +44,6 @@ impl KubeBackend {
         let namespace = &self.settings.namespace;
         let secret = env_set_secret(set, namespace);
         let perms = (rbac::CREATE_SECRETS, rbac::UPDATE_SECRETS);
-        self.upsert_secret(namespace, secret, perms).await
-    }
-
-    /// Creates the Secret, or replaces it whole (keys it no longer has go too).
-    async fn upsert_secret(
-        &self,
-        namespace: &str,
-        secret: Secret,
-        (create, update): (rbac::Permission, rbac::Permission),
-    ) -> Result<()> {
-        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
-        let name = secret.metadata.name.clone().unwrap_or_default();
-        match secrets.create(&PostParams::default(), &secret).await {
-            Ok(_) => return Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 409 => {}
-            Err(e) => return Err(connect::explain(e, create, namespace)),
-        }
-        secrets
-            .replace(&name, &PostParams::default(), &secret)
-            .await
-            .map_err(|e| connect::explain(e, update, namespace))?;
-        Ok(())
+        self.upsert(namespace, secret, perms).await
     }
 }

@@ -2,7 +2,7 @@
 //! makes them (../shared/FABRIK-AND-SMITHERS.md): the Job `fabrik-<run-id>`, its PVC
 //! `data-fabrik-<run-id>`, and — ours — a Secret with the run's environment and a
 //! ConfigMap with the files it reads. Pure functions: no API calls here.
-use crate::backend::{EnvSetRef, Launch};
+use crate::backend::{EnvSetRef, Launch, RunInput};
 use k8s_openapi::api::batch::v1::{
     Job, JobSpec, PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement, PodFailurePolicyRule,
 };
@@ -214,6 +214,33 @@ pub fn env_set_secret(set: &EnvSetRef, namespace: &str) -> Secret {
         },
         type_: Some("Opaque".into()),
         string_data: Some(set.vars.clone()),
+        ..Default::default()
+    }
+}
+
+/// A spec and its todo as files, where the fabrik CLI and people can read them.
+pub fn spec_config_map_name(id: &str) -> String {
+    dns_label(&format!("fabrik-spec-{id}"))
+}
+
+pub fn spec_config_map(id: &str, files: &[RunInput], namespace: &str) -> ConfigMap {
+    let labels = BTreeMap::from([
+        (MANAGED_BY.to_string(), "fabrik".to_string()),
+        ("fabrik.sh/spec".to_string(), label_value(id)),
+    ]);
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(spec_config_map_name(id)),
+            namespace: Some(namespace.to_string()),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        data: Some(
+            files
+                .iter()
+                .map(|f| (f.name.to_string(), f.text.clone()))
+                .collect(),
+        ),
         ..Default::default()
     }
 }
@@ -447,7 +474,7 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{EnvSetRef, RunInput};
+    use crate::backend::EnvSetRef;
     use std::path::PathBuf;
 
     fn launch() -> Launch {

@@ -13,6 +13,7 @@ pub mod manifests;
 mod mirror;
 pub mod rbac;
 mod run_db;
+mod specs;
 #[cfg(test)]
 mod tests;
 pub mod volume;
@@ -101,6 +102,35 @@ impl KubeBackend {
     async fn run_log(&self, run: &RunRecord) -> Result<Vec<u8>> {
         let running = self.dbs.running_pod(&run.run_id);
         self.logs.read(&run.run_id, running.as_deref()).await
+    }
+
+    /// Creates the object in `namespace`, or replaces it whole (keys it no longer has
+    /// go too).
+    async fn upsert<K>(
+        &self,
+        namespace: &str,
+        object: K,
+        (create, update): (rbac::Permission, rbac::Permission),
+    ) -> Result<()>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug,
+        <K as kube::Resource>::DynamicType: Default,
+    {
+        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
+        let name = object.meta().name.clone().unwrap_or_default();
+        match api.create(&PostParams::default(), &object).await {
+            Ok(_) => return Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 409 => {}
+            Err(e) => return Err(connect::explain(e, create, namespace)),
+        }
+        api.replace(&name, &PostParams::default(), &object)
+            .await
+            .map_err(|e| connect::explain(e, update, namespace))?;
+        Ok(())
     }
 
     async fn create<K>(
@@ -286,5 +316,13 @@ impl Backend for KubeBackend {
 
     async fn withdraw_env_set(&self, project: &str, env: &str) -> Result<()> {
         self.withdraw_set(project, env).await
+    }
+
+    async fn publish_spec(&self, id: &str, files: &[crate::backend::RunInput]) -> Result<()> {
+        self.publish_spec_files(id, files).await
+    }
+
+    async fn withdraw_spec(&self, id: &str) -> Result<()> {
+        self.withdraw_spec_files(id).await
     }
 }

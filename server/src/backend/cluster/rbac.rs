@@ -65,6 +65,10 @@ pub const CREATE_PVCS: Permission = p("", "persistentvolumeclaims", "create");
 pub const CREATE_ENV_SECRETS: Permission = system("secrets", "create");
 pub const UPDATE_ENV_SECRETS: Permission = system("secrets", "update");
 pub const DELETE_ENV_SECRETS: Permission = system("secrets", "delete");
+/// Specs and their todos as ConfigMaps `fabrik-spec-<id>`.
+pub const CREATE_SPEC_CONFIGMAPS: Permission = system("configmaps", "create");
+pub const UPDATE_SPEC_CONFIGMAPS: Permission = system("configmaps", "update");
+pub const DELETE_SPEC_CONFIGMAPS: Permission = system("configmaps", "delete");
 
 /// Everything, for the RBAC check.
 pub const ALL: &[Permission] = &[
@@ -86,4 +90,7 @@ pub const ALL: &[Permission] = &[
     CREATE_ENV_SECRETS,
     UPDATE_ENV_SECRETS,
     DELETE_ENV_SECRETS,
+    CREATE_SPEC_CONFIGMAPS,
+    UPDATE_SPEC_CONFIGMAPS,
+    DELETE_SPEC_CONFIGMAPS,
 ];

@@ -256,8 +256,8 @@ impl Service {
 }
 
 /// Where a stored or uploaded spec, and its todo, sit in the run's workspace.
-const SPEC_FILE: &str = "spec.json";
-const TODO_FILE: &str = "todo.json";
+pub(crate) const SPEC_FILE: &str = "spec.json";
+pub(crate) const TODO_FILE: &str = "todo.json";
 
 /// Where `file` sits in the run's workspace, if the server wrote it there.
 fn input_path(record: &RunRecord, file: &str) -> Option<String> {

@@ -1,6 +1,7 @@
 //! Runs: dispatch, the process lifecycle (events, cancel, resume), gate decisions,
 //! observation of the Smithers DB, and logs — each in its own module.
 mod dispatch;
+pub(crate) use dispatch::{SPEC_FILE, TODO_FILE};
 mod found;
 mod gates;
 mod lifecycle;
