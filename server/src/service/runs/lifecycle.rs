@@ -61,66 +61,22 @@ impl Service {
         Ok(())
     }
 
-    /// Applies what the backend saw happen to a process.
+    /// Applies what the backend saw happen: to a run's process, to a run it found, or
+    /// to a run's DB copy.
     pub async fn on_exec_event(&self, event: ExecEvent) -> Result<()> {
-        let event = match event {
-            ExecEvent::Found(run) => return self.on_found(run).await,
-            ExecEvent::DbCopied { run_id } => return self.refresh(&run_id).await.map(drop),
-            other => other,
-        };
+        match event {
+            ExecEvent::Found(run) => self.on_found(run).await,
+            ExecEvent::DbCopied { run_id } => self.refresh(&run_id).await.map(drop),
+            process => self.on_process_event(process).await,
+        }
+    }
+
+    async fn on_process_event(&self, event: ExecEvent) -> Result<()> {
         let run_id = event.run_id().to_string();
         let _lock = self.locks.lock(&run_id).await;
         let record = self.record(&run_id).await?;
-        let transition = match event {
-            ExecEvent::Exited { pid, .. } if pid != record.pid => {
-                tracing::debug!(%run_id, ?pid, "ignoring the exit of a process the run no longer uses");
-                return Ok(());
-            }
-            ExecEvent::Exited { code, .. } => Transition {
-                exec: Some(ExecChange {
-                    state: keep_cancelled(record.exec_state, ExecState::Exited),
-                    pid: record.pid,
-                    exit_code: Some(code),
-                    detail: record.exec_detail.clone(),
-                }),
-                event: Some(NewEvent::new(
-                    "exited",
-                    format!("Process exited with code {code}"),
-                    None,
-                )),
-                ..Default::default()
-            },
-            ExecEvent::Lost { detail, .. } => Transition {
-                exec: Some(ExecChange {
-                    state: keep_cancelled(record.exec_state, ExecState::Lost),
-                    pid: record.pid,
-                    exit_code: record.exit_code,
-                    // A cancelled run keeps saying why it ended.
-                    detail: if record.exec_state == ExecState::Cancelled {
-                        record.exec_detail.clone()
-                    } else {
-                        Some(detail.clone())
-                    },
-                }),
-                event: Some(NewEvent::new("lost", detail, None)),
-                ..Default::default()
-            },
-            ExecEvent::Found(_) | ExecEvent::DbCopied { .. } => unreachable!("handled above"),
-            ExecEvent::Adopted { pid, .. } => Transition {
-                exec: Some(ExecChange {
-                    state: keep_cancelled(record.exec_state, ExecState::Running),
-                    pid: Some(pid),
-                    exit_code: None,
-                    detail: record.exec_detail.clone(),
-                }),
-                started_at_ms: Some(now_ms()),
-                event: Some(NewEvent::new(
-                    "adopted",
-                    format!("Found the run's process (pid {pid}) alive after a server restart"),
-                    None,
-                )),
-                ..Default::default()
-            },
+        let Some(transition) = process_transition(&record, event) else {
+            return Ok(());
         };
         self.store.transition(&run_id, transition, now_ms()).await?;
         self.observe_locked(&run_id).await?;
@@ -242,6 +198,63 @@ impl Service {
             .await?;
         self.start(record, launch).await
     }
+}
+
+/// What a process's exit, loss or adoption changes in the run; nothing for the late
+/// exit of a process the run no longer uses, or for an event about no process.
+fn process_transition(record: &RunRecord, event: ExecEvent) -> Option<Transition> {
+    let transition = match event {
+        ExecEvent::Exited { pid, .. } if pid != record.pid => {
+            tracing::debug!(run_id = %record.run_id, ?pid, "ignoring the exit of a process the run no longer uses");
+            return None;
+        }
+        ExecEvent::Exited { code, .. } => Transition {
+            exec: Some(ExecChange {
+                state: keep_cancelled(record.exec_state, ExecState::Exited),
+                pid: record.pid,
+                exit_code: Some(code),
+                detail: record.exec_detail.clone(),
+            }),
+            event: Some(NewEvent::new(
+                "exited",
+                format!("Process exited with code {code}"),
+                None,
+            )),
+            ..Default::default()
+        },
+        ExecEvent::Lost { detail, .. } => Transition {
+            exec: Some(ExecChange {
+                state: keep_cancelled(record.exec_state, ExecState::Lost),
+                pid: record.pid,
+                exit_code: record.exit_code,
+                // A cancelled run keeps saying why it ended.
+                detail: if record.exec_state == ExecState::Cancelled {
+                    record.exec_detail.clone()
+                } else {
+                    Some(detail.clone())
+                },
+            }),
+            event: Some(NewEvent::new("lost", detail, None)),
+            ..Default::default()
+        },
+        ExecEvent::Adopted { pid, .. } => Transition {
+            exec: Some(ExecChange {
+                state: keep_cancelled(record.exec_state, ExecState::Running),
+                pid: Some(pid),
+                exit_code: None,
+                detail: record.exec_detail.clone(),
+            }),
+            started_at_ms: Some(now_ms()),
+            event: Some(NewEvent::new(
+                "adopted",
+                format!("Found the run's process (pid {pid}) alive after a server restart"),
+                None,
+            )),
+            ..Default::default()
+        },
+        ExecEvent::Found(_) | ExecEvent::DbCopied { .. } => return None,
+    };
+    Some(transition)
 }
 
 /// A cancelled run stays cancelled whatever its process does next.
