@@ -462,20 +462,7 @@ async fn specs_are_kept_as_config_maps() {
     let emu = Emulator::start();
     let (server, _dir) = start_on(&emu);
     let admin = server.admin().await;
-    let spec = json!({
-        "v": 1, "id": "weekly-summary", "title": "Send each team a weekly summary of its merged work",
-        "status": "draft", "version": "1.0.0", "lastUpdated": "2026-11-26",
-        "supersedes": [], "dependsOn": [],
-        "goals": ["Send the summary every Monday", "Show merged pull requests by repository",
-                  "Reduce status-report writing to zero"],
-        "nonGoals": ["No Slack integration"],
-        "req": {"api": ["POST /api/v1/summaries/run triggers a summary"],
-                "behavior": ["Given merged work, when Monday comes, then the summary is sent"],
-                "obs": ["summaries_sent_total counter"]},
-        "accept": ["The summary lists every pull request merged in the last 7 days"],
-        "assume": ["Teams have a time zone set"]
-    });
-    let (code, body) = post(&admin, &server.url("/api/v1/specs"), spec).await;
+    let (code, body) = post(&admin, &server.url("/api/v1/specs"), spec("weekly-summary")).await;
     assert_eq!(code, 201, "{body}");
     let path = "/api/v1/namespaces/fabrik-system/configmaps/fabrik-spec-weekly-summary";
     let (code, map) = emu.get(path).await;

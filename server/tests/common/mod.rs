@@ -357,3 +357,19 @@ pub async fn run_log(c: &::reqwest::Client, server: &Server, run_id: &str) -> St
         .await
         .unwrap()
 }
+
+/// A valid draft spec (fabrik's schema and the interview rules) with this id.
+pub fn spec(id: &str) -> Value {
+    serde_json::json!({
+        "v": 1, "id": id, "title": "Send each team a weekly summary of its merged work",
+        "status": "draft", "version": "1.0.0", "lastUpdated": "2026-11-26",
+        "supersedes": [], "dependsOn": [],
+        "goals": ["Send the summary every Monday", "Show merged pull requests by repository", "Reduce status-report writing to zero"],
+        "nonGoals": ["No Slack integration"],
+        "req": {"api": ["POST /api/v1/summaries/run triggers a summary"],
+                "behavior": ["Given merged work, when Monday comes, then the summary is sent"],
+                "obs": ["summaries_sent_total counter"]},
+        "accept": ["The summary lists every pull request merged in the last 7 days"],
+        "assume": ["Teams have a time zone set"]
+    })
+}

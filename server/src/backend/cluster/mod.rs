@@ -37,6 +37,25 @@ use tokio::sync::mpsc::UnboundedSender;
 
 pub use connect::{connect, KubeTarget};
 
+/// An object the backend writes into one of fabrik's namespaces.
+trait Written:
+    kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> Written for K where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 pub struct KubeBackend {
     client: Client,
     settings: RunSettings,
@@ -106,20 +125,12 @@ impl KubeBackend {
 
     /// Creates the object in `namespace`, or replaces it whole (keys it no longer has
     /// go too).
-    async fn upsert<K>(
+    async fn upsert<K: Written>(
         &self,
         namespace: &str,
         object: K,
         (create, update): (rbac::Permission, rbac::Permission),
-    ) -> Result<()>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-        <K as kube::Resource>::DynamicType: Default,
-    {
+    ) -> Result<()> {
         let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
         let name = object.meta().name.clone().unwrap_or_default();
         match api.create(&PostParams::default(), &object).await {
@@ -133,20 +144,12 @@ impl KubeBackend {
         Ok(())
     }
 
-    async fn create<K>(
+    async fn create<K: Written>(
         &self,
         object: &K,
         asked: rbac::Permission,
         tolerate_existing: bool,
-    ) -> Result<()>
-    where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + Clone
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + std::fmt::Debug,
-        <K as kube::Resource>::DynamicType: Default,
-    {
+    ) -> Result<()> {
         match self.api::<K>().create(&PostParams::default(), object).await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 409 && tolerate_existing => Ok(()),
