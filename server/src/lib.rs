@@ -90,8 +90,10 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     backend.adopt(store.active_runs().await?).await;
     live::spawn(service.clone(), exec_rx);
     notify::spawn(service.clone());
-    tokio::spawn(service.clone().publish_env_sets());
-    tokio::spawn(service.clone().publish_specs());
+    if backend.keeps_published() {
+        tokio::spawn(service.clone().publish_env_sets());
+        tokio::spawn(service.clone().publish_specs());
+    }
     if !config.no_scheduler {
         service.spawn_scheduler();
     }

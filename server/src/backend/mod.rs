@@ -157,6 +157,11 @@ pub trait Backend: Send + Sync + 'static {
     /// of this one if it has none. Not on every read: listing thousands of runs found
     /// in a cluster must not start thousands of copies.
     fn wanted(&self, _run: &RunRecord) {}
+    /// Whether env sets and specs are kept here too (a cluster's Secrets and
+    /// ConfigMaps), so they are published at start; the local backend keeps none.
+    fn keeps_published(&self) -> bool {
+        false
+    }
     /// An env set was saved: a cluster keeps it where the fabrik CLI reads env sets.
     async fn publish_env_set(
         &self,

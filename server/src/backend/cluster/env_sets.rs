@@ -2,12 +2,11 @@
 //! `fabrik-env-<project>-<env>` in the system namespace (so `fabrik run --env` finds
 //! what was edited here), copied into the runs' namespace when a run uses it.
 use super::manifests::{env_set_secret, env_set_secret_name};
-use super::{connect, rbac, KubeBackend};
+use super::{rbac, KubeBackend};
 use crate::backend::EnvSetRef;
 use crate::error::Result;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::DeleteParams;
-use kube::Api;
 use std::collections::BTreeMap;
 
 impl KubeBackend {
@@ -29,14 +28,11 @@ impl KubeBackend {
     }
 
     pub(super) async fn withdraw_set(&self, project: &str, env: &str) -> Result<()> {
-        let namespace = &self.settings.system_namespace;
-        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
         let name = env_set_secret_name(project, env);
-        match secrets.delete(&name, &DeleteParams::default()).await {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(connect::explain(e, rbac::DELETE_ENV_SECRETS, namespace)),
-        }
+        let namespace = &self.settings.system_namespace;
+        let params = DeleteParams::default();
+        self.delete_in::<Secret>(namespace, &name, &params, rbac::DELETE_ENV_SECRETS)
+            .await
     }
 
     /// The run's copy of its env set, brought up to date.

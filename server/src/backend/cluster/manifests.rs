@@ -168,9 +168,13 @@ pub fn labels(run_id: &str, run: &RunLabels) -> BTreeMap<String, String> {
 }
 
 fn meta(name: String, settings: &RunSettings, labels: &BTreeMap<String, String>) -> ObjectMeta {
+    meta_in(name, &settings.namespace, labels)
+}
+
+fn meta_in(name: String, namespace: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
     ObjectMeta {
         name: Some(name),
-        namespace: Some(settings.namespace.clone()),
+        namespace: Some(namespace.to_string()),
         labels: Some(labels.clone()),
         ..Default::default()
     }
@@ -206,12 +210,11 @@ pub fn env_set_secret(set: &EnvSetRef, namespace: &str) -> Secret {
         ("fabrik.sh/env".to_string(), label_value(&set.env)),
     ]);
     Secret {
-        metadata: ObjectMeta {
-            name: Some(env_set_secret_name(&set.project, &set.env)),
-            namespace: Some(namespace.to_string()),
-            labels: Some(labels),
-            ..Default::default()
-        },
+        metadata: meta_in(
+            env_set_secret_name(&set.project, &set.env),
+            namespace,
+            &labels,
+        ),
         type_: Some("Opaque".into()),
         string_data: Some(set.vars.clone()),
         ..Default::default()
@@ -229,12 +232,7 @@ pub fn spec_config_map(id: &str, files: &[RunInput], namespace: &str) -> ConfigM
         ("fabrik.sh/spec".to_string(), label_value(id)),
     ]);
     ConfigMap {
-        metadata: ObjectMeta {
-            name: Some(spec_config_map_name(id)),
-            namespace: Some(namespace.to_string()),
-            labels: Some(labels),
-            ..Default::default()
-        },
+        metadata: meta_in(spec_config_map_name(id), namespace, &labels),
         data: Some(
             files
                 .iter()

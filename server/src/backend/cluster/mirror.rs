@@ -99,17 +99,22 @@ impl Mirror {
 
     /// Remembers a fact about the run's copy (the pod after whose end it was made).
     pub fn mark(&self, run_id: &str, what: &str) {
-        let dir = self.root.join(safe_name(run_id)).join("copied-after");
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join(safe_name(what)), b"");
+        let marker = self.marker(run_id, what);
+        if let Some(dir) = marker.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::write(marker, b"");
     }
 
     pub fn marked(&self, run_id: &str, what: &str) -> bool {
+        self.marker(run_id, what).exists()
+    }
+
+    fn marker(&self, run_id: &str, what: &str) -> PathBuf {
         self.root
             .join(safe_name(run_id))
             .join("copied-after")
             .join(safe_name(what))
-            .exists()
     }
 
     fn dir(&self, run_id: &str, generation: u64) -> PathBuf {

@@ -144,6 +144,22 @@ impl KubeBackend {
         Ok(())
     }
 
+    /// Deletes the object if it is there (gone already is fine).
+    async fn delete_in<K: Written>(
+        &self,
+        namespace: &str,
+        name: &str,
+        params: &DeleteParams,
+        asked: rbac::Permission,
+    ) -> Result<()> {
+        let api: Api<K> = Api::namespaced(self.client.clone(), namespace);
+        match api.delete(name, params).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            Err(e) => Err(connect::explain(e, asked, namespace)),
+        }
+    }
+
     async fn create<K: Written>(
         &self,
         object: &K,
@@ -245,15 +261,9 @@ impl Backend for KubeBackend {
             .map_err(|e| connect::explain(e, rbac::LIST_JOBS, ns))?;
         for job in jobs.items {
             let name = job.metadata.name.unwrap_or_default();
-            match self
-                .api::<Job>()
-                .delete(&name, &DeleteParams::foreground())
-                .await
-            {
-                Ok(_) => {}
-                Err(kube::Error::Api(s)) if s.code == 404 => {}
-                Err(e) => return Err(connect::explain(e, rbac::DELETE_JOBS, ns)),
-            }
+            let foreground = DeleteParams::foreground();
+            self.delete_in::<Job>(ns, &name, &foreground, rbac::DELETE_JOBS)
+                .await?;
         }
         Ok(())
     }
@@ -302,6 +312,10 @@ impl Backend for KubeBackend {
 
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe> {
         self.dbs.probe(&run.run_id)
+    }
+
+    fn keeps_published(&self) -> bool {
+        true
     }
 
     fn wanted(&self, run: &RunRecord) {

@@ -2,12 +2,11 @@
 //! the system namespace (`spec.json`, `todo.json`), where the fabrik CLI and people
 //! with kubectl can read what was written here.
 use super::manifests::{spec_config_map, spec_config_map_name};
-use super::{connect, rbac, KubeBackend};
+use super::{rbac, KubeBackend};
 use crate::backend::RunInput;
 use crate::error::Result;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::DeleteParams;
-use kube::Api;
 
 impl KubeBackend {
     pub(super) async fn publish_spec_files(&self, id: &str, files: &[RunInput]) -> Result<()> {
@@ -19,14 +18,9 @@ impl KubeBackend {
 
     pub(super) async fn withdraw_spec_files(&self, id: &str) -> Result<()> {
         let namespace = &self.settings.system_namespace;
-        let maps: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
-        match maps
-            .delete(&spec_config_map_name(id), &DeleteParams::default())
+        let params = DeleteParams::default();
+        let name = spec_config_map_name(id);
+        self.delete_in::<ConfigMap>(namespace, &name, &params, rbac::DELETE_SPEC_CONFIGMAPS)
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(connect::explain(e, rbac::DELETE_SPEC_CONFIGMAPS, namespace)),
-        }
     }
 }
