@@ -152,15 +152,17 @@ mod client {
             return;
         };
         let failures = Rc::new(Cell::new(failures));
+        let interrupted = Rc::new(Cell::new(failures.get() > 0));
 
         let on_open = {
             let failures = failures.clone();
+            let interrupted = interrupted.clone();
             Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
                 failures.set(0);
                 state.set(ConnState::Live);
-                // After a break, and on the first open too: what changed between the
-                // server's render of this page and now reached no stream of ours.
-                publish(&LiveMsg::Resync);
+                if interrupted.replace(false) {
+                    publish(&LiveMsg::Resync);
+                }
             })
         };
         es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -188,6 +190,7 @@ mod client {
         let on_error = {
             let es = es.clone();
             Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                interrupted.set(true);
                 let n = failures.get() + 1;
                 failures.set(n);
                 if es.ready_state() == EventSource::CLOSED {
