@@ -57,6 +57,9 @@ pub struct NewSchedule {
     pub dispatch: DispatchRequest,
 }
 
+/// `fabrik-cron-` and the name make the CronJob's name, which has at most 52.
+pub const MAX_NAME: usize = 40;
+
 impl NewSchedule {
     /// Trims, defaults the zone, and checks what can be checked without the cron
     /// engine (the server checks the expression and the zone).
@@ -67,9 +70,10 @@ impl NewSchedule {
             "" => "UTC".into(),
             zone => zone.to_string(),
         };
-        if !crate::spec::is_kebab_id(&self.name) || self.name.len() > 52 {
+        // A CronJob's name may be 52 characters long (its Jobs add 11).
+        if !crate::spec::is_kebab_id(&self.name) || self.name.len() > MAX_NAME {
             return Err(Error::bad_request(
-                "name: use kebab-case, at most 52 characters (e.g. nightly-report); it names the CronJob fabrik-cron-<name>.",
+                "name: use kebab-case, at most 40 characters (e.g. nightly-report); it names the CronJob fabrik-cron-<name>.",
             ));
         }
         if self.cron.is_empty() {

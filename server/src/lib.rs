@@ -93,6 +93,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
     if backend.keeps_published() {
         tokio::spawn(service.clone().publish_env_sets());
         tokio::spawn(service.clone().publish_specs());
+        tokio::spawn(service.clone().publish_schedules());
     }
     if !config.no_scheduler {
         service.spawn_scheduler();

@@ -486,3 +486,94 @@ async fn specs_are_kept_as_config_maps() {
     assert!(r.status().is_success(), "{}", r.status());
     assert_eq!(emu.get(path).await.0, 404, "the spec's ConfigMap is gone");
 }
+
+/// A schedule is the CronJob `fabrik-cron-<name>`, kept in step with it (suspend,
+/// resume, delete); each Job the CronJob makes is a run of the schedule's, listed in
+/// its history; "trigger now" on a CronJob that is gone says what to do.
+#[tokio::test]
+async fn a_schedule_is_a_cron_job_whose_jobs_are_its_runs() {
+    let emu = Emulator::start();
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let schedules = server.url("/api/v1/schedules");
+    let schedule = json!({"name": "nightly", "cron": "0 3 * * *", "timezone": "Europe/Berlin",
+        "concurrency": "Replace", "dispatch": {"template": "demo"}});
+    let (code, body) = post(&admin, &schedules, schedule).await;
+    assert_eq!(code, 201, "{body}");
+    assert!(body["next_fire_ms"].is_number(), "{body}");
+    let cron_path = "/apis/batch/v1/namespaces/fabrik-runs/cronjobs/fabrik-cron-nightly";
+    let (code, cron) = emu.get(cron_path).await;
+    assert_eq!(code, 200, "{cron}");
+    let spec = &cron["spec"];
+    assert_eq!(
+        (
+            &spec["schedule"],
+            &spec["timeZone"],
+            &spec["concurrencyPolicy"],
+            &spec["suspend"]
+        ),
+        (
+            &json!("0 3 * * *"),
+            &json!("Europe/Berlin"),
+            &json!("Replace"),
+            &json!(false)
+        )
+    );
+
+    // 03:00 in Berlin on 2026-11-27: the controller makes a Job; it is the schedule's run.
+    let at = 1_795_744_800_000;
+    let job = emu.fire_cron_job("fabrik-cron-nightly", at).await;
+    let url = format!("{schedules}/nightly");
+    let mut view = Value::Null;
+    for _ in 0..100 {
+        view = get(&admin, &url).await.1;
+        if !view["history"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let fire = &view["history"][0];
+    assert_eq!(
+        (
+            &fire["kind"],
+            &fire["outcome"],
+            &fire["run_id"],
+            &fire["scheduled_ms"]
+        ),
+        (&json!("cron"), &json!("started"), &json!(job), &json!(at)),
+        "{view}"
+    );
+    emu.pod_ended(&job, &job, 0).await;
+    let done = wait_for(&admin, &server, &job, "the run's end", |d| {
+        d["execution"]["exit_code"].is_number()
+    })
+    .await;
+    assert_eq!(done["summary"]["template"], "demo", "{done}");
+    assert_eq!(done["execution"]["exit_code"], 0, "{done}");
+
+    let (code, body) = post(&admin, &format!("{url}/suspend"), json!({})).await;
+    assert_eq!((code, &body["suspended"]), (200, &json!(true)), "{body}");
+    assert_eq!(emu.get(cron_path).await.1["spec"]["suspend"], true);
+    let (code, body) = post(&admin, &format!("{url}/resume"), json!({})).await;
+    assert_eq!((code, &body["suspended"]), (200, &json!(false)), "{body}");
+    assert_eq!(emu.get(cron_path).await.1["spec"]["suspend"], false);
+
+    // Gone behind the server's back: the trigger's fire says how to get it back.
+    let r = ::reqwest::Client::new()
+        .delete(format!("{}{cron_path}", emu.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let (code, view) = post(&admin, &format!("{url}/trigger"), json!({})).await;
+    assert_eq!(code, 200, "{view}");
+    assert_eq!(view["history"][0]["outcome"], "failed", "{view}");
+    let error = view["history"][0]["error"].as_str().unwrap();
+    assert!(error.contains("save the schedule again"), "{error}");
+
+    let r = admin.delete(&url).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(emu.get(cron_path).await.0, 404);
+    let (code, _) = get(&admin, &server.url(&format!("/api/v1/runs/{job}"))).await;
+    assert_eq!(code, 200, "its runs stay");
+}

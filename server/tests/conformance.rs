@@ -68,10 +68,11 @@ impl Harness {
             .rfind(|j| !cluster.played.lock().unwrap().contains(j))
             .expect("a Job to run");
         cluster.played.lock().unwrap().insert(job.clone());
-        let volume = self.dir.path().join("volumes").join(run_id);
+        let (claim, own_dir) = emu.workspace_of(&job).await;
+        let root = self.dir.path().join("volumes").join(&claim);
+        let volume = root.join(own_dir.unwrap_or_default());
         std::fs::create_dir_all(&volume).unwrap();
-        let claim = format!("data-fabrik-{}", run_id.to_lowercase());
-        emu.attach_volume(&claim, &volume).await;
+        emu.attach_volume(&claim, &root).await;
         emu.pod_running(run_id, &job).await;
         let code = emu.run_container(&job, &volume, &[]).await.code().unwrap();
         emu.pod_ended(run_id, &job, code).await;
@@ -209,8 +210,9 @@ async fn cancel_stops_the_run(h: Harness) {
     }
 }
 
-/// A schedule's "trigger now" starts a run through the backend, recorded in the
-/// schedule's history, and the run goes as a dispatched one does.
+/// A schedule's "trigger now" starts a run through the backend (in a cluster, a Job
+/// from the schedule's CronJob), recorded in the schedule's history, and the run goes
+/// as a dispatched one does: to its gate, and on to the end once approved.
 async fn a_triggered_schedule_starts_a_run(h: Harness) {
     let schedules = h.server.url("/api/v1/schedules");
     let schedule = json!({"name": "nightly-demo", "cron": "0 3 * * *", "timezone": "UTC",
@@ -222,11 +224,27 @@ async fn a_triggered_schedule_starts_a_run(h: Harness) {
     assert_eq!(code, 200, "{view}");
     assert_eq!(view["history"][0]["outcome"], "started", "{view}");
     let id = view["history"][0]["run_id"].as_str().unwrap().to_string();
+    if h.cluster.is_some() {
+        assert!(
+            id.starts_with("fabrik-cron-nightly-demo-"),
+            "a CronJob's Job: {id}"
+        );
+    }
     h.execute(&id).await;
     let blocked = h
         .wait(&id, "the gate", |d| status_of(d) == "waiting-approval")
         .await;
     assert_eq!(blocked["summary"]["template"], "demo");
+    h.decide(&id, json!({"decision": "approve"})).await;
+    h.execute(&id).await;
+    let done = h.wait(&id, "the end", |d| status_of(d) == "finished").await;
+    assert_eq!(done["summary"]["outcome"], "succeeded", "{done}");
+    let (_, view) = get(&h.admin, &format!("{schedules}/nightly-demo")).await;
+    assert_eq!(
+        view["history"].as_array().unwrap().len(),
+        1,
+        "one fire: {view}"
+    );
 }
 
 macro_rules! on_both_backends {

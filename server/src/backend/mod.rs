@@ -44,6 +44,33 @@ pub struct EnvSetRef {
     pub vars: BTreeMap<String, String>,
 }
 
+/// Where each run's own id goes in a schedule's launch (its command, its env): a
+/// backend that fires schedules itself gives every run its id there. The cluster's
+/// CronJob pods get it from their Job's name, and Kubernetes expands `$(…)`.
+pub const EACH_RUN_ID: &str = "$(FABRIK_RUN_ID)";
+
+/// A schedule, as a backend that fires schedules itself keeps it (a cluster's CronJob).
+#[derive(Debug, Clone)]
+pub struct ScheduledLaunch {
+    pub name: String,
+    pub cron: String,
+    pub timezone: String,
+    pub concurrency: domain::schedule::ConcurrencyPolicy,
+    pub suspended: bool,
+    /// What each fire starts: its run id is [`EACH_RUN_ID`].
+    pub launch: Launch,
+}
+
+/// A run a backend's schedule started by itself, as first seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledRun {
+    pub schedule: String,
+    /// The cron time it is for (or when it was triggered).
+    pub scheduled_at_ms: i64,
+    /// Made by "trigger now", not by the cron time.
+    pub manual: bool,
+}
+
 /// A file given to a run: its name in the workspace and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunInput {
@@ -90,6 +117,8 @@ pub struct ExternalRun {
     /// Progress and current task as the fabrik CLI last wrote them on the Job (it
     /// does at dispatch and at the end): shown until the run's DB is copied.
     pub reported: Option<Reported>,
+    /// Started by one of this server's schedules (a CronJob's run), not by hand.
+    pub scheduled: Option<ScheduledRun>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +211,27 @@ pub trait Backend: Send + Sync + 'static {
     /// A spec was deleted.
     async fn withdraw_spec(&self, _id: &str) -> Result<()> {
         Ok(())
+    }
+    /// Whether schedules fire here by themselves (a cluster's CronJobs), so the
+    /// embedded scheduler leaves them alone; their runs arrive as found runs.
+    fn fires_schedules(&self) -> bool {
+        false
+    }
+    /// A schedule was created, changed, suspended or resumed.
+    async fn publish_schedule(&self, _schedule: &ScheduledLaunch) -> Result<()> {
+        Ok(())
+    }
+    /// A schedule was deleted: its runs so far are left alone.
+    async fn withdraw_schedule(&self, _name: &str) -> Result<()> {
+        Ok(())
+    }
+    /// Starts one run of the schedule now, beside any other, and returns its id.
+    async fn trigger_schedule(&self, name: &str) -> Result<String> {
+        Err(domain::Error::conflict(format!(
+            "The {} backend doesn't fire schedule '{name}' by itself.",
+            self.name()
+        ))
+        .into())
     }
 }
 

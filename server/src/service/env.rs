@@ -5,6 +5,7 @@ use crate::clock::now_ms;
 use crate::error::Result;
 use crate::store::{AuditEntry, StoredEnvSet};
 use domain::auth::Action;
+use domain::dispatch::DispatchRequest;
 use domain::env::{
     check_name, check_vars, diff, missing_message, missing_required, EnvSetSummary, EnvSetView,
     EnvVarView, EnvVars, SaveEnvSet, SaveOutcome,
@@ -166,6 +167,10 @@ impl Service {
         {
             Ok(version) => {
                 self.publish(project, env, &vars).await;
+                let uses = |d: &DispatchRequest| {
+                    d.project.as_deref() == Some(project) && d.env.as_deref() == Some(env)
+                };
+                self.refresh_schedules(uses).await;
                 let stored = StoredEnvSet { version, ..stored };
                 Ok(SaveOutcome::Saved {
                     set: self.env_view(&stored, &vars, false),

@@ -132,6 +132,8 @@ impl Service {
         if let Err(e) = self.publish_spec(&view).await {
             tracing::warn!(spec = %id, error = %e.public().message, "keeping the spec as a ConfigMap in the cluster");
         }
+        self.refresh_schedules(|d| d.spec.as_deref() == Some(id))
+            .await;
         Ok(view)
     }
 

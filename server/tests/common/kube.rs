@@ -93,17 +93,110 @@ impl Emulator {
                 .await
                 .unwrap()
         } else {
-            let pod = json!({
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": name, "namespace": "fabrik-runs", "uid": format!("uid-{name}"),
-                    "labels": {"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik", "job-name": job}},
-                "spec": {"containers": [{"name": "fabrik", "image": "runner"}],
-                    "volumes": [{"name": "workspace", "persistentVolumeClaim": {"claimName": format!("data-fabrik-{}", run_id.to_lowercase())}}]},
-                "status": status
-            });
+            let pod = self.new_pod(run_id, job, &name, status).await;
             http.post(&pods).json(&pod).send().await.unwrap()
         };
         assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    /// A pod as the Job controller makes it from the Job's template (labels, volumes,
+    /// mounts, env), labelled with its Job; a pod of a Job the emulator doesn't have
+    /// is the run's by its label.
+    async fn new_pod(&self, run_id: &str, job: &str, name: &str, status: Value) -> Value {
+        let (code, found) = self.get(&job_path(job)).await;
+        let template = &found["spec"]["template"];
+        let (mut labels, spec) = if code == 200 {
+            (
+                template["metadata"]["labels"].clone(),
+                template["spec"].clone(),
+            )
+        } else {
+            let claim = format!("data-fabrik-{}", run_id.to_lowercase());
+            (
+                json!({"fabrik.sh/run-id": run_id, "fabrik.sh/managed-by": "fabrik"}),
+                json!({"containers": [{"name": "fabrik", "image": "runner"}],
+                    "volumes": [{"name": "workspace", "persistentVolumeClaim": {"claimName": claim}}]}),
+            )
+        };
+        labels["job-name"] = json!(job);
+        labels["batch.kubernetes.io/job-name"] = json!(job);
+        json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "fabrik-runs", "uid": format!("uid-{name}"),
+                "labels": labels},
+            "spec": spec,
+            "status": status
+        })
+    }
+
+    /// The claim a Job's pods mount at /workspace, and the directory in it they see
+    /// (a CronJob's runs each have their own: `subPathExpr` names it by the Job).
+    pub async fn workspace_of(&self, job: &str) -> (String, Option<String>) {
+        let (code, found) = self.get(&job_path(job)).await;
+        assert_eq!(code, 200, "{found}");
+        let pod = &found["spec"]["template"]["spec"];
+        let mount = pod["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == "/workspace")
+            .unwrap()
+            .clone();
+        let claim = pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == mount["name"])
+            .unwrap()["persistentVolumeClaim"]["claimName"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let sub = mount["subPath"].as_str().map(str::to_string).or_else(|| {
+            let expr = mount["subPathExpr"].as_str()?;
+            Some(expr.replace("$(FABRIK_RUN_ID)", job))
+        });
+        (claim, sub)
+    }
+
+    /// Plays the CronJob controller: the Job it makes of schedule `name`'s CronJob for
+    /// the cron time `at_ms` (`<cron-job>-<minutes>`, owned by the CronJob, with its
+    /// template's labels and annotations and the scheduled time). Returns its name.
+    pub async fn fire_cron_job(&self, cron_job: &str, at_ms: i64) -> String {
+        let (code, cron) = self
+            .get(&format!(
+                "/apis/batch/v1/namespaces/fabrik-runs/cronjobs/{cron_job}"
+            ))
+            .await;
+        assert_eq!(code, 200, "{cron}");
+        assert_ne!(
+            cron["spec"]["suspend"], true,
+            "a suspended CronJob doesn't fire"
+        );
+        let name = format!("{cron_job}-{}", at_ms / 60_000);
+        let template = &cron["spec"]["jobTemplate"];
+        let mut annotations = template["metadata"]["annotations"].clone();
+        let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap();
+        annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"] =
+            json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let job = json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "namespace": "fabrik-runs",
+                "labels": template["metadata"]["labels"], "annotations": annotations,
+                "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": cron_job,
+                    "uid": cron["metadata"]["uid"].as_str().unwrap_or("uid-cron"), "controller": true}]},
+            "spec": template["spec"]
+        });
+        let r = ::reqwest::Client::new()
+            .post(format!(
+                "{}/apis/batch/v1/namespaces/fabrik-runs/jobs",
+                self.url
+            ))
+            .json(&job)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        name
     }
 
     /// Plays the container: runs the Job's `fabrik` command here, /workspace mapped onto
@@ -117,12 +210,30 @@ impl Emulator {
     ) -> std::process::ExitStatus {
         let log = volume.with_file_name(format!("{job}-x1.log"));
         self.tell("logs", &format!("{job}-x1"), &log).await;
-        let (code, job) = self
-            .get(&format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}"))
-            .await;
+        let job_name = job;
+        let (code, job) = self.get(&job_path(job)).await;
         assert_eq!(code, 200, "{job}");
-        let mapped = |s: &str| s.replace("/workspace", volume.to_str().unwrap());
         let container = &job["spec"]["template"]["spec"]["containers"][0];
+        // The kubelet's `$(VAR)`: FABRIK_RUN_ID is the Job's name (a CronJob's runs).
+        let own_env: Vec<(String, String)> = container["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let value = match e["value"].as_str() {
+                    Some(v) => v.to_string(),
+                    None => job_name.to_string(),
+                };
+                (e["name"].as_str().unwrap().to_string(), value)
+            })
+            .collect();
+        let mapped = |s: &str| {
+            let mut s = s.replace("/workspace", volume.to_str().unwrap());
+            for (k, v) in &own_env {
+                s = s.replace(&format!("$({k})"), v);
+            }
+            s
+        };
         let command: Vec<String> = container["command"]
             .as_array()
             .unwrap()
@@ -141,6 +252,7 @@ impl Emulator {
                 cmd.env(k, mapped(v.as_str().unwrap()));
             }
         }
+        cmd.envs(own_env);
         cmd.envs(extra_env.iter().copied());
         let out = std::fs::File::create(&log).unwrap();
         cmd.stdout(out.try_clone().unwrap()).stderr(out);
@@ -154,7 +266,10 @@ impl Emulator {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|j| j["metadata"]["labels"]["fabrik.sh/run-id"] == run_id)
+            .filter(|j| {
+                j["metadata"]["labels"]["fabrik.sh/run-id"] == run_id
+                    || j["metadata"]["name"] == run_id
+            })
             .map(|j| j["metadata"]["name"].as_str().unwrap().to_string())
             .collect();
         // `fabrik-<id>` sorts before `fabrik-<id>-r<time>`.
@@ -198,6 +313,10 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn job_path(job: &str) -> String {
+    format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}")
 }
 
 pub fn start_on(emu: &Emulator) -> (Server, tempfile::TempDir) {

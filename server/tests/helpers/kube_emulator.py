@@ -4,14 +4,15 @@ by writing pods themselves.
 
 On top of kmock's API objects it plays the parts of a kubelet a test can't:
 - `POST /_emulator/volumes/<claim>` (body: a local directory) says where a PVC's
-  files are; a pod mounting that claim at /workspace sees that directory.
+  files are; a pod mounting that claim at /workspace sees that directory (or its
+  subPath / subPathExpr within it).
 - `pods/<name>/exec` speaks the WebSocket channel protocol (v5, v4) kube-rs uses: the
   command runs here with /workspace mapped onto the pod's volume; stdin, stdout,
   stderr and the exit status travel on channels 0-3 as the API server sends them.
 - A reader pod (label fabrik.sh/volume-of) is Running as soon as it is created.
 - `POST /_emulator/logs/<pod>` (body: a local file) is what `pods/<pod>/log` serves.
 """
-import asyncio, json, re, sys
+import asyncio, json, os, re, sys
 import aiohttp, aiohttp.web, kmock
 from kmock._internal import enums
 
@@ -95,9 +96,7 @@ class Emulator(kmock.KubernetesEmulator):
                 pod = await r.json()
         if (pod.get('status') or {}).get('phase') != 'Running':
             return status_response(400, f'pod {name} is not running')
-        claims = [v['persistentVolumeClaim']['claimName'] for v in pod['spec'].get('volumes', [])
-                  if v.get('persistentVolumeClaim')]
-        root = next((self.volumes[c] for c in claims if c in self.volumes), None)
+        root = self.workspace(pod)
         if root is None:
             return status_response(400, f'pod {name} mounts no volume the emulator knows')
         command = [a.replace('/workspace', root) for a in raw.query.getall('command')]
@@ -138,6 +137,33 @@ class Emulator(kmock.KubernetesEmulator):
         return ws
 
 
+    def workspace(self, pod):
+        """The local directory a pod sees at /workspace: its claim's, and within it
+        the mount's subPath (or subPathExpr, `$(VAR)` read from the container's env)."""
+        claims = {v['name']: v['persistentVolumeClaim']['claimName'] for v in pod['spec'].get('volumes', [])
+                  if v.get('persistentVolumeClaim')}
+        for c in pod['spec'].get('containers', []):
+            for m in c.get('volumeMounts') or []:
+                claim = claims.get(m['name'])
+                if m.get('mountPath') == '/workspace' and claim in self.volumes:
+                    sub = m.get('subPath') or expand(m.get('subPathExpr', ''), c, pod)
+                    return os.path.join(self.volumes[claim], sub)
+        return next((self.volumes[c] for c in claims.values() if c in self.volumes), None)
+
+
+def expand(text, container, pod):
+    """`$(VAR)` as the kubelet expands it, from env values and labels (fieldRef)."""
+    labels = pod['metadata'].get('labels') or {}
+    env = {}
+    for e in container.get('env') or []:
+        field = ((e.get('valueFrom') or {}).get('fieldRef') or {}).get('fieldPath', '')
+        if m := re.match(r"^metadata\.labels\['(.+)'\]$", field):
+            env[e['name']] = labels.get(m.group(1), '')
+        elif 'value' in e:
+            env[e['name']] = e['value']
+    return re.sub(r'\$\((\w+)\)', lambda m: env.get(m.group(1), m.group(0)), text)
+
+
 def status_response(code, message):
     return aiohttp.web.json_response(
         {'kind': 'Status', 'apiVersion': 'v1', 'status': 'Failure', 'message': message, 'code': code},
@@ -146,7 +172,7 @@ def status_response(code, message):
 
 async def main():
     emu = Emulator()
-    for r in ['batch/v1/jobs', 'v1/pods', 'v1/secrets', 'v1/configmaps', 'v1/persistentvolumeclaims']:
+    for r in ['batch/v1/jobs', 'batch/v1/cronjobs', 'v1/pods', 'v1/secrets', 'v1/configmaps', 'v1/persistentvolumeclaims']:
         emu.resources[r] = {}
     async with kmock.Server(emu) as srv:
         emu.url = str(srv.url).rstrip('/')

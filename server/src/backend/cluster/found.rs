@@ -1,7 +1,8 @@
 //! Runs found in the cluster that this server did not start — Jobs made by the fabrik
-//! CLI, with today's `fabrik.sh/*` labels or the seed-era `fabrik.dev/*` ones — read
-//! into what the service stores for a run.
-use crate::backend::{ExternalRun, Reported};
+//! CLI, with today's `fabrik.sh/*` labels or the seed-era `fabrik.dev/*` ones, and the
+//! Jobs our schedules' CronJobs make — read into what the service stores for a run.
+use super::manifests::SCHEDULE;
+use crate::backend::{ExternalRun, Reported, ScheduledRun};
 use domain::run::{ExecState, Progress};
 use k8s_openapi::api::batch::v1::Job;
 use std::collections::BTreeMap;
@@ -13,10 +14,20 @@ pub fn from_job(job: &Job) -> Option<ExternalRun> {
     let managed = ["fabrik.sh/managed-by", "app.kubernetes.io/managed-by"]
         .iter()
         .any(|k| labels.get(*k).is_some_and(|v| v == "fabrik"));
-    let run_id = first(&labels, &["fabrik.sh/run-id", "fabrik.dev/run-id"])?;
     if !managed {
         return None;
     }
+    // A CronJob's runs share its labels: each is the Job it is.
+    let by_cron = job
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "CronJob");
+    let run_id = match by_cron || labels.contains_key(SCHEDULE) {
+        true => job.metadata.name.clone()?,
+        false => first(&labels, &["fabrik.sh/run-id", "fabrik.dev/run-id"])?,
+    };
     let status = job.status.clone().unwrap_or_default();
     let condition = |kind: &str| {
         status
@@ -55,6 +66,15 @@ pub fn from_job(job: &Job) -> Option<ExternalRun> {
         .creation_timestamp
         .as_ref()
         .map(|t| t.0.as_millisecond());
+    let scheduled = first(&labels, &[SCHEDULE]).map(|schedule| ScheduledRun {
+        schedule,
+        scheduled_at_ms: time("batch.kubernetes.io/cronjob-scheduled-timestamp", None)
+            .or(created)
+            .unwrap_or_default(),
+        manual: annotations
+            .get("cronjob.kubernetes.io/instantiate")
+            .is_some_and(|v| v == "manual"),
+    });
     Some(ExternalRun {
         run_id,
         job: job.metadata.name.clone().unwrap_or_default(),
@@ -67,6 +87,7 @@ pub fn from_job(job: &Job) -> Option<ExternalRun> {
         started_at_ms: started,
         finished_at_ms: finished,
         reported: reported(&annotations, &labels),
+        scheduled,
     })
 }
 
@@ -217,5 +238,38 @@ mod tests {
         }))
         .unwrap();
         assert!(from_job(&stranger).is_none(), "not managed by fabrik");
+    }
+
+    #[test]
+    fn each_job_of_a_cron_job_is_a_run_of_its_own() {
+        // The fabrik CLI's CronJob: its Jobs carry the CronJob's run id.
+        let mut cli = cli_job();
+        cli.metadata.name = Some("fabrik-cron-nightly-29400000".into());
+        cli.metadata.owner_references = Some(vec![serde_json::from_value(serde_json::json!(
+            {"apiVersion": "batch/v1", "kind": "CronJob", "name": "fabrik-cron-nightly", "uid": "u"}
+        ))
+        .unwrap()]);
+        let run = from_job(&cli).unwrap();
+        assert_eq!(run.run_id, "fabrik-cron-nightly-29400000");
+        assert_eq!(run.scheduled, None, "not one of this server's schedules");
+        // Ours: the schedule's label, the controller's scheduled time.
+        let mut ours = cli.clone();
+        let labels = ours.metadata.labels.as_mut().unwrap();
+        labels.remove("fabrik.sh/run-id");
+        labels.insert(SCHEDULE.into(), "nightly".into());
+        ours.metadata.annotations.as_mut().unwrap().insert(
+            "batch.kubernetes.io/cronjob-scheduled-timestamp".into(),
+            "2026-11-26T03:00:00Z".into(),
+        );
+        let run = from_job(&ours).unwrap();
+        assert_eq!(run.run_id, "fabrik-cron-nightly-29400000");
+        assert_eq!(
+            run.scheduled,
+            Some(ScheduledRun {
+                schedule: "nightly".into(),
+                scheduled_at_ms: 1_795_662_000_000,
+                manual: false
+            })
+        );
     }
 }

@@ -23,6 +23,11 @@ pub const SMITHERS_DB: &str = "/workspace/.smithers/state.db";
 pub const CONTAINER: &str = "fabrik";
 pub const MANAGED_BY: &str = "fabrik.sh/managed-by";
 pub const RUN_ID: &str = "fabrik.sh/run-id";
+/// On a schedule's CronJob and its runs (in place of `fabrik.sh/run-id`, which would
+/// be the same for all of them): the schedule's name.
+pub const SCHEDULE: &str = "fabrik.sh/schedule";
+/// What the Job controller labels a Job's pods with (`job-name` before 1.27).
+pub const JOB_NAME: &str = "batch.kubernetes.io/job-name";
 /// On a reader pod: the run whose volume it mounts. Not `fabrik.sh/run-id`, so the
 /// pod watcher never takes a reader's end for the run's.
 pub const VOLUME_OF: &str = "fabrik.sh/volume-of";
@@ -52,9 +57,50 @@ pub struct RunLabels {
 }
 
 /// `fabrik-<run-id>`: lowercased, anything but `[a-z0-9-]` made `-`, at most 63
-/// characters, ending in an alphanumeric.
+/// characters, ending in an alphanumeric. A run a CronJob made is named by its Job.
 pub fn job_name(run_id: &str) -> String {
-    dns_label(&format!("fabrik-{run_id}"))
+    match cron_of(run_id) {
+        Some(_) => run_id.to_string(),
+        None => dns_label(&format!("fabrik-{run_id}")),
+    }
+}
+
+/// A schedule's CronJob, `fabrik-cron-<name>`: at most 52 characters, as Kubernetes
+/// wants (the controller adds `-<minutes>` to name its Jobs).
+pub fn cron_job_name(schedule: &str) -> String {
+    let name = dns_label(&format!("fabrik-cron-{schedule}"));
+    name.chars()
+        .take(52)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+/// The CronJob that made the run, if a CronJob did: its runs are its Jobs,
+/// `fabrik-cron-<name>-<digits>` (the controller's minutes, or the seconds of a
+/// "trigger now").
+pub fn cron_of(run_id: &str) -> Option<&str> {
+    let (cron, time) = run_id.rsplit_once('-')?;
+    let digits = !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit());
+    (digits && cron.starts_with("fabrik-cron-")).then_some(cron)
+}
+
+/// Where a schedule's runs work: one volume, a directory of its own for each run.
+pub fn cron_pvc_name(cron_job: &str) -> String {
+    format!("data-{cron_job}")
+}
+
+/// The run a pod is part of: its `fabrik.sh/run-id`, or for a run a schedule's
+/// CronJob made (whose runs share one pod template), the Job the pod belongs to.
+pub fn pod_run_id(labels: &BTreeMap<String, String>) -> Option<String> {
+    if let Some(id) = labels.get(RUN_ID) {
+        return Some(id.clone());
+    }
+    labels.get(SCHEDULE)?;
+    labels
+        .get(JOB_NAME)
+        .or_else(|| labels.get("job-name"))
+        .cloned()
 }
 
 /// A resume's Job: the first Job of a run stays (its PVC is owned by it), so each
@@ -93,7 +139,10 @@ fn base36(mut n: u64) -> String {
 }
 
 pub fn pvc_name(run_id: &str) -> String {
-    dns_label(&format!("data-fabrik-{run_id}"))
+    match cron_of(run_id) {
+        Some(cron) => cron_pvc_name(cron),
+        None => dns_label(&format!("data-fabrik-{run_id}")),
+    }
 }
 
 /// An env set as the fabrik CLI keeps it: `fabrik-env-<project>-<env>` (`_` → `-`).
@@ -309,9 +358,8 @@ pub fn reader_pod(run_id: &str, settings: &RunSettings) -> Pod {
                 image: Some(settings.image.clone()),
                 command: Some(vec!["sleep".into(), READER_DEADLINE_S.to_string()]),
                 volume_mounts: Some(vec![VolumeMount {
-                    name: "workspace".into(),
-                    mount_path: WORKSPACE.into(),
-                    ..Default::default()
+                    sub_path: cron_of(run_id).map(|_| run_id.to_string()),
+                    ..workspace_mount()
                 }]),
                 ..Default::default()
             }],
@@ -328,6 +376,14 @@ fn secret_env(name: String) -> EnvFromSource {
             name,
             optional: Some(false),
         }),
+        ..Default::default()
+    }
+}
+
+fn workspace_mount() -> VolumeMount {
+    VolumeMount {
+        name: "workspace".into(),
+        mount_path: WORKSPACE.into(),
         ..Default::default()
     }
 }
@@ -376,9 +432,8 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
         annotations.insert("fabrik.sh/spec-path".into(), path.clone());
     }
     let mut mounts = vec![VolumeMount {
-        name: "workspace".into(),
-        mount_path: WORKSPACE.into(),
-        ..Default::default()
+        sub_path: cron_of(&launch.run_id).map(|_| launch.run_id.clone()),
+        ..workspace_mount()
     }];
     let mut env_from = Vec::new();
     let mut volumes = vec![workspace_volume(&launch.run_id)];

@@ -13,6 +13,7 @@ pub mod manifests;
 mod mirror;
 pub mod rbac;
 mod run_db;
+pub mod schedules;
 mod specs;
 #[cfg(test)]
 mod tests;
@@ -259,8 +260,16 @@ impl Backend for KubeBackend {
             .list(&ListParams::default().labels(&selector))
             .await
             .map_err(|e| connect::explain(e, rbac::LIST_JOBS, ns))?;
-        for job in jobs.items {
-            let name = job.metadata.name.unwrap_or_default();
+        let mut names: Vec<String> = jobs
+            .items
+            .into_iter()
+            .filter_map(|j| j.metadata.name)
+            .collect();
+        // A CronJob's run is its Job, which has the CronJob's labels, not the run's.
+        if manifests::cron_of(&run.run_id).is_some() {
+            names.push(manifests::job_name(&run.run_id));
+        }
+        for name in names {
             let foreground = DeleteParams::foreground();
             self.delete_in::<Job>(ns, &name, &foreground, rbac::DELETE_JOBS)
                 .await?;
@@ -341,5 +350,21 @@ impl Backend for KubeBackend {
 
     async fn withdraw_spec(&self, id: &str) -> Result<()> {
         self.withdraw_spec_files(id).await
+    }
+
+    fn fires_schedules(&self) -> bool {
+        true
+    }
+
+    async fn publish_schedule(&self, schedule: &crate::backend::ScheduledLaunch) -> Result<()> {
+        self.publish_cron(schedule).await
+    }
+
+    async fn withdraw_schedule(&self, name: &str) -> Result<()> {
+        self.withdraw_cron(name).await
+    }
+
+    async fn trigger_schedule(&self, name: &str) -> Result<String> {
+        self.trigger_cron(name).await
     }
 }

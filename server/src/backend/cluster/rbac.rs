@@ -61,6 +61,13 @@ pub const CREATE_SECRETS: Permission = p("", "secrets", "create");
 pub const UPDATE_SECRETS: Permission = p("", "secrets", "update");
 pub const CREATE_CONFIGMAPS: Permission = p("", "configmaps", "create");
 pub const CREATE_PVCS: Permission = p("", "persistentvolumeclaims", "create");
+/// A schedule's runs share its env Secret and input files, kept up to date.
+pub const UPDATE_CONFIGMAPS: Permission = p("", "configmaps", "update");
+/// Schedules are CronJobs `fabrik-cron-<name>`; "trigger now" reads one to make a Job.
+pub const CREATE_CRONJOBS: Permission = p("batch", "cronjobs", "create");
+pub const UPDATE_CRONJOBS: Permission = p("batch", "cronjobs", "update");
+pub const GET_CRONJOBS: Permission = p("batch", "cronjobs", "get");
+pub const DELETE_CRONJOBS: Permission = p("batch", "cronjobs", "delete");
 /// Env sets as Secrets `fabrik-env-<project>-<env>`, where the fabrik CLI reads them.
 pub const CREATE_ENV_SECRETS: Permission = system("secrets", "create");
 pub const UPDATE_ENV_SECRETS: Permission = system("secrets", "update");
@@ -87,6 +94,11 @@ pub const ALL: &[Permission] = &[
     UPDATE_SECRETS,
     CREATE_CONFIGMAPS,
     CREATE_PVCS,
+    UPDATE_CONFIGMAPS,
+    CREATE_CRONJOBS,
+    UPDATE_CRONJOBS,
+    GET_CRONJOBS,
+    DELETE_CRONJOBS,
     CREATE_ENV_SECRETS,
     UPDATE_ENV_SECRETS,
     DELETE_ENV_SECRETS,

@@ -50,16 +50,20 @@ fn api_server(replies: Vec<(u16, Value)>) -> (Client, JoinHandle<Vec<Seen>>) {
     (Client::new(service, "fabrik-runs"), recorder)
 }
 
+fn backend_settings() -> RunSettings {
+    RunSettings {
+        namespace: "fabrik-runs".into(),
+        system_namespace: "fabrik-system".into(),
+        image: "registry.example/runner@sha256:1234".into(),
+        storage: "10Gi".into(),
+    }
+}
+
 fn backend(client: Client) -> KubeBackend {
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     KubeBackend::new(
         client,
-        RunSettings {
-            namespace: "fabrik-runs".into(),
-            system_namespace: "fabrik-system".into(),
-            image: "registry.example/runner@sha256:1234".into(),
-            storage: "10Gi".into(),
-        },
+        backend_settings(),
         tx,
         tempfile::tempdir().unwrap().keep(),
     )
@@ -397,5 +401,158 @@ async fn a_run_with_an_env_set_gets_its_copy_first() {
         seen[1].body["stringData"],
         json!({}),
         "the run's own Secret doesn't repeat the set's values"
+    );
+}
+
+fn scheduled() -> crate::backend::ScheduledLaunch {
+    crate::backend::ScheduledLaunch {
+        name: "nightly".into(),
+        cron: "0 3 * * *".into(),
+        timezone: "UTC".into(),
+        concurrency: domain::schedule::ConcurrencyPolicy::Forbid,
+        suspended: true,
+        launch: Launch {
+            run_id: crate::backend::EACH_RUN_ID.into(),
+            ..launch("run")
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_schedule_is_published_as_its_runs_objects_and_a_cron_job_replaced_whole() {
+    let ok = |kind: &str| {
+        (
+            200,
+            json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}}),
+        )
+    };
+    let (client, seen) = api_server(vec![
+        (409, conflict()),
+        ok("Secret"),
+        created("ConfigMap"),
+        (409, conflict()),
+        (409, conflict()),
+        (
+            200,
+            json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "x"}, "spec": {"schedule": "0 3 * * *", "jobTemplate": {}}}),
+        ),
+    ]);
+    backend(client)
+        .publish_schedule(&scheduled())
+        .await
+        .unwrap();
+    let seen = seen.await.unwrap();
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|s| (s.method.as_str(), s.uri.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("POST", "/api/v1/namespaces/fabrik-runs/secrets?"),
+            (
+                "PUT",
+                "/api/v1/namespaces/fabrik-runs/secrets/fabrik-run-env-cron-nightly?"
+            ),
+            ("POST", "/api/v1/namespaces/fabrik-runs/configmaps?"),
+            (
+                "POST",
+                "/api/v1/namespaces/fabrik-runs/persistentvolumeclaims?"
+            ),
+            ("POST", "/apis/batch/v1/namespaces/fabrik-runs/cronjobs?"),
+            (
+                "PUT",
+                "/apis/batch/v1/namespaces/fabrik-runs/cronjobs/fabrik-cron-nightly?"
+            ),
+        ]
+    );
+    assert_eq!(seen[3].body["metadata"]["name"], "data-fabrik-cron-nightly");
+    let cron = &seen[5].body;
+    assert_eq!(cron["spec"]["suspend"], true);
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    assert!(
+        !cron.to_string().contains("sk-secret"),
+        "no secret value in the CronJob"
+    );
+}
+
+#[tokio::test]
+async fn trigger_now_makes_a_job_from_the_cron_jobs_template_and_delete_orphans_its_jobs() {
+    let mut cron = super::schedules::cron_objects(&scheduled(), &backend_settings()).cron_job;
+    cron.metadata.uid = Some("uid-7".into());
+    let cron = serde_json::to_value(&cron).unwrap();
+    let deleted = json!({"kind": "Status", "apiVersion": "v1", "status": "Success"});
+    let (client, seen) = api_server(vec![
+        (200, cron.clone()),
+        (
+            201,
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}}),
+        ),
+        (200, cron),
+        (409, conflict()),
+        (404, not_found()),
+        (200, deleted),
+    ]);
+    let backend = backend(client);
+    let run_id = backend.trigger_schedule("nightly").await.unwrap();
+    assert!(run_id.starts_with("fabrik-cron-nightly-"), "{run_id}");
+    let again = backend.trigger_schedule("nightly").await.unwrap_err();
+    assert!(
+        again.public().message.contains("same second"),
+        "{}",
+        again.public().message
+    );
+    let gone = backend.trigger_schedule("nightly").await.unwrap_err();
+    assert!(gone.public().message.contains("save the schedule again"));
+    backend.withdraw_schedule("nightly").await.unwrap();
+    let seen = seen.await.unwrap();
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].uri.as_str()),
+        (
+            "GET",
+            "/apis/batch/v1/namespaces/fabrik-runs/cronjobs/fabrik-cron-nightly"
+        )
+    );
+    let job = &seen[1].body;
+    assert_eq!(job["metadata"]["name"], run_id.as_str());
+    assert_eq!(job["metadata"]["ownerReferences"][0]["uid"], "uid-7");
+    assert_eq!(
+        job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"],
+        "manual"
+    );
+    assert_eq!(job["metadata"]["labels"]["fabrik.sh/schedule"], "nightly");
+    let delete = &seen[5];
+    assert_eq!(
+        (delete.method.as_str(), delete.uri.as_str()),
+        (
+            "DELETE",
+            "/apis/batch/v1/namespaces/fabrik-runs/cronjobs/fabrik-cron-nightly?"
+        )
+    );
+    assert_eq!(delete.body["propagationPolicy"], "Orphan", "its runs stay");
+}
+
+#[tokio::test]
+async fn cancelling_a_cron_jobs_run_deletes_its_job_and_its_resumes() {
+    let jobs = json!({"apiVersion": "batch/v1", "kind": "JobList", "metadata": {}, "items": [
+        {"metadata": {"name": "fabrik-cron-nightly-29400000-r1"}}
+    ]});
+    let deleted = json!({"kind": "Status", "apiVersion": "v1", "status": "Success"});
+    let (client, seen) = api_server(vec![(200, jobs), (200, deleted.clone()), (200, deleted)]);
+    let run = crate::store::RunRecord {
+        run_id: "fabrik-cron-nightly-29400000".into(),
+        ..record()
+    };
+    backend(client).cancel(&run).await.unwrap();
+    let deletes: Vec<String> = seen.await.unwrap()[1..]
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.uri))
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            "DELETE /apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-cron-nightly-29400000-r1?",
+            "DELETE /apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-cron-nightly-29400000?",
+        ]
     );
 }

@@ -2,7 +2,7 @@
 //! [`ExecEvent`] — once per pod, whatever the watch replays after a reconnect.
 use super::found;
 use super::logs::RunLogs;
-use super::manifests::{CONTAINER, MANAGED_BY, RUN_ID};
+use super::manifests::{pod_run_id, CONTAINER, MANAGED_BY};
 use super::run_db::RunDbs;
 use crate::backend::{ExecEvent, ExternalRun};
 use futures::StreamExt;
@@ -107,7 +107,7 @@ impl PodEnds {
 
 /// The run and pod name, if the pod's `fabrik` container runs now.
 pub fn running(pod: &Pod) -> Option<(String, String)> {
-    let run_id = pod.metadata.labels.as_ref()?.get(RUN_ID)?.clone();
+    let run_id = pod_run_id(pod.metadata.labels.as_ref()?)?;
     let status = pod.status.as_ref()?;
     let fabrik = status
         .container_statuses
@@ -120,7 +120,7 @@ pub fn running(pod: &Pod) -> Option<(String, String)> {
 
 /// The run's exit, if the pod's `fabrik` container has ended and it wasn't reported.
 pub fn exited(pod: &Pod, reported: &mut HashSet<String>) -> Option<ExecEvent> {
-    let run_id = pod.metadata.labels.as_ref()?.get(RUN_ID)?.clone();
+    let run_id = pod_run_id(pod.metadata.labels.as_ref()?)?;
     let uid = pod
         .metadata
         .uid

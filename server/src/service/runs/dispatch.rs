@@ -23,6 +23,29 @@ impl Service {
         request: DispatchRequest,
     ) -> Result<Dispatched> {
         actor.role.require(Action::Dispatch)?;
+        let run_id = ulid::Ulid::new().to_string();
+        let Planned {
+            template,
+            new,
+            launch,
+        } = self.plan_run(request, &run_id).await?;
+        let _lock = self.locks.lock(&run_id).await;
+        let event = NewEvent::new(
+            "dispatched",
+            format!("Dispatched with template {}", template.name),
+            Some(&actor.name),
+        );
+        let detail = Some(format!("template={}", template.name));
+        let audit = audit_entry(actor, "run.dispatch", &run_id, detail);
+        let record = self.store.insert_run(new, event, audit).await?;
+        self.announce(&record);
+        self.start(&record, launch).await?;
+        Ok(Dispatched { run_id })
+    }
+
+    /// What `request` makes of run `run_id`: its record and its launch, checked (the
+    /// backend's preflight too) before anything is stored, so bad input leaves no trace.
+    pub(crate) async fn plan_run(&self, request: DispatchRequest, run_id: &str) -> Result<Planned> {
         let request = request.normalized()?;
         let template = self.templates.get(&request.template)?;
         let workflow = self.resolve_workflow(&template, request.workflow.as_deref())?;
@@ -30,10 +53,9 @@ impl Service {
             .env_for_run(request.project.as_deref(), request.env.as_deref())
             .await?;
         let (spec, inputs) = self.spec_for_run(&request).await?;
-        let run_id = ulid::Ulid::new().to_string();
-        let layout = self.backend.layout(&run_id);
+        let layout = self.backend.layout(run_id);
         let new = NewRun {
-            run_id: run_id.clone(),
+            run_id: run_id.to_string(),
             template: template.name.clone(),
             workflow,
             spec,
@@ -49,22 +71,14 @@ impl Service {
             db_path: layout.db_path.display().to_string(),
             log_path: layout.log_path.display().to_string(),
         };
-        // Check the launch before storing anything, so bad input leaves no trace.
         let mut launch = self.launch_for(&template, &RunRecord::pending(&new), false, env_vars)?;
         launch.inputs = inputs;
         self.backend.preflight(&launch)?;
-        let _lock = self.locks.lock(&run_id).await;
-        let event = NewEvent::new(
-            "dispatched",
-            format!("Dispatched with template {}", template.name),
-            Some(&actor.name),
-        );
-        let detail = Some(format!("template={}", template.name));
-        let audit = audit_entry(actor, "run.dispatch", &run_id, detail);
-        let record = self.store.insert_run(new, event, audit).await?;
-        self.announce(&record);
-        self.start(&record, launch).await?;
-        Ok(Dispatched { run_id })
+        Ok(Planned {
+            template,
+            new,
+            launch,
+        })
     }
 
     /// Whether `request` would be dispatched now (template, workflow, env and spec all
@@ -253,6 +267,13 @@ impl Service {
             .filter_map(|d| d.join("workflows").canonicalize().ok())
             .any(|d| path.starts_with(d))
     }
+}
+
+/// A run as a dispatch request makes it, not stored yet.
+pub(crate) struct Planned {
+    pub template: Template,
+    pub new: NewRun,
+    pub launch: Launch,
 }
 
 /// Where a stored or uploaded spec, and its todo, sit in the run's workspace.

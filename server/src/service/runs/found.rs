@@ -26,7 +26,7 @@ impl Service {
                 return Ok(())
             }
             Some(_) => {}
-            None => self.store_found(&run).await?,
+            None => self.store_new(&run).await?,
         }
         let change = Transition {
             exec: Some(ExecChange {
@@ -42,6 +42,17 @@ impl Service {
         self.store.transition(&run.run_id, change, now_ms()).await?;
         self.observe_locked(&run.run_id).await?;
         Ok(())
+    }
+
+    /// A run one of our schedules started is stored as its dispatch would be; any
+    /// other as found.
+    async fn store_new(&self, run: &ExternalRun) -> Result<()> {
+        if let Some(scheduled) = &run.scheduled {
+            if self.adopt_scheduled(&run.run_id, scheduled).await? {
+                return Ok(());
+            }
+        }
+        self.store_found(run).await
     }
 
     async fn store_found(&self, run: &ExternalRun) -> Result<()> {

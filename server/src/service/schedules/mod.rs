@@ -1,8 +1,9 @@
 //! Schedules on the embedded scheduler: created only when their dispatch would be
 //! accepted, fired at most once per cron time (the fire is claimed in the store before
 //! the run starts), missed fires recorded, at most one catch-up after downtime, and the
-//! concurrency policy applied. In a cluster, CronJobs take this over.
+//! concurrency policy applied. In a cluster, CronJobs take this over (`delegated`).
 pub mod cron;
+mod delegated;
 mod fire;
 
 use super::{audit_entry, public, Service};
@@ -18,6 +19,12 @@ use domain::Error as DomainError;
 /// Fires kept in a schedule's history view.
 const HISTORY: usize = 20;
 
+fn exists(name: &str) -> DomainError {
+    DomainError::conflict(format!(
+        "A schedule '{name}' exists already. Pick another name, or delete it first."
+    ))
+}
+
 fn not_found(name: &str) -> DomainError {
     DomainError::not_found(format!("No schedule '{name}'. See /schedules."))
 }
@@ -26,7 +33,12 @@ impl Service {
     async fn schedule_view(&self, stored: StoredSchedule) -> Result<ScheduleView> {
         let s = stored.schedule;
         let cron = CronSchedule::parse(&s.cron, &s.timezone).ok();
-        let next_fire_ms = stored.next_fire_ms.filter(|_| !stored.suspended);
+        // A backend that fires schedules keeps no next time in the store.
+        let next_fire_ms = match (&cron, self.backend.fires_schedules()) {
+            (Some(cron), true) => cron.next_after(now_ms()),
+            _ => stored.next_fire_ms,
+        }
+        .filter(|_| !stored.suspended);
         let description = cron.as_ref().map(|c| c.describe()).unwrap_or_default();
         let next_fire_local = cron
             .as_ref()
@@ -70,6 +82,11 @@ impl Service {
             schedule,
         };
         let name = stored.schedule.name.clone();
+        if self.store.schedule(&name).await?.is_some() {
+            return Err(exists(&name).into());
+        }
+        // The backend first: a schedule it can't keep is not stored.
+        self.publish_schedule(&stored).await?;
         let detail = Some(format!(
             "{} ({})",
             stored.schedule.cron, stored.schedule.timezone
@@ -81,10 +98,11 @@ impl Service {
             detail,
         );
         if !self.store.insert_schedule(stored, audit).await? {
-            return Err(DomainError::conflict(format!(
-                "A schedule '{name}' exists already. Pick another name, or delete it first."
-            ))
-            .into());
+            // Created meanwhile by someone else: theirs is the one the backend keeps.
+            if let Some(theirs) = self.store.schedule(&name).await? {
+                self.publish_schedule(&theirs).await?;
+            }
+            return Err(exists(&name).into());
         }
         self.schedule_view(self.stored_schedule(&name).await?).await
     }
@@ -110,6 +128,12 @@ impl Service {
             "schedule.resume"
         };
         let audit = audit_entry(actor, action, &format!("schedule/{name}"), None);
+        let changed = StoredSchedule {
+            suspended: suspend,
+            next_fire_ms: next,
+            ..stored
+        };
+        self.publish_schedule(&changed).await?;
         self.store.set_suspended(name, suspend, next, audit).await?;
         self.schedule_view(self.stored_schedule(name).await?).await
     }
@@ -117,6 +141,12 @@ impl Service {
     async fn trigger_now(&self, actor: &Actor, name: &str) -> Result<ScheduleView> {
         actor.role.require(Action::Dispatch)?;
         let stored = self.stored_schedule(name).await?;
+        if self.backend.fires_schedules() {
+            let audit = audit_entry(actor, "schedule.trigger", &format!("schedule/{name}"), None);
+            self.store.audit(audit).await?;
+            self.trigger_in_backend(name).await?;
+            return self.schedule_view(self.stored_schedule(name).await?).await;
+        }
         let now = now_ms();
         let fire = NewFire {
             scheduled_ms: now,
@@ -171,6 +201,8 @@ impl ScheduleService for Service {
 
     async fn delete_schedule(&self, actor: &Actor, name: &str) -> domain::Result<()> {
         actor.role.require(Action::Dispatch)?;
+        public(self.stored_schedule(name).await)?;
+        public(self.backend.withdraw_schedule(name).await)?;
         let audit = audit_entry(actor, "schedule.delete", &format!("schedule/{name}"), None);
         match public(self.store.delete_schedule(name, audit).await)? {
             true => Ok(()),
