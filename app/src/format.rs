@@ -36,6 +36,32 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// 1536 → `1.5 KiB`; binary units, as Kubernetes and `df -h` show sizes.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{n} B"),
+        _ if value >= 100.0 => format!("{value:.0} {}", UNITS[unit]),
+        _ => format!("{value:.1} {}", UNITS[unit]),
+    }
+}
+
+/// 1500 millicores → `1.5 cores`; 250 → `250m`.
+pub fn cores(millicores: u64) -> String {
+    match millicores {
+        m if m < 1000 => format!("{m}m"),
+        1000 => "1 core".into(),
+        m if m % 1000 == 0 => format!("{} cores", m / 1000),
+        m => format!("{:.1} cores", m as f64 / 1000.0),
+    }
+}
+
 /// A column name for people: `input_tokens` → `Input tokens`.
 pub fn humanize(key: &str) -> String {
     let spaced = key.replace(['_', '-'], " ");
@@ -93,6 +119,18 @@ pub fn clean_log_line(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_and_cores_read_as_people_write_them() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(17_179_869_184), "16.0 GiB");
+        assert_eq!(bytes(200 * 1024 * 1024), "200 MiB");
+        assert_eq!(cores(250), "250m");
+        assert_eq!(cores(1000), "1 core");
+        assert_eq!(cores(4000), "4 cores");
+        assert_eq!(cores(1500), "1.5 cores");
+    }
 
     #[test]
     fn short_ids_keep_both_ends() {

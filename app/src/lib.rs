@@ -26,6 +26,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
+use pages::admin::{cluster::ClusterPage, credentials::CredentialsPage, AdminFrame};
 use pages::settings::{
     audit::AuditLogPage, notifications::NotificationsPage, tokens::TokensPage, users::UsersPage,
     SettingsFrame,
@@ -111,6 +112,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schedules") view=SchedulesPage/>
                     <Route path=path!("/schedules/new") view=NewSchedulePage/>
                     <Route path=path!("/login") view=LoginPage/>
+                    <ParentRoute path=path!("/admin") view=AdminFrame>
+                        <Route path=path!("") view=|| view! { <Redirect path="/admin/cluster"/> } ssr=SsrMode::Async/>
+                        <Route path=path!("cluster") view=ClusterPage/>
+                        <Route path=path!("credentials") view=CredentialsPage/>
+                    </ParentRoute>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>
                         <Route path=path!("tokens") view=TokensPage/>

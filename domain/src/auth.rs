@@ -42,7 +42,7 @@ impl Role {
             | Action::SeeSecrets
             | Action::EditEnv
             | Action::EditSpecs => matches!(self, Role::Admin | Role::Operator),
-            Action::ManageUsers | Action::ReadAudit => self == Role::Admin,
+            Action::ManageUsers | Action::ReadAudit | Action::SeeFleet => self == Role::Admin,
         }
     }
 
@@ -51,7 +51,8 @@ impl Role {
         if self.can(action) {
             return Ok(());
         }
-        let who = if Action::ManageUsers == action || Action::ReadAudit == action {
+        let admin_only = [Action::ManageUsers, Action::ReadAudit, Action::SeeFleet];
+        let who = if admin_only.contains(&action) {
             "an admin"
         } else {
             "an operator or admin"
@@ -80,6 +81,8 @@ pub enum Action {
     EditSpecs,
     ManageUsers,
     ReadAudit,
+    /// The machines runs go to and the credentials they get (admin pages).
+    SeeFleet,
 }
 
 impl Action {
@@ -95,6 +98,7 @@ impl Action {
             Action::EditSpecs => "write specs and approve todos",
             Action::ManageUsers => "manage users",
             Action::ReadAudit => "read the audit log",
+            Action::SeeFleet => "see the cluster and its credentials",
         }
     }
 }

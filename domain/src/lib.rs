@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod feedback;
 pub mod filter;
+pub mod fleet;
 pub mod notify;
 pub mod run;
 pub mod schedule;

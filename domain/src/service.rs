@@ -6,6 +6,7 @@ use crate::env::{EnvSetSummary, EnvSetView, SaveEnvSet, SaveOutcome};
 use crate::error::Result;
 use crate::feedback::FeedbackRequest;
 use crate::filter::RunFilter;
+use crate::fleet::{CredentialsView, FleetView};
 use crate::notify::{
     ChannelKind, ChannelUpdate, ChannelView, DeviceView, NotifySettings, OutboxStatus,
     PushSubscription,
@@ -151,6 +152,14 @@ pub trait ScheduleService: Send + Sync + 'static {
     async fn trigger_schedule(&self, actor: &Actor, name: &str) -> Result<ScheduleView>;
     async fn cron_preview(&self, actor: &Actor, request: CronPreviewRequest)
         -> Result<CronPreview>;
+}
+
+/// The machines runs go to and the credentials they get (admin pages, API, CLI):
+/// admins only.
+#[async_trait::async_trait]
+pub trait FleetService: Send + Sync + 'static {
+    async fn fleet(&self, actor: &Actor) -> Result<FleetView>;
+    async fn credentials(&self, actor: &Actor) -> Result<CredentialsView>;
 }
 
 /// Notifications: this user's subscribed browsers, and (admins) the alert channels and

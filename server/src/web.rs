@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use domain::service::{
-    AdminService, EnvService, NotifyService, RunService, ScheduleService, SpecService,
+    AdminService, EnvService, FleetService, NotifyService, RunService, ScheduleService, SpecService,
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
@@ -37,6 +37,7 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
     let specs: Arc<dyn SpecService> = state.service.clone();
     let schedules: Arc<dyn ScheduleService> = state.service.clone();
     let notify: Arc<dyn NotifyService> = state.service.clone();
+    let fleet: Arc<dyn FleetService> = state.service.clone();
     let admin: Arc<dyn AdminService> = state.auth.clone();
     move || {
         provide_context(notify.clone());
@@ -44,6 +45,7 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
         provide_context(env.clone());
         provide_context(specs.clone());
         provide_context(schedules.clone());
+        provide_context(fleet.clone());
         provide_context(admin.clone());
     }
 }

@@ -410,6 +410,13 @@ async fn viewers_are_refused_every_change() {
     }
     assert_eq!(get(&vera, &server.url("/api/v1/users")).await.0, 403);
     assert_eq!(get(&vera, &server.url("/api/v1/audit")).await.0, 403);
+    for admin_only in ["/api/v1/admin/cluster", "/api/v1/admin/credentials"] {
+        assert_eq!(
+            get(&vera, &server.url(admin_only)).await.0,
+            403,
+            "{admin_only}"
+        );
+    }
     let (_, page) = get(&admin, &server.url("/api/v1/runs")).await;
     assert_eq!(
         page["runs"].as_array().unwrap().len(),

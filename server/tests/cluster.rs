@@ -365,8 +365,8 @@ async fn env_sets_are_kept_as_the_fabrik_clis_secrets_and_handed_to_runs() {
         .await;
     let container = &job["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
-        container["envFrom"][0]["secretRef"]["name"],
-        "fabrik-env-hoth-dev-eu"
+        container["envFrom"][1]["secretRef"]["name"], "fabrik-env-hoth-dev-eu",
+        "after the credentials, before the run's own"
     );
     assert!(container["volumeMounts"]
         .as_array()
@@ -576,4 +576,83 @@ async fn a_schedule_is_a_cron_job_whose_jobs_are_its_runs() {
     assert_eq!(emu.get(cron_path).await.0, 404);
     let (code, _) = get(&admin, &server.url(&format!("/api/v1/runs/{job}"))).await;
     assert_eq!(code, 200, "its runs stay");
+}
+
+/// `/admin/cluster` and `/admin/credentials` read the cluster: nodes with their
+/// capacity and usage (metrics-server), the runs' PVCs, the storage classes, and
+/// `fabrik-credentials` counted per provider — which every run then gets.
+#[tokio::test]
+async fn the_admin_pages_read_nodes_volumes_storage_and_credentials_from_the_cluster() {
+    let emu = Emulator::start();
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let http = ::reqwest::Client::new();
+    let create = |path: &str, body: Value| {
+        let request = http.post(format!("{}{path}", emu.url)).json(&body);
+        async move { assert!(request.send().await.unwrap().status().is_success()) }
+    };
+    create("/api/v1/nodes", json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "k3s-1"},
+        "status": {"capacity": {"cpu": "4", "memory": "16Gi", "ephemeral-storage": "100Gi"},
+                   "allocatable": {"cpu": "3800m", "memory": "15Gi", "ephemeral-storage": "95Gi"},
+                   "conditions": [{"type": "Ready", "status": "True"}, {"type": "MemoryPressure", "status": "False"}]}})).await;
+    create(
+        "/apis/metrics.k8s.io/v1beta1/nodes",
+        json!({"apiVersion": "metrics.k8s.io/v1beta1", "kind": "NodeMetrics",
+        "metadata": {"name": "k3s-1"}, "usage": {"cpu": "950m", "memory": "6Gi"}}),
+    )
+    .await;
+    create("/apis/storage.k8s.io/v1/storageclasses", json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+        "metadata": {"name": "local-path", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete"})).await;
+    create("/api/v1/namespaces/fabrik-system/secrets", json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "fabrik-credentials", "namespace": "fabrik-system"},
+        "data": {"ANTHROPIC_API_KEY_1": "c2stYQ==", "ANTHROPIC_API_KEY_2": "c2stYg==", "GITHUB_TOKEN": "Z2hw"}})).await;
+
+    let (code, body) = post(
+        &admin,
+        &server.url("/api/v1/runs"),
+        json!({"template": "demo"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let run_id = body["run_id"].as_str().unwrap().to_string();
+
+    let (code, fleet) = get(&admin, &server.url("/api/v1/admin/cluster")).await;
+    assert_eq!(code, 200, "{fleet}");
+    assert_eq!(fleet["backend"], "kube");
+    let node = &fleet["machines"][0];
+    assert_eq!(
+        (&node["name"], &node["status"], &node["ready"]),
+        (&json!("k3s-1"), &json!("Ready"), &json!(true))
+    );
+    assert_eq!(
+        node["cpu"],
+        json!({"capacity": 4000, "allocatable": 3800, "used": 950})
+    );
+    assert_eq!(node["memory"]["used"], 6u64 << 30);
+    assert_eq!(node["disk"]["allocatable"], 95u64 << 30);
+    let volume = &fleet["volumes"][0];
+    assert_eq!(volume["run_id"], run_id.as_str(), "{fleet}");
+    assert_eq!(volume["size_bytes"], 10u64 << 30);
+    assert_eq!(fleet["storage_classes"][0]["is_default"], true);
+    assert_eq!(fleet["notes"], json!([]), "{fleet}");
+
+    let (code, credentials) = get(&admin, &server.url("/api/v1/admin/credentials")).await;
+    assert_eq!(code, 200, "{credentials}");
+    assert_eq!(credentials["providers"][0]["provider"], "anthropic");
+    assert_eq!(credentials["providers"][0]["keys"], 2);
+    assert!(!credentials.to_string().contains("c2st"), "never a value");
+
+    // The run got them: a copy in its namespace, in its envFrom and mounted.
+    let job = format!("fabrik-{}", run_id.to_lowercase());
+    let (_, created) = emu
+        .get(&format!("/apis/batch/v1/namespaces/fabrik-runs/jobs/{job}"))
+        .await;
+    let mounts = created["spec"]["template"]["spec"]["containers"][0]["volumeMounts"].to_string();
+    assert!(mounts.contains("/etc/fabrik/credentials"), "{mounts}");
+    let (code, copy) = emu
+        .get("/api/v1/namespaces/fabrik-runs/secrets/fabrik-credentials")
+        .await;
+    assert_eq!(code, 200, "{copy}");
+    assert_eq!(copy["data"]["GITHUB_TOKEN"], "Z2hw");
 }

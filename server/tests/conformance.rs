@@ -78,6 +78,35 @@ impl Harness {
         emu.pod_ended(run_id, &job, code).await;
     }
 
+    /// The credentials every run gets: the data dir's `credentials.env` locally, the
+    /// Secret `fabrik-credentials` in `fabrik-system` in a cluster.
+    async fn give_credentials(&self, vars: &[(&str, &str)]) {
+        let Some(cluster) = &self.cluster else {
+            let lines: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+            return std::fs::write(self.dir.path().join("credentials.env"), lines).unwrap();
+        };
+        use base64::Engine;
+        let base64 = base64::engine::general_purpose::STANDARD;
+        let data: serde_json::Map<String, Value> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(base64.encode(v))))
+            .collect();
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "fabrik-credentials", "namespace": "fabrik-system"},
+            "data": data});
+        let url = format!(
+            "{}/api/v1/namespaces/fabrik-system/secrets",
+            cluster.emulator.url
+        );
+        let r = reqwest::Client::new()
+            .post(url)
+            .json(&secret)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
     async fn dispatch(&self, body: Value) -> String {
         let (code, body) = post(&self.admin, &self.server.url("/api/v1/runs"), body).await;
         assert_eq!(code, 201, "dispatch: {body}");
@@ -194,6 +223,33 @@ MODE = "from-template"
     );
 }
 
+/// The credentials reach every run, beneath its env set and template.
+async fn credentials_reach_the_run(h: Harness) {
+    let template = r#"name = "echo-env"
+command = ["sh", "-c", "echo KEY=$ANTHROPIC_API_KEY_1 MODE=$MODE"]
+resume_command = ["sh", "-c", "true", "{run_id}"]
+[env]
+MODE = "from-template"
+"#;
+    std::fs::write(h.dir.path().join("templates/echo-env.toml"), template).unwrap();
+    h.give_credentials(&[
+        ("ANTHROPIC_API_KEY_1", "sk-from-credentials"),
+        ("MODE", "from-credentials"),
+    ])
+    .await;
+    let id = h.dispatch(json!({"template": "echo-env"})).await;
+    h.execute(&id).await;
+    h.wait(&id, "the end", |d| d["execution"]["exit_code"] == 0)
+        .await;
+    let log = run_log(&h.admin, &h.server, &id).await;
+    assert!(
+        log.contains("KEY=sk-from-credentials MODE=from-template"),
+        "the credentials, beneath the template: {log}"
+    );
+    let (_, view) = get(&h.admin, &h.server.url("/api/v1/admin/credentials")).await;
+    assert_eq!(view["providers"][0]["provider"], "anthropic", "{view}");
+}
+
 /// Cancel stops the run wherever it runs, and says so.
 async fn cancel_stops_the_run(h: Harness) {
     let id = h.dispatch(json!({"template": "demo"})).await;
@@ -270,4 +326,5 @@ on_both_backends!(
     an_env_set_reaches_the_run,
     cancel_stops_the_run,
     a_triggered_schedule_starts_a_run,
+    credentials_reach_the_run,
 );

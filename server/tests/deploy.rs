@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, Namespace, PersistentVolumeClaim, Service, ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -74,7 +74,20 @@ fn every_manifest_is_a_valid_object_and_the_role_grants_exactly_what_the_code_us
         match kind.as_str() {
             "Namespace" => drop(typed::<Namespace>(&file, &doc)),
             "ServiceAccount" => drop(typed::<ServiceAccount>(&file, &doc)),
-            "Role" => roles.push(typed::<Role>(&file, &doc)),
+            "Role" => {
+                let role = typed::<Role>(&file, &doc);
+                let scope = match role.metadata.namespace.as_deref() {
+                    Some("fabrik-runs") => Scope::Runs,
+                    Some("fabrik-system") => Scope::System,
+                    other => panic!("a Role in {other:?}"),
+                };
+                roles.push((scope, role.rules.unwrap_or_default()));
+            }
+            "ClusterRole" => {
+                let role = typed::<ClusterRole>(&file, &doc);
+                roles.push((Scope::Cluster, role.rules.unwrap_or_default()));
+            }
+            "ClusterRoleBinding" => drop(typed::<ClusterRoleBinding>(&file, &doc)),
             "RoleBinding" => drop(typed::<RoleBinding>(&file, &doc)),
             "PersistentVolumeClaim" => drop(typed::<PersistentVolumeClaim>(&file, &doc)),
             "Deployment" => drop(typed::<Deployment>(&file, &doc)),
@@ -97,18 +110,13 @@ fn every_manifest_is_a_valid_object_and_the_role_grants_exactly_what_the_code_us
     }
     assert_eq!(
         roles.len(),
-        2,
-        "one Role for the runs' namespace, one for the system's"
+        3,
+        "one Role for the runs' namespace, one for the system's, one ClusterRole"
     );
-    for role in roles {
-        let namespace = role.metadata.namespace.clone().unwrap_or_default();
-        let scope = match namespace.as_str() {
-            "fabrik-runs" => Scope::Runs,
-            "fabrik-system" => Scope::System,
-            other => panic!("a Role in {other}"),
-        };
+    for (scope, rules) in roles {
         let mut granted = BTreeSet::new();
-        for rule in role.rules.clone().unwrap_or_default() {
+        for rule in rules {
+            let rule: PolicyRule = rule;
             for group in rule.api_groups.clone().unwrap_or_default() {
                 for resource in rule.resources.clone().unwrap_or_default() {
                     for verb in &rule.verbs {
@@ -130,7 +138,7 @@ fn every_manifest_is_a_valid_object_and_the_role_grants_exactly_what_the_code_us
             .collect();
         assert_eq!(
             granted, used,
-            "deploy/rbac.yaml grants exactly the verbs the code uses in {namespace}"
+            "deploy/rbac.yaml grants exactly the verbs the code uses in {scope:?}"
         );
     }
 }

@@ -67,6 +67,7 @@ fn Header() -> impl IntoView {
                     {signed_in.then(|| view! { <NavLink href="/schedules" testid="nav-schedules" label="Schedules" also=""/> })}
                     {signed_in.then(|| view! { <NavLink href="/env" testid="nav-env" label="Env" also=""/> })}
                     {signed_in.then(|| view! { <NavLink href="/settings" testid="nav-settings" label="Settings" also=""/> })}
+                    {session.can(Action::SeeFleet).then(|| view! { <NavLink href="/admin" testid="nav-admin" label="Admin" also=""/> })}
                 </nav>
                 <div class="ml-auto flex items-center gap-2">
                     <ConnIndicator/>

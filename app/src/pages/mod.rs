@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod admin;
 pub mod dispatch;
 pub mod env;
 pub mod feedback;

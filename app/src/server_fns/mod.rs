@@ -9,6 +9,7 @@
 //! [`principal`]). Role rules live in the services; pages only hide what a role can't do.
 mod admin;
 mod env;
+mod fleet;
 mod notify;
 mod runs;
 mod schedules;
@@ -16,6 +17,7 @@ mod specs;
 
 pub use admin::*;
 pub use env::*;
+pub use fleet::*;
 pub use notify::*;
 pub use runs::*;
 pub use schedules::*;
@@ -78,7 +80,8 @@ fn signed_out() -> AppError {
 pub(crate) mod ctx {
     use crate::error::AppError;
     use domain::service::{
-        AdminService, EnvService, NotifyService, RunService, ScheduleService, SpecService,
+        AdminService, EnvService, FleetService, NotifyService, RunService, ScheduleService,
+        SpecService,
     };
     use domain::ErrorCode;
     use std::sync::Arc;
@@ -101,6 +104,10 @@ pub(crate) mod ctx {
 
     pub fn schedules() -> Result<Arc<dyn ScheduleService>, AppError> {
         provided("schedule service")
+    }
+
+    pub fn fleet() -> Result<Arc<dyn FleetService>, AppError> {
+        provided("fleet service")
     }
 
     pub fn notify() -> Result<Arc<dyn NotifyService>, AppError> {

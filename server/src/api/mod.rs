@@ -2,6 +2,7 @@
 //! `{"error":{"code","message"}}` with a fitting status.
 mod env;
 mod events;
+mod fleet;
 mod logs;
 mod notify;
 mod schedules;
@@ -82,6 +83,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/users"),
     ("PATCH", "/users/{name}"),
     ("GET", "/audit"),
+    ("GET", "/admin/cluster"),
+    ("GET", "/admin/credentials"),
 ];
 
 /// Largest request body any endpoint (API or server function) accepts.
@@ -100,6 +103,7 @@ pub fn routes() -> Router<AppState> {
         .merge(env::routes())
         .merge(specs::routes())
         .merge(schedules::routes())
+        .merge(fleet::routes())
         .merge(notify::routes())
         .fallback(|| async {
             error_response(&domain::Error::not_found(

@@ -182,6 +182,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn log_size(&self, run: &RunRecord) -> u64;
     /// A cheap way to learn whether the run's Smithers DB changed since the last look.
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe>;
+    /// Where runs go, for the admin page: this host, or the cluster's nodes, with
+    /// the runs' volumes. What can't be read is a note in it.
+    async fn fleet(&self) -> domain::fleet::FleetView;
+    /// The credentials every run gets: key names per provider, never a value.
+    async fn credentials(&self) -> Result<domain::fleet::CredentialsView>;
     /// Someone opened the run: a backend that copies run DBs on demand starts a copy
     /// of this one if it has none. Not on every read: listing thousands of runs found
     /// in a cluster must not start thousands of copies.

@@ -247,8 +247,17 @@ impl Emulator {
             let (code, secret) = self
                 .get(&format!("/api/v1/namespaces/fabrik-runs/secrets/{name}"))
                 .await;
+            if code == 404 && source["secretRef"]["optional"] == true {
+                continue;
+            }
             assert_eq!(code, 200, "the pod can't start without Secret {name}");
-            for (k, v) in secret["stringData"].as_object().unwrap() {
+            use base64::Engine;
+            let base64 = base64::engine::general_purpose::STANDARD;
+            for (k, v) in secret["data"].as_object().into_iter().flatten() {
+                let value = base64.decode(v.as_str().unwrap()).unwrap();
+                cmd.env(k, String::from_utf8(value).unwrap());
+            }
+            for (k, v) in secret["stringData"].as_object().into_iter().flatten() {
                 cmd.env(k, mapped(v.as_str().unwrap()));
             }
         }

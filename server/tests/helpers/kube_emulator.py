@@ -172,7 +172,8 @@ def status_response(code, message):
 
 async def main():
     emu = Emulator()
-    for r in ['batch/v1/jobs', 'batch/v1/cronjobs', 'v1/pods', 'v1/secrets', 'v1/configmaps', 'v1/persistentvolumeclaims']:
+    for r in ['batch/v1/jobs', 'batch/v1/cronjobs', 'v1/pods', 'v1/secrets', 'v1/configmaps', 'v1/persistentvolumeclaims',
+              'v1/nodes', 'storage.k8s.io/v1/storageclasses', 'metrics.k8s.io/v1beta1/nodes']:
         emu.resources[r] = {}
     async with kmock.Server(emu) as srv:
         emu.url = str(srv.url).rstrip('/')

@@ -1,6 +1,6 @@
 //! Reaching the cluster, and saying what to do when that fails: no kubeconfig, an API
 //! server that doesn't answer, a missing namespace, or RBAC that lacks a verb.
-use super::rbac::{self, Permission};
+use super::rbac::{self, Permission, Scope};
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::ListParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -49,10 +49,19 @@ pub fn explain(e: kube::Error, asked: Permission, namespace: &str) -> crate::err
 }
 
 fn explain_at(e: kube::Error, asked: Permission, namespace: &str, server: &str) -> String {
-    let Permission { verb, resource, .. } = asked;
+    let Permission {
+        verb,
+        resource,
+        scope,
+        ..
+    } = asked;
+    let place = match scope {
+        Scope::Cluster => "in the cluster (a ClusterRole)".to_string(),
+        _ => format!("in namespace {namespace}"),
+    };
     match e {
         kube::Error::Api(s) if s.code == 403 => format!(
-            "Kubernetes refused: fabrik-server may not {verb} {resource} in namespace {namespace} ({}). Grant it (deploy/rbac.yaml has every verb fabrik-server uses).",
+            "Kubernetes refused: fabrik-server may not {verb} {resource} {place} ({}). Grant it (deploy/rbac.yaml has every verb fabrik-server uses).",
             s.message
         ),
         kube::Error::Api(s) if s.code == 401 => format!(

@@ -153,6 +153,11 @@ pub fn env_set_secret_name(project: &str, env: &str) -> String {
 /// Where a run finds its env set's values as files, as fabrik mounts them.
 pub const ENV_SET_MOUNT: &str = "/etc/fabrik/env";
 
+/// The fabrik CLI's credentials (in the system namespace; a copy in the runs'): each
+/// key a file under [`CREDENTIALS_MOUNT`], the keys that are env names exported.
+pub const CREDENTIALS: &str = "fabrik-credentials";
+pub const CREDENTIALS_MOUNT: &str = "/etc/fabrik/credentials";
+
 /// Ours: the run's environment (keys are env names) and its input files.
 pub fn env_secret_name(run_id: &str) -> String {
     dns_label(&format!("fabrik-run-env-{run_id}"))
@@ -435,25 +440,37 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
         sub_path: cron_of(&launch.run_id).map(|_| launch.run_id.clone()),
         ..workspace_mount()
     }];
-    let mut env_from = Vec::new();
     let mut volumes = vec![workspace_volume(&launch.run_id)];
-    if let Some(set) = &launch.env_set {
-        let name = env_set_secret_name(&set.project, &set.env);
-        env_from.push(secret_env(name.clone()));
+    // Later sources win: the run's own settings over its env set over the credentials.
+    let mut env_from = vec![EnvFromSource {
+        secret_ref: Some(SecretEnvSource {
+            name: CREDENTIALS.into(),
+            optional: Some(true),
+        }),
+        ..Default::default()
+    }];
+    let mut mount_secret = |name: &str, secret: String, path: &str, optional: bool| {
         mounts.push(VolumeMount {
-            name: "env".into(),
-            mount_path: ENV_SET_MOUNT.into(),
+            name: name.into(),
+            mount_path: path.into(),
             read_only: Some(true),
             ..Default::default()
         });
         volumes.push(Volume {
-            name: "env".into(),
+            name: name.into(),
             secret: Some(SecretVolumeSource {
-                secret_name: Some(name),
+                secret_name: Some(secret),
+                optional: optional.then_some(true),
                 ..Default::default()
             }),
             ..Default::default()
         });
+    };
+    mount_secret("credentials", CREDENTIALS.into(), CREDENTIALS_MOUNT, true);
+    if let Some(set) = &launch.env_set {
+        let name = env_set_secret_name(&set.project, &set.env);
+        env_from.push(secret_env(name.clone()));
+        mount_secret("env", name, ENV_SET_MOUNT, false);
     }
     env_from.push(secret_env(env_secret_name(&launch.run_id)));
     mounts.extend(launch.inputs.iter().map(|i| VolumeMount {
@@ -641,15 +658,23 @@ mod tests {
         assert_eq!(
             env_from,
             [
+                "fabrik-credentials",
                 "fabrik-env-hoth-dev-eu",
                 "fabrik-run-env-hoth-todo-loop-e2e-20260312-39"
             ],
-            "the env set first, so the run's own values win"
+            "the credentials, then the env set, so the run's own values win"
         );
         let mounts = c.volume_mounts.as_ref().unwrap();
-        assert_eq!(mounts[0].mount_path, "/workspace");
-        assert_eq!(mounts[1].mount_path, "/etc/fabrik/env");
-        assert_eq!(mounts[2].mount_path, "/workspace/spec.json");
+        let paths: Vec<&str> = mounts.iter().map(|m| m.mount_path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/workspace",
+                "/etc/fabrik/credentials",
+                "/etc/fabrik/env",
+                "/workspace/spec.json"
+            ]
+        );
         assert_eq!(
             c.resources.as_ref().unwrap().limits.as_ref().unwrap()["cpu"].0,
             "2"

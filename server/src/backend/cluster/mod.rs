@@ -6,7 +6,9 @@
 //! the run's volume; a gate decision is written back there and the run resumed by a
 //! Job of its own on the same volume.
 pub mod connect;
+mod credentials;
 mod env_sets;
+mod fleet;
 pub mod found;
 mod logs;
 pub mod manifests;
@@ -213,6 +215,7 @@ impl Backend for KubeBackend {
     async fn launch(&self, launch: Launch) -> Result<Option<u32>> {
         let run = labels_for(&launch);
         let s = &self.settings;
+        self.hand_over_credentials().await?;
         if let Some(set) = &launch.env_set {
             self.hand_over_set(set).await?;
         }
@@ -354,6 +357,14 @@ impl Backend for KubeBackend {
 
     fn fires_schedules(&self) -> bool {
         true
+    }
+
+    async fn fleet(&self) -> domain::fleet::FleetView {
+        self.fleet_view().await
+    }
+
+    async fn credentials(&self) -> Result<domain::fleet::CredentialsView> {
+        self.credential_keys().await
     }
 
     async fn publish_schedule(&self, schedule: &crate::backend::ScheduledLaunch) -> Result<()> {

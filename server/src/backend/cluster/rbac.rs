@@ -10,6 +10,8 @@ pub enum Scope {
     /// Where env sets live as the fabrik CLI keeps them (`--system-namespace`,
     /// `fabrik-system`).
     System,
+    /// Cluster-wide objects (nodes, storage classes), read for the admin page.
+    Cluster,
 }
 
 /// One verb on one resource in one of fabrik's namespaces.
@@ -40,6 +42,15 @@ const fn system(resource: &'static str, verb: &'static str) -> Permission {
     }
 }
 
+const fn cluster(group: &'static str, resource: &'static str, verb: &'static str) -> Permission {
+    Permission {
+        scope: Scope::Cluster,
+        group,
+        resource,
+        verb,
+    }
+}
+
 pub const LIST_JOBS: Permission = p("batch", "jobs", "list");
 pub const CREATE_JOBS: Permission = p("batch", "jobs", "create");
 pub const DELETE_JOBS: Permission = p("batch", "jobs", "delete");
@@ -59,6 +70,8 @@ pub const EXEC_PODS: Permission = p("", "pods/exec", "create");
 pub const CREATE_SECRETS: Permission = p("", "secrets", "create");
 /// A run's copy of its env set is brought up to date at each dispatch.
 pub const UPDATE_SECRETS: Permission = p("", "secrets", "update");
+/// The runs' copy of `fabrik-credentials` goes when the system namespace has none.
+pub const DELETE_SECRETS: Permission = p("", "secrets", "delete");
 pub const CREATE_CONFIGMAPS: Permission = p("", "configmaps", "create");
 pub const CREATE_PVCS: Permission = p("", "persistentvolumeclaims", "create");
 /// A schedule's runs share its env Secret and input files, kept up to date.
@@ -72,6 +85,14 @@ pub const DELETE_CRONJOBS: Permission = p("batch", "cronjobs", "delete");
 pub const CREATE_ENV_SECRETS: Permission = system("secrets", "create");
 pub const UPDATE_ENV_SECRETS: Permission = system("secrets", "update");
 pub const DELETE_ENV_SECRETS: Permission = system("secrets", "delete");
+/// `fabrik-credentials`, copied for runs and counted for the admin page.
+pub const GET_CREDENTIALS: Permission = system("secrets", "get");
+/// The admin page's cluster facts: nodes, their usage (metrics-server), the runs'
+/// volumes and the storage classes.
+pub const LIST_NODES: Permission = cluster("", "nodes", "list");
+pub const LIST_NODE_METRICS: Permission = cluster("metrics.k8s.io", "nodes", "list");
+pub const LIST_STORAGE_CLASSES: Permission = cluster("storage.k8s.io", "storageclasses", "list");
+pub const LIST_PVCS: Permission = p("", "persistentvolumeclaims", "list");
 /// Specs and their todos as ConfigMaps `fabrik-spec-<id>`.
 pub const CREATE_SPEC_CONFIGMAPS: Permission = system("configmaps", "create");
 pub const UPDATE_SPEC_CONFIGMAPS: Permission = system("configmaps", "update");
@@ -92,6 +113,7 @@ pub const ALL: &[Permission] = &[
     EXEC_PODS,
     CREATE_SECRETS,
     UPDATE_SECRETS,
+    DELETE_SECRETS,
     CREATE_CONFIGMAPS,
     CREATE_PVCS,
     UPDATE_CONFIGMAPS,
@@ -102,6 +124,11 @@ pub const ALL: &[Permission] = &[
     CREATE_ENV_SECRETS,
     UPDATE_ENV_SECRETS,
     DELETE_ENV_SECRETS,
+    GET_CREDENTIALS,
+    LIST_NODES,
+    LIST_NODE_METRICS,
+    LIST_STORAGE_CLASSES,
+    LIST_PVCS,
     CREATE_SPEC_CONFIGMAPS,
     UPDATE_SPEC_CONFIGMAPS,
     DELETE_SPEC_CONFIGMAPS,

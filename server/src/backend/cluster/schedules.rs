@@ -174,6 +174,7 @@ impl KubeBackend {
     pub(super) async fn publish_cron(&self, schedule: &ScheduledLaunch) -> Result<()> {
         let ns = &self.settings.namespace;
         let objects = cron_objects(schedule, &self.settings);
+        self.hand_over_credentials().await?;
         if let Some(set) = &schedule.launch.env_set {
             self.hand_over_set(set).await?;
         }
@@ -332,7 +333,7 @@ mod tests {
             Some("data-fabrik-cron-nightly")
         );
         let env_from = fabrik.env_from.as_ref().unwrap();
-        let secret = env_from[0].secret_ref.as_ref().unwrap();
+        let secret = env_from.last().unwrap().secret_ref.as_ref().unwrap();
         assert_eq!(Some(&secret.name), objects.env.metadata.name.as_ref());
         assert!(objects.inputs.is_some());
     }

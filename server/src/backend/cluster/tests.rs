@@ -123,6 +123,32 @@ fn created(kind: &str) -> (u16, Value) {
     )
 }
 
+/// The replies a launch starts with when the system namespace has no credentials:
+/// none to read, no runs' copy to remove.
+fn no_credentials(mut replies: Vec<(u16, Value)>) -> Vec<(u16, Value)> {
+    replies.splice(0..0, [(404, not_found()), (404, not_found())]);
+    replies
+}
+
+/// The calls after a launch's look for credentials (checked here).
+fn past_credentials(mut seen: Vec<Seen>) -> Vec<Seen> {
+    let asked: Vec<(String, String)> = seen.drain(..2).map(|s| (s.method, s.uri)).collect();
+    assert_eq!(
+        asked,
+        [
+            (
+                "GET".to_string(),
+                "/api/v1/namespaces/fabrik-system/secrets/fabrik-credentials".to_string()
+            ),
+            (
+                "DELETE".to_string(),
+                "/api/v1/namespaces/fabrik-runs/secrets/fabrik-credentials?".to_string()
+            ),
+        ]
+    );
+    seen
+}
+
 fn not_found() -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "not found", "reason": "NotFound", "code": 404})
 }
@@ -139,7 +165,7 @@ async fn a_launch_creates_the_env_secret_inputs_pvc_and_job_in_that_order() {
             json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}}),
         )
     };
-    let (client, seen) = api_server(vec![
+    let (client, seen) = api_server(no_credentials(vec![
         created("Secret"),
         created("ConfigMap"),
         created("PersistentVolumeClaim"),
@@ -147,9 +173,9 @@ async fn a_launch_creates_the_env_secret_inputs_pvc_and_job_in_that_order() {
             201,
             json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "fabrik-01abc"}}),
         ),
-    ]);
+    ]));
     backend(client).launch(launch("run")).await.unwrap();
-    let seen = seen.await.unwrap();
+    let seen = past_credentials(seen.await.unwrap());
     let calls: Vec<(&str, &str)> = seen
         .iter()
         .map(|s| (s.method.as_str(), s.uri.as_str()))
@@ -188,7 +214,7 @@ async fn a_launch_creates_the_env_secret_inputs_pvc_and_job_in_that_order() {
 
 #[tokio::test]
 async fn a_resume_reuses_the_volume_in_a_job_of_its_own() {
-    let (client, seen) = api_server(vec![
+    let (client, seen) = api_server(no_credentials(vec![
         (409, conflict()),
         created("ConfigMap"),
         (409, conflict()),
@@ -196,9 +222,9 @@ async fn a_resume_reuses_the_volume_in_a_job_of_its_own() {
             201,
             json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}}),
         ),
-    ]);
+    ]));
     backend(client).launch(launch("resume")).await.unwrap();
-    let seen = seen.await.unwrap();
+    let seen = past_credentials(seen.await.unwrap());
     let job = &seen[3].body;
     let name = job["metadata"]["name"].as_str().unwrap();
     assert!(name.starts_with("fabrik-01abc-r"), "{name}");
@@ -213,12 +239,12 @@ async fn a_resume_reuses_the_volume_in_a_job_of_its_own() {
 
 #[tokio::test]
 async fn a_job_that_exists_already_is_refused() {
-    let (client, seen) = api_server(vec![
+    let (client, seen) = api_server(no_credentials(vec![
         (409, conflict()),
         created("ConfigMap"),
         (409, conflict()),
         (409, conflict()),
-    ]);
+    ]));
     let err = backend(client).launch(launch("run")).await.unwrap_err();
     let message = err.public().message;
     assert!(
@@ -226,7 +252,7 @@ async fn a_job_that_exists_already_is_refused() {
         "{message}"
     );
     assert_eq!(
-        seen.await.unwrap().len(),
+        past_credentials(seen.await.unwrap()).len(),
         4,
         "secret and PVC existing were fine; the Job was not"
     );
@@ -310,12 +336,12 @@ async fn the_log_is_the_archived_pods_then_the_running_pods_read_in_slices() {
 async fn rbac_and_missing_namespaces_are_explained() {
     let forbidden = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 403, "reason": "Forbidden",
         "message": "jobs.batch is forbidden: User \"system:serviceaccount:fabrik-system:fabrik\" cannot create resource \"jobs\""});
-    let (client, _) = api_server(vec![
+    let (client, _) = api_server(no_credentials(vec![
         created("Secret"),
         created("ConfigMap"),
         created("PersistentVolumeClaim"),
         (403, forbidden),
-    ]);
+    ]));
     let message = backend(client)
         .launch(launch("run"))
         .await
@@ -376,7 +402,7 @@ async fn an_env_set_is_published_whole_replacing_the_old_secret() {
 
 #[tokio::test]
 async fn a_run_with_an_env_set_gets_its_copy_first() {
-    let (client, seen) = api_server(vec![
+    let (client, seen) = api_server(no_credentials(vec![
         created("Secret"),
         created("Secret"),
         created("ConfigMap"),
@@ -385,7 +411,7 @@ async fn a_run_with_an_env_set_gets_its_copy_first() {
             201,
             json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}}),
         ),
-    ]);
+    ]));
     let mut launch = launch("run");
     launch.env_set = Some(crate::backend::EnvSetRef {
         project: "acme".into(),
@@ -393,7 +419,7 @@ async fn a_run_with_an_env_set_gets_its_copy_first() {
         vars: launch.env.clone(),
     });
     backend(client).launch(launch).await.unwrap();
-    let seen = seen.await.unwrap();
+    let seen = past_credentials(seen.await.unwrap());
     assert_eq!(seen[0].uri, "/api/v1/namespaces/fabrik-runs/secrets?");
     assert_eq!(seen[0].body["metadata"]["name"], "fabrik-env-acme-dev");
     assert_eq!(seen[0].body["stringData"]["ANTHROPIC_API_KEY"], "sk-secret");
@@ -426,7 +452,7 @@ async fn a_schedule_is_published_as_its_runs_objects_and_a_cron_job_replaced_who
             json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}}),
         )
     };
-    let (client, seen) = api_server(vec![
+    let (client, seen) = api_server(no_credentials(vec![
         (409, conflict()),
         ok("Secret"),
         created("ConfigMap"),
@@ -436,12 +462,12 @@ async fn a_schedule_is_published_as_its_runs_objects_and_a_cron_job_replaced_who
             200,
             json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "x"}, "spec": {"schedule": "0 3 * * *", "jobTemplate": {}}}),
         ),
-    ]);
+    ]));
     backend(client)
         .publish_schedule(&scheduled())
         .await
         .unwrap();
-    let seen = seen.await.unwrap();
+    let seen = past_credentials(seen.await.unwrap());
     let calls: Vec<(&str, &str)> = seen
         .iter()
         .map(|s| (s.method.as_str(), s.uri.as_str()))
@@ -554,5 +580,113 @@ async fn cancelling_a_cron_jobs_run_deletes_its_job_and_its_resumes() {
             "DELETE /apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-cron-nightly-29400000-r1?",
             "DELETE /apis/batch/v1/namespaces/fabrik-runs/jobs/fabrik-cron-nightly-29400000?",
         ]
+    );
+}
+
+/// An API server answering by path, for calls made side by side.
+fn api_by_path(answer: fn(&str) -> (u16, Value)) -> Client {
+    let (service, mut handle) = mock::pair::<Request<Body>, Response<Body>>();
+    tokio::spawn(async move {
+        while let Some((request, send)) = handle.next_request().await {
+            let (status, reply) = answer(request.uri().path());
+            send.send_response(
+                Response::builder()
+                    .status(status)
+                    .body(Body::from(serde_json::to_vec(&reply).unwrap()))
+                    .unwrap(),
+            );
+        }
+    });
+    Client::new(service, "fabrik-runs")
+}
+
+#[tokio::test]
+async fn what_the_cluster_wont_say_is_a_note_and_the_rest_still_shows() {
+    let client = api_by_path(|path| match path {
+        "/api/v1/nodes" => (
+            200,
+            json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {}, "items": [
+                {"metadata": {"name": "n1"}, "spec": {"unschedulable": true},
+                 "status": {"capacity": {"cpu": "2"}, "conditions": [{"type": "Ready", "status": "True"}]}},
+                {"metadata": {"name": "n2"},
+                 "status": {"conditions": [{"type": "Ready", "status": "False"}, {"type": "DiskPressure", "status": "True"}]}}
+            ]}),
+        ),
+        "/apis/metrics.k8s.io/v1beta1/nodes" => (404, not_found()),
+        "/apis/storage.k8s.io/v1/storageclasses" => (
+            403,
+            json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "forbidden", "reason": "Forbidden", "code": 403}),
+        ),
+        _ => (
+            200,
+            json!({"apiVersion": "v1", "kind": "PersistentVolumeClaimList", "metadata": {}, "items": []}),
+        ),
+    });
+    let fleet = backend(client).fleet().await;
+    let status: Vec<(&str, &str, bool)> = fleet
+        .machines
+        .iter()
+        .map(|m| (m.name.as_str(), m.status.as_str(), m.ready))
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("n1", "Ready, cordoned", true),
+            ("n2", "DiskPressure", false)
+        ]
+    );
+    assert_eq!(fleet.machines[0].cpu.capacity, Some(2000));
+    assert_eq!(fleet.machines[0].cpu.used, None);
+    assert_eq!(fleet.notes.len(), 2, "{:?}", fleet.notes);
+    assert!(
+        fleet.notes[0].contains("metrics-server"),
+        "{}",
+        fleet.notes[0]
+    );
+    assert!(
+        fleet.notes[1].contains("may not list storageclasses in the cluster (a ClusterRole)"),
+        "{}",
+        fleet.notes[1]
+    );
+}
+
+#[tokio::test]
+async fn a_run_gets_a_copy_of_the_credentials_in_its_namespace() {
+    let credentials = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "fabrik-credentials", "namespace": "fabrik-system", "resourceVersion": "7"},
+        "data": {"ANTHROPIC_API_KEY_1": "c2stYQ=="}});
+    let (client, seen) = api_server(vec![
+        (200, credentials),
+        created("Secret"),
+        created("Secret"),
+        created("ConfigMap"),
+        created("PersistentVolumeClaim"),
+        (
+            201,
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}}),
+        ),
+    ]);
+    backend(client).launch(launch("run")).await.unwrap();
+    let seen = seen.await.unwrap();
+    let copy = &seen[1];
+    assert_eq!(
+        (copy.method.as_str(), copy.uri.as_str()),
+        ("POST", "/api/v1/namespaces/fabrik-runs/secrets?")
+    );
+    assert_eq!(copy.body["metadata"]["name"], "fabrik-credentials");
+    assert_eq!(copy.body["metadata"]["namespace"], "fabrik-runs");
+    assert!(
+        copy.body["metadata"]["resourceVersion"].is_null(),
+        "a new object"
+    );
+    assert_eq!(copy.body["data"]["ANTHROPIC_API_KEY_1"], "c2stYQ==");
+    let pod = &seen[5].body["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["containers"][0]["envFrom"][0]["secretRef"],
+        json!({"name": "fabrik-credentials", "optional": true})
+    );
+    assert_eq!(
+        pod["volumes"][1]["secret"]["secretName"],
+        "fabrik-credentials"
     );
 }

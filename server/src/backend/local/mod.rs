@@ -3,6 +3,7 @@
 //! outlives the process; the process leads its own group, so cancel stops everything it
 //! started; [`confine`] keeps the agent away from the server.
 pub mod confine;
+mod fleet;
 mod process;
 
 use super::artifacts;
@@ -25,6 +26,7 @@ const CANCEL_GRACE: Duration = Duration::from_secs(5);
 const ADOPT_POLL: Duration = Duration::from_millis(500);
 
 pub struct LocalBackend {
+    data_dir: PathBuf,
     runs_dir: PathBuf,
     events: UnboundedSender<ExecEvent>,
     confinement: Confinement,
@@ -37,6 +39,7 @@ impl LocalBackend {
         confinement: Confinement,
     ) -> LocalBackend {
         LocalBackend {
+            data_dir: data_dir.to_path_buf(),
             runs_dir: data_dir.join("runs"),
             events,
             confinement,
@@ -45,6 +48,12 @@ impl LocalBackend {
 
     fn run_dir(&self, run_id: &str) -> PathBuf {
         self.runs_dir.join(run_id)
+    }
+
+    /// What every run gets beneath its own environment, as the cluster's
+    /// `fabrik-credentials` Secret.
+    fn credentials_file(&self) -> PathBuf {
+        self.data_dir.join("credentials.env")
     }
 }
 
@@ -76,10 +85,20 @@ impl Backend for LocalBackend {
             ))
             .into());
         }
+        let credentials = self.credentials_file();
+        if credentials.exists() {
+            fleet::read_credentials(&credentials).map_err(DomainError::conflict)?;
+        }
         Ok(())
     }
 
-    async fn launch(&self, launch: Launch) -> Result<Option<u32>> {
+    async fn launch(&self, mut launch: Launch) -> Result<Option<u32>> {
+        // The run's own settings, env set and template win over the credentials.
+        if let Ok(credentials) = fleet::read_credentials(&self.credentials_file()) {
+            for (key, value) in credentials {
+                launch.env.entry(key).or_insert(value);
+            }
+        }
         let dir = self.run_dir(&launch.run_id);
         let child = process::spawn(&launch, &dir, &self.confinement)?;
         let pid = child.id();
@@ -216,6 +235,17 @@ impl Backend for LocalBackend {
         Box::new(artifacts::DbProbe(smithers::Watcher::new(
             run.db_path.clone(),
         )))
+    }
+
+    async fn fleet(&self) -> domain::fleet::FleetView {
+        let (data, runs) = (self.data_dir.clone(), self.runs_dir.clone());
+        tokio::task::spawn_blocking(move || fleet::host_view(&data, &runs))
+            .await
+            .unwrap_or_default()
+    }
+
+    async fn credentials(&self) -> Result<domain::fleet::CredentialsView> {
+        Ok(fleet::credentials_view(&self.credentials_file()))
     }
 }
 

@@ -1,0 +1,59 @@
+//! `/admin/*` (admins): where runs go — this host or the cluster — and the
+//! credentials they get.
+pub mod cluster;
+pub mod credentials;
+
+use crate::components::{Icon, TabBar, TabLink, I};
+use crate::pages::settings::{your_role, AdminOnly};
+use crate::session::use_session;
+use domain::auth::Action;
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::use_location;
+
+#[component]
+pub fn AdminFrame() -> impl IntoView {
+    let allowed = use_session().can(Action::SeeFleet);
+    view! {
+        <div class="page">
+            <div class="mx-auto max-w-6xl space-y-6">
+                <div>
+                    <h1 class="text-2xl font-semibold tracking-tight">"Admin"</h1>
+                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
+                        "Where runs go and what they get: machines, volumes, storage and credentials."
+                    </p>
+                </div>
+                {if allowed {
+                    view! {
+                        <TabBar label="Admin">
+                            <Tab href="/admin/cluster" testid="admin-tab-cluster" icon=I::Cpu label="Cluster"/>
+                            <Tab href="/admin/credentials" testid="admin-tab-credentials" icon=I::Key label="Credentials"/>
+                        </TabBar>
+                        <Outlet/>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <AdminOnly
+                            title="Only admins can see the fleet"
+                            message=format!("{} These pages show the machines runs go to and the credentials they get.", your_role())
+                        />
+                    }
+                    .into_any()
+                }}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Tab(href: &'static str, testid: &'static str, icon: I, label: &'static str) -> impl IntoView {
+    let location = use_location();
+    let active = Signal::derive(move || location.pathname.get() == href);
+    view! {
+        <TabLink href testid active>
+            <Icon icon=icon class="h-4 w-4"/>
+            {label}
+        </TabLink>
+    }
+}

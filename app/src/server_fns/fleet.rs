@@ -1,0 +1,20 @@
+//! Server functions for the admin pages on where runs go (`/admin/cluster`,
+//! `/admin/credentials`).
+#[cfg(feature = "ssr")]
+use super::{actor, answer, ctx};
+use crate::error::AppError;
+use domain::fleet::{CredentialsView, FleetView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[server(endpoint = "fleet", input = Json)]
+pub async fn fleet() -> Result<FleetView, AppError> {
+    let result = async move { Ok(ctx::fleet()?.fleet(&actor()?).await?) }.await;
+    answer(result)
+}
+
+#[server(endpoint = "credential_keys", input = Json)]
+pub async fn credential_keys() -> Result<CredentialsView, AppError> {
+    let result = async move { Ok(ctx::fleet()?.credentials(&actor()?).await?) }.await;
+    answer(result)
+}

@@ -1,0 +1,22 @@
+//! `/api/v1/admin/cluster` and `/api/v1/admin/credentials` (admins only).
+use super::{fail, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use domain::service::{Actor, FleetService};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/cluster", get(cluster))
+        .route("/admin/credentials", get(credentials))
+}
+
+async fn cluster(State(s): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {
+    Ok(Json(s.service.fleet(&who).await.map_err(fail)?).into_response())
+}
+
+async fn credentials(State(s): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {
+    Ok(Json(s.service.credentials(&who).await.map_err(fail)?).into_response())
+}
