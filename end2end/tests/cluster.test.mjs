@@ -33,10 +33,24 @@ before(async () => {
     spec: { template: { spec: { containers: [{ name: "fabrik", image: "x" }], restartPolicy: "Never" } } },
     status: { conditions: [{ type: "Failed", status: "True" }], failed: 1 },
   };
-  const created = await fetch(`${emu}/apis/batch/v1/namespaces/fabrik-runs/jobs`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(job),
-  });
-  assert.ok(created.ok, `creating the Job: ${created.status}`);
+  const node = {
+    apiVersion: "v1", kind: "Node", metadata: { name: "k3s-server-1" },
+    status: { capacity: { cpu: "8", memory: "32Gi", "ephemeral-storage": "200Gi" },
+      allocatable: { cpu: "7800m", memory: "31Gi", "ephemeral-storage": "190Gi" },
+      conditions: [{ type: "Ready", status: "True" }] },
+  };
+  const usage = { apiVersion: "metrics.k8s.io/v1beta1", kind: "NodeMetrics", metadata: { name: "k3s-server-1" },
+    usage: { cpu: "2100m", memory: "12Gi" } };
+  const storage = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", provisioner: "rancher.io/local-path",
+    metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+    reclaimPolicy: "Delete" };
+  for (const [path, object] of [["/apis/batch/v1/namespaces/fabrik-runs/jobs", job], ["/api/v1/nodes", node],
+    ["/apis/metrics.k8s.io/v1beta1/nodes", usage], ["/apis/storage.k8s.io/v1/storageclasses", storage]]) {
+    const created = await fetch(`${emu}${path}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(object),
+    });
+    assert.ok(created.ok, `creating ${object.kind}: ${created.status}`);
+  }
   const volume = mkdtempSync(join(tmpdir(), "fabrik-volume-"));
   mkdirSync(join(volume, ".smithers"));
   copyFileSync(join(ROOT, "smithers/tests/fixtures/approval.db"), join(volume, ".smithers/state.db"));
@@ -85,4 +99,15 @@ test("a CLI-made run's page shows its gate from the DB on its volume", async () 
   assert.match(text, /Waiting for a decision/);
   assert.match(text, /ApprovalRequested/);
   await shot(page, "51-kube-cli-run-at-gate");
+});
+
+test("the cluster page shows the nodes with their usage and the storage classes", async () => {
+  const page = await signedInPage(ctx.browser, ctx.server.base, { viewport: { width: 1280, height: 900 } });
+  await open(page, `${ctx.server.base}/admin/cluster`);
+  const node = page.locator('[data-testid="machine"][data-name="k3s-server-1"]');
+  await node.waitFor();
+  assert.match(await node.getByTestId("meter-cpu").innerText(), /2\.1 cores of 7\.8 cores\s*27%/);
+  assert.match(await node.getByTestId("meter-memory").innerText(), /12\.0 GiB of 31\.0 GiB/);
+  assert.match(await page.getByTestId("storage-classes").innerText(), /local-path\s*default/);
+  await shot(page, "52-kube-admin-cluster");
 });

@@ -42,7 +42,7 @@ fn Fleet(fleet: FleetView) -> impl IntoView {
             <section class="space-y-3">
                 <h2 class="text-sm font-semibold">{machines_title}</h2>
                 <div class="grid gap-3 md:grid-cols-2" data-testid="machines">
-                    {fleet.machines.into_iter().map(|m| view! { <MachineCard machine=m/> }).collect_view()}
+                    {fleet.machines.into_iter().map(|m| view! { <MachineCard machine=m kube/> }).collect_view()}
                 </div>
             </section>
             <section class="card overflow-hidden">
@@ -53,7 +53,7 @@ fn Fleet(fleet: FleetView) -> impl IntoView {
                         {format!("{} · {}", plural(fleet.volumes.len(), "volume"), format::bytes(total))}
                     </span>
                 </div>
-                <VolumeTable volumes=fleet.volumes/>
+                <VolumeTable volumes=fleet.volumes kube/>
             </section>
             {kube.then(|| view! { <StorageClasses classes=fleet.storage_classes/> })}
         </div>
@@ -61,7 +61,7 @@ fn Fleet(fleet: FleetView) -> impl IntoView {
 }
 
 #[component]
-fn MachineCard(machine: Machine) -> impl IntoView {
+fn MachineCard(machine: Machine, kube: bool) -> impl IntoView {
     let tone = if machine.ready && machine.status == "Ready" {
         "bg-emerald-50 text-emerald-700 ring-emerald-200 dark:bg-emerald-500/10 dark:text-emerald-300 dark:ring-emerald-500/30"
     } else {
@@ -77,7 +77,8 @@ fn MachineCard(machine: Machine) -> impl IntoView {
                 </span>
             </div>
             <dl class="mt-4 space-y-3">
-                <Meter label="CPU" amount=machine.cpu show=format::cores/>
+                // Locally, what is in use is the load average.
+                <Meter label="CPU" hint=(!kube).then_some("load, 1 min") amount=machine.cpu show=format::cores/>
                 <Meter label="Memory" amount=machine.memory show=format::bytes/>
                 <Meter label="Disk" amount=machine.disk show=format::bytes/>
             </dl>
@@ -87,7 +88,12 @@ fn MachineCard(machine: Machine) -> impl IntoView {
 
 /// One resource: used of allocatable (capacity), with a bar when usage is known.
 #[component]
-fn Meter(label: &'static str, amount: Amount, show: fn(u64) -> String) -> impl IntoView {
+fn Meter(
+    label: &'static str,
+    #[prop(optional_no_strip)] hint: Option<&'static str>,
+    amount: Amount,
+    show: fn(u64) -> String,
+) -> impl IntoView {
     let percent = amount.used_percent();
     let of = amount.allocatable.or(amount.capacity);
     let text = match (amount.used, of) {
@@ -107,7 +113,10 @@ fn Meter(label: &'static str, amount: Amount, show: fn(u64) -> String) -> impl I
     view! {
         <div data-testid=format!("meter-{}", label.to_ascii_lowercase())>
             <div class="flex items-baseline justify-between gap-2 text-xs">
-                <dt class="font-medium text-slate-600 dark:text-slate-300">{label}</dt>
+                <dt class="font-medium text-slate-600 dark:text-slate-300">
+                    {label}
+                    {hint.map(|h| view! { <span class="ml-1 font-normal text-slate-400">{format!("({h})")}</span> })}
+                </dt>
                 <dd class="text-right text-slate-500 dark:text-slate-400">
                     {text}
                     {percent.map(|p| view! { <span class="ml-1 font-semibold text-slate-700 dark:text-slate-200">{format!("{p}%")}</span> })}
@@ -122,7 +131,7 @@ fn Meter(label: &'static str, amount: Amount, show: fn(u64) -> String) -> impl I
 }
 
 #[component]
-fn VolumeTable(volumes: Vec<Volume>) -> impl IntoView {
+fn VolumeTable(volumes: Vec<Volume>, kube: bool) -> impl IntoView {
     if volumes.is_empty() {
         return view! {
             <p data-testid="volumes-empty" class="px-4 py-10 text-center text-sm text-slate-500 dark:text-slate-400">
@@ -139,7 +148,7 @@ fn VolumeTable(volumes: Vec<Volume>) -> impl IntoView {
                     <th scope="col" class="px-3 py-2.5">"Run"</th>
                     <th scope="col" class="px-3 py-2.5">"Size"</th>
                     <th scope="col" class="px-3 py-2.5">"Status"</th>
-                    <th scope="col" class="px-4 py-2.5 sm:pr-6">"Storage class"</th>
+                    {kube.then(|| view! { <th scope="col" class="px-4 py-2.5 sm:pr-6">"Storage class"</th> })}
                 </tr>
             </thead>
             <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
@@ -156,7 +165,9 @@ fn VolumeTable(volumes: Vec<Volume>) -> impl IntoView {
                         </td>
                         <td class="px-3 py-2.5 whitespace-nowrap" data-label="Size">{v.size_bytes.map(format::bytes).unwrap_or_else(|| "—".into())}</td>
                         <td class="px-3 py-2.5" data-label="Status">{v.status}</td>
-                        <td class="px-4 py-2.5 sm:pr-6" data-label="Storage class">{v.storage_class.unwrap_or_else(|| "default".into())}</td>
+                        {kube.then(|| view! {
+                            <td class="px-4 py-2.5 sm:pr-6" data-label="Storage class">{v.storage_class.unwrap_or_else(|| "default".into())}</td>
+                        })}
                     </tr>
                 }).collect_view()}
             </tbody>
