@@ -384,6 +384,24 @@ pub struct Actions {
     pub cancel: bool,
     pub resume: bool,
     pub feedback: bool,
+    /// Made by the fabrik CLI: its gate is decided, and the run resumed, there
+    /// ([`DECIDE_WITH_THE_CLI`]); here it can be reviewed and cancelled.
+    #[serde(default)]
+    pub elsewhere: bool,
+}
+
+/// Why a run the fabrik CLI made can't be decided or resumed here.
+pub const DECIDE_WITH_THE_CLI: &str = "This run was made by the fabrik CLI, and fabrik-server resumes only the runs it dispatched: decide its gate with `smithers approve|deny` in its pod and resume it with the fabrik CLI.";
+
+impl Actions {
+    /// The actions of a run the fabrik CLI made: no resume, no decision here.
+    pub fn made_elsewhere(self) -> Actions {
+        Actions {
+            resume: false,
+            elsewhere: true,
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -177,6 +177,7 @@ pub fn actions(status: RunStatus, snapshot: &SmithersSnapshot) -> Actions {
         resume: matches!(status, RunStatus::Failed | RunStatus::Cancelled)
             || (status == RunStatus::WaitingApproval && !gate_open),
         feedback: status == RunStatus::WaitingApproval && gate_open,
+        elsewhere: false,
     }
 }
 

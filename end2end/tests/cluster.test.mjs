@@ -98,6 +98,8 @@ test("a CLI-made run's page shows its gate from the DB on its volume", async () 
   const text = await page.locator("main").innerText();
   assert.match(text, /Waiting for a decision/);
   assert.match(text, /ApprovalRequested/);
+  assert.match(text, /decide its gate with `smithers approve\|deny` in its pod/);
+  assert.equal(await page.getByTestId("resume-button").count(), 0);
   await shot(page, "51-kube-cli-run-at-gate");
 });
 

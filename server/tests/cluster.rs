@@ -436,6 +436,11 @@ async fn a_cli_runs_page_copies_its_db_from_its_volume_and_the_list_does_not() {
         "{shown}"
     );
     assert_eq!(shown["summary"]["spec"], "approval");
+    assert_eq!(
+        shown["actions"],
+        json!({"cancel": true, "resume": false, "feedback": true, "elsewhere": true}),
+        "reviewed and cancelled here, decided with the CLI"
+    );
 
     // Its gate can't be decided here (the server can't resume what the CLI made), and
     // the refusal writes nothing.

@@ -37,7 +37,11 @@ fn FeedbackView(data: RunData, initial: RunDetail) -> impl IntoView {
     let can_decide = Memo::new(move |_| detail.with(|d| d.actions.feedback));
     let open_rows = RwSignal::new(HashSet::<String>::new());
     // Viewers see the gate and the evidence, but the decision is disabled and says why.
-    let denied = use_session().refusal(Action::DecideGate);
+    let denied = use_session().refusal(Action::DecideGate).or_else(|| {
+        detail
+            .with_untracked(|d| d.actions.elsewhere)
+            .then(|| domain::run::DECIDE_WITH_THE_CLI.to_string())
+    });
 
     let submit = ServerAction::<SubmitFeedback>::new();
     let notes = RwSignal::new(String::new());

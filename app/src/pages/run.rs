@@ -344,6 +344,8 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
         // Calls to attention
         {move || actions.get().feedback.then(|| {
             let id = id_for_feedback.clone();
+            let may_decide = may_decide && !actions.get().elsewhere;
+            let elsewhere = actions.get().elsewhere;
             view! {
                 <div
                     data-testid="feedback-banner"
@@ -357,7 +359,9 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
                             {if may_decide { "This run is waiting for your decision" } else { "This run is waiting for a decision" }}
                         </p>
                         <p class="text-sm text-amber-800 dark:text-amber-300/80">
-                            {if may_decide {
+                            {if elsewhere {
+                                domain::run::DECIDE_WITH_THE_CLI
+                            } else if may_decide {
                                 "It reached its human gate. Review what it did and approve or reject it."
                             } else {
                                 "It reached its human gate. An operator or admin approves or rejects it; you can review what it did."

@@ -148,10 +148,7 @@ impl Service {
     /// is written (a gate decided for a run that can't then resume would be stuck).
     pub(super) fn resume_template(&self, record: &RunRecord) -> Result<Template> {
         if record.template == super::found::FOUND_TEMPLATE {
-            return Err(DomainError::conflict(
-                "This run was made by the fabrik CLI, and fabrik-server resumes only the runs it dispatched: decide its gate with `smithers approve|deny` in its pod and resume it with the fabrik CLI.",
-            )
-            .into());
+            return Err(DomainError::conflict(domain::run::DECIDE_WITH_THE_CLI).into());
         }
         self.templates.get(&record.template).map_err(|_| {
             DomainError::conflict(format!(

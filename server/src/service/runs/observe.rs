@@ -80,7 +80,12 @@ impl Service {
                 options: record.options.clone(),
             },
             heartbeat: status::heartbeat(now, snapshot.heartbeat_at_ms, record.status),
-            actions: status::actions(record.status, &snapshot),
+            actions: match record.template.as_str() {
+                super::found::FOUND_TEMPLATE => {
+                    status::actions(record.status, &snapshot).made_elsewhere()
+                }
+                _ => status::actions(record.status, &snapshot),
+            },
             log_bytes: self.backend.log_size(&record).await,
             smithers: snapshot,
             source: SmithersSource { problem },
