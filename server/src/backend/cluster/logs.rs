@@ -1,19 +1,31 @@
 //! Cluster runs' logs, kept by the server: each pod's `fabrik` container log is
 //! archived to `<data-dir>/kube-runs/<run>/logs/` when the pod ends (so it outlives pod
 //! cleanup and the Job's TTL), with a closing line as a local run's log has. A run's
-//! log is its archived pods' logs in order, then the live log of the pod running now.
+//! log is its archived pods' logs in order, then the live log of the pod running now —
+//! followed (streamed) into a file while the pod runs, so a page view reads a file, not
+//! the API server.
 use super::manifests::CONTAINER;
 use super::{connect, rbac};
 use crate::error::Result;
+use futures::AsyncReadExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::LogParams;
 use kube::Api;
+use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How soon a dropped log stream of a running pod is opened again.
+const REFOLLOW: Duration = Duration::from_secs(2);
 
 pub struct RunLogs {
     pods: Api<Pod>,
     namespace: String,
     root: PathBuf,
+    /// Pods whose log is being followed now.
+    following: Mutex<HashSet<String>>,
 }
 
 impl RunLogs {
@@ -22,7 +34,63 @@ impl RunLogs {
             pods,
             namespace,
             root,
+            following: Mutex::default(),
         }
+    }
+
+    /// Follows the running `pod`'s log into a file of the run's, once per pod. A
+    /// stream that drops while `running()` still says so is opened again, from the
+    /// start (the file is rewritten whole).
+    pub fn follow(
+        self: &Arc<Self>,
+        run_id: &str,
+        pod: &str,
+        running: impl Fn() -> bool + Send + 'static,
+    ) {
+        if !self.lock().insert(pod.to_string()) {
+            return;
+        }
+        let (logs, run_id, pod) = (self.clone(), run_id.to_string(), pod.to_string());
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = logs.stream_into_file(&run_id, &pod).await {
+                    tracing::debug!(%pod, error = %e, "following the pod's log");
+                }
+                if !running() {
+                    break;
+                }
+                tokio::time::sleep(REFOLLOW).await;
+            }
+            logs.lock().remove(&pod);
+        });
+    }
+
+    async fn stream_into_file(&self, run_id: &str, pod: &str) -> std::io::Result<()> {
+        let params = LogParams {
+            container: Some(CONTAINER.into()),
+            follow: true,
+            ..Default::default()
+        };
+        let mut stream = self
+            .pods
+            .log_stream(pod, &params)
+            .await
+            .map_err(std::io::Error::other)?;
+        let dir = self.dir(run_id);
+        std::fs::create_dir_all(&dir)?;
+        let mut file = std::fs::File::create(live_path(&dir, pod))?;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            file.write_all(&buf[..n])?;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.following.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Keeps the ended pod's log (once per pod).
@@ -45,6 +113,7 @@ impl RunLogs {
         let partial = dir.join(format!(".{seq:04}-{pod}.partial"));
         std::fs::write(&partial, text)?;
         std::fs::rename(partial, path)?;
+        let _ = std::fs::remove_file(live_path(&dir, pod));
         Ok(())
     }
 
@@ -61,7 +130,10 @@ impl RunLogs {
             bytes.extend(std::fs::read(path)?);
         }
         if let Some(pod) = running {
-            bytes.extend(self.live(pod).await?.into_bytes());
+            match std::fs::read(live_path(&self.dir(run_id), pod)) {
+                Ok(followed) => bytes.extend(followed),
+                Err(_) => bytes.extend(self.live(pod).await?.into_bytes()),
+            }
         }
         Ok(bytes)
     }
@@ -84,6 +156,11 @@ impl RunLogs {
             .join(super::mirror::safe_name(run_id))
             .join("logs")
     }
+}
+
+/// Where a running pod's log is followed to (not a `.log`: not an archive).
+fn live_path(dir: &Path, pod: &str) -> PathBuf {
+    dir.join(format!(".live-{pod}"))
 }
 
 /// What a `smithers` exit code means, as a local run's log says it.

@@ -690,3 +690,29 @@ async fn a_run_gets_a_copy_of_the_credentials_in_its_namespace() {
         "fabrik-credentials"
     );
 }
+
+#[tokio::test]
+async fn a_running_pods_log_is_followed_into_a_file_that_page_views_read() {
+    let (client, seen) = api_server(vec![(200, Value::String("step 1\nstep 2\n".into()))]);
+    let backend = backend(client);
+    let run = record();
+    backend.dbs.pod_running(&run.run_id, "fabrik-01abc-x");
+    backend.logs.follow(&run.run_id, "fabrik-01abc-x", || false);
+    let seen = seen.await.unwrap();
+    assert_eq!(
+        seen[0].uri,
+        "/api/v1/namespaces/fabrik-runs/pods/fabrik-01abc-x/log?&container=fabrik&follow=true"
+    );
+    let mut text = Vec::new();
+    for _ in 0..100 {
+        // Until the file is there, the read asks the (closed) API server and fails.
+        text = backend.read_log(&run, 0, 1 << 20).await.unwrap_or_default();
+        if !text.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The API server is gone now (no more replies): these come from the file.
+    assert_eq!(text, b"step 1\nstep 2\n");
+    assert_eq!(backend.log_size(&run).await, 14);
+}

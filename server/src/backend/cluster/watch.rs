@@ -70,6 +70,9 @@ impl PodEnds {
     fn seen(self: &Arc<Self>, pod: &Pod, reported: &mut HashSet<String>, initial: bool) {
         if let Some((run_id, name)) = running(pod) {
             self.dbs.pod_running(&run_id, &name);
+            let (dbs, id, pod_name) = (self.dbs.clone(), run_id.clone(), name.clone());
+            let still_running = move || dbs.running_pod(&id).as_deref() == Some(pod_name.as_str());
+            self.logs.follow(&run_id, &name, still_running);
         }
         if let Some(exit) = exited(pod, reported) {
             let name = pod.metadata.name.clone().unwrap_or_default();
