@@ -190,16 +190,19 @@ async fn reject_fails_the_run(h: Harness) {
     assert_eq!(failed["summary"]["outcome"], "failed");
 }
 
+/// A template `echo-env` whose run echoes `line` (shell words) and whose `[env]` sets
+/// `MODE=from-template`.
+fn echo_env_template(h: &Harness, line: &str) {
+    let template = format!(
+        "name = \"echo-env\"\ncommand = [\"sh\", \"-c\", \"echo {line}\"]\nresume_command = [\"sh\", \"-c\", \"true\", \"{{run_id}}\"]\n[env]\nMODE = \"from-template\"\n"
+    );
+    std::fs::write(h.dir.path().join("templates/echo-env.toml"), template).unwrap();
+}
+
 /// A run started with an env set sees its values (in a cluster, through the Secrets
 /// its Job names), and the run's own settings win over the set's.
 async fn an_env_set_reaches_the_run(h: Harness) {
-    let template = r#"name = "echo-env"
-command = ["sh", "-c", "echo GREETING=$GREETING MODE=$MODE"]
-resume_command = ["sh", "-c", "true", "{run_id}"]
-[env]
-MODE = "from-template"
-"#;
-    std::fs::write(h.dir.path().join("templates/echo-env.toml"), template).unwrap();
+    echo_env_template(&h, "GREETING=$GREETING MODE=$MODE");
     let vars = json!({"vars": {"GREETING": "hello-from-the-set", "MODE": "from-set",
         "ANTHROPIC_API_KEY": "sk-1", "LAOS_LOKI_URL": "http://loki:3100"}});
     let r = h
@@ -225,13 +228,7 @@ MODE = "from-template"
 
 /// The credentials reach every run, beneath its env set and template.
 async fn credentials_reach_the_run(h: Harness) {
-    let template = r#"name = "echo-env"
-command = ["sh", "-c", "echo KEY=$ANTHROPIC_API_KEY_1 MODE=$MODE"]
-resume_command = ["sh", "-c", "true", "{run_id}"]
-[env]
-MODE = "from-template"
-"#;
-    std::fs::write(h.dir.path().join("templates/echo-env.toml"), template).unwrap();
+    echo_env_template(&h, "KEY=$ANTHROPIC_API_KEY_1 MODE=$MODE");
     h.give_credentials(&[
         ("ANTHROPIC_API_KEY_1", "sk-from-credentials"),
         ("MODE", "from-credentials"),

@@ -15,5 +15,5 @@ pub use badges::{NeedsFeedbackBadge, NodeStateIcon, RoleBadge, StatusBadge};
 pub use banners::{EmptyState, ErrorBanner, PageHeader, WarningBanner};
 pub use icons::{Icon, I};
 pub use progress::ProgressBar;
-pub use tabs::{TabBar, TabLink};
+pub use tabs::{PageTab, TabBar, TabLink};
 pub use time::{LiveDuration, RelativeTime};

@@ -1,5 +1,7 @@
 //! A row of tabs under a page header: links, the current one underlined.
+use super::{Icon, I};
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 /// The bar the tabs sit in; scrolls sideways on a phone.
 #[component]
@@ -34,5 +36,23 @@ pub fn TabLink(
         >
             {children()}
         </a>
+    }
+}
+
+/// A tab to a page of its own (`/settings/users`), current when it is open.
+#[component]
+pub fn PageTab(
+    href: &'static str,
+    testid: &'static str,
+    icon: I,
+    label: &'static str,
+) -> impl IntoView {
+    let location = use_location();
+    let active = Signal::derive(move || location.pathname.get() == href);
+    view! {
+        <TabLink href testid active>
+            <Icon icon=icon class="h-4 w-4"/>
+            {label}
+        </TabLink>
     }
 }

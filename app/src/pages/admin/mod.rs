@@ -3,13 +3,12 @@
 pub mod cluster;
 pub mod credentials;
 
-use crate::components::{Icon, TabBar, TabLink, I};
+use crate::components::{PageTab, TabBar, I};
 use crate::pages::settings::{your_role, AdminOnly};
 use crate::session::use_session;
 use domain::auth::Action;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
-use leptos_router::hooks::use_location;
 
 #[component]
 pub fn AdminFrame() -> impl IntoView {
@@ -26,8 +25,8 @@ pub fn AdminFrame() -> impl IntoView {
                 {if allowed {
                     view! {
                         <TabBar label="Admin">
-                            <Tab href="/admin/cluster" testid="admin-tab-cluster" icon=I::Cpu label="Cluster"/>
-                            <Tab href="/admin/credentials" testid="admin-tab-credentials" icon=I::Key label="Credentials"/>
+                            <PageTab href="/admin/cluster" testid="admin-tab-cluster" icon=I::Cpu label="Cluster"/>
+                            <PageTab href="/admin/credentials" testid="admin-tab-credentials" icon=I::Key label="Credentials"/>
                         </TabBar>
                         <Outlet/>
                     }
@@ -43,17 +42,5 @@ pub fn AdminFrame() -> impl IntoView {
                 }}
             </div>
         </div>
-    }
-}
-
-#[component]
-fn Tab(href: &'static str, testid: &'static str, icon: I, label: &'static str) -> impl IntoView {
-    let location = use_location();
-    let active = Signal::derive(move || location.pathname.get() == href);
-    view! {
-        <TabLink href testid active>
-            <Icon icon=icon class="h-4 w-4"/>
-            {label}
-        </TabLink>
     }
 }

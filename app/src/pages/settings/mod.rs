@@ -4,12 +4,11 @@ pub mod notifications;
 pub mod tokens;
 pub mod users;
 
-use crate::components::{Icon, TabBar, TabLink, I};
+use crate::components::{Icon, PageTab, TabBar, I};
 use crate::session::use_session;
 use domain::auth::Action;
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
-use leptos_router::hooks::use_location;
 
 /// The settings frame: title, tabs, and the chosen page.
 #[component]
@@ -31,26 +30,14 @@ pub fn SettingsFrame() -> impl IntoView {
                     </p>
                 </div>
                 <TabBar label="Settings">
-                        <Tab href="/settings/tokens" testid="settings-tab-tokens" icon=I::Key label="API tokens"/>
-                        <Tab href="/settings/notifications" testid="settings-tab-notifications" icon=I::Message label="Notifications"/>
-                        {admin.then(|| view! { <Tab href="/settings/users" testid="settings-tab-users" icon=I::Users label="Users"/> })}
-                        {audit.then(|| view! { <Tab href="/settings/audit" testid="settings-tab-audit" icon=I::List label="Audit log"/> })}
+                        <PageTab href="/settings/tokens" testid="settings-tab-tokens" icon=I::Key label="API tokens"/>
+                        <PageTab href="/settings/notifications" testid="settings-tab-notifications" icon=I::Message label="Notifications"/>
+                        {admin.then(|| view! { <PageTab href="/settings/users" testid="settings-tab-users" icon=I::Users label="Users"/> })}
+                        {audit.then(|| view! { <PageTab href="/settings/audit" testid="settings-tab-audit" icon=I::List label="Audit log"/> })}
                 </TabBar>
                 <Outlet/>
             </div>
         </div>
-    }
-}
-
-#[component]
-fn Tab(href: &'static str, testid: &'static str, icon: I, label: &'static str) -> impl IntoView {
-    let location = use_location();
-    let active = Signal::derive(move || location.pathname.get() == href);
-    view! {
-        <TabLink href testid active>
-            <Icon icon=icon class="h-4 w-4"/>
-            {label}
-        </TabLink>
     }
 }
 
