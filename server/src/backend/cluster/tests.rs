@@ -123,6 +123,13 @@ fn created(kind: &str) -> (u16, Value) {
     )
 }
 
+/// Method and URI of each call, in order.
+fn calls(seen: &[Seen]) -> Vec<(&str, &str)> {
+    seen.iter()
+        .map(|s| (s.method.as_str(), s.uri.as_str()))
+        .collect()
+}
+
 /// The replies a launch starts with when the system namespace has no credentials:
 /// none to read, no runs' copy to remove.
 fn no_credentials(mut replies: Vec<(u16, Value)>) -> Vec<(u16, Value)> {
@@ -176,12 +183,8 @@ async fn a_launch_creates_the_env_secret_inputs_pvc_and_job_in_that_order() {
     ]));
     backend(client).launch(launch("run")).await.unwrap();
     let seen = past_credentials(seen.await.unwrap());
-    let calls: Vec<(&str, &str)> = seen
-        .iter()
-        .map(|s| (s.method.as_str(), s.uri.as_str()))
-        .collect();
     assert_eq!(
-        calls,
+        calls(&seen),
         [
             ("POST", "/api/v1/namespaces/fabrik-runs/secrets?"),
             ("POST", "/api/v1/namespaces/fabrik-runs/configmaps?"),
@@ -468,12 +471,8 @@ async fn a_schedule_is_published_as_its_runs_objects_and_a_cron_job_replaced_who
         .await
         .unwrap();
     let seen = past_credentials(seen.await.unwrap());
-    let calls: Vec<(&str, &str)> = seen
-        .iter()
-        .map(|s| (s.method.as_str(), s.uri.as_str()))
-        .collect();
     assert_eq!(
-        calls,
+        calls(&seen),
         [
             ("POST", "/api/v1/namespaces/fabrik-runs/secrets?"),
             (
