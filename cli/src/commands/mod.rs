@@ -1,0 +1,40 @@
+//! One module per command group; each takes the connection (`Session`) and returns what
+//! the process exits with.
+pub mod login;
+pub mod run;
+pub mod runs;
+
+use crate::client::Client;
+use crate::config::{self, Config};
+use crate::error::Result;
+use crate::output::Format;
+
+/// A server to talk to, and how to print.
+pub struct Session {
+    pub client: Client,
+    pub format: Format,
+}
+
+impl Session {
+    /// The context asked for (or the current one), unless `--server`/`--token` say
+    /// otherwise (as `FABRIK_SERVER` / `FABRIK_TOKEN` do for scripts).
+    pub fn open(
+        context: Option<&str>,
+        server: Option<&str>,
+        token: Option<&str>,
+        format: Format,
+    ) -> Result<Session> {
+        let client = match (server, token) {
+            (Some(server), Some(token)) => Client::new(server, Some(token.to_string())),
+            _ => {
+                let config = Config::load(&config::path())?;
+                let (_, ctx) = config.context(context)?;
+                Client::new(
+                    server.unwrap_or(&ctx.server),
+                    Some(token.unwrap_or(&ctx.token).to_string()),
+                )
+            }
+        };
+        Ok(Session { client, format })
+    }
+}

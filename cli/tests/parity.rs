@@ -1,0 +1,365 @@
+//! The CLI and the API give the same results: one real fabrik-server (the binary
+//! `cargo leptos build` / `cargo test --workspace` builds beside this one), the same
+//! operations through `fabrik` and through `/api/v1`, the answers compared.
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "admin-password-1";
+
+struct Server {
+    base: String,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn server_binary() -> PathBuf {
+    let binary = Path::new(env!("CARGO_BIN_EXE_fabrik")).with_file_name("fabrik-server");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (cargo build -p fabrik-server, or scripts/test.sh)",
+        binary.display()
+    );
+    binary
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(repo_root().join("templates/demo.toml")).unwrap();
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("templates/demo.toml"),
+        demo.replace("DEMO_TASK_MS = \"2500\"", "DEMO_TASK_MS = \"100\""),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(server_binary())
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .arg("--root")
+        .arg(repo_root())
+        .env("FABRIK_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        base: format!("http://127.0.0.1:{port}"),
+        child,
+        dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+/// `fabrik <args>` with this server's config.
+fn fabrik(server: &Server, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fabrik"))
+        .args(args)
+        .env("FABRIK_CONFIG", server.dir.path().join("cli.toml"))
+        .env_remove("FABRIK_SERVER")
+        .env_remove("FABRIK_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn new(base: &str) -> Api {
+        let http = reqwest::Client::new();
+        let issued: Value = http
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&json!({"username": "admin", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Api {
+            base: base.into(),
+            token: issued["token"].as_str().unwrap().into(),
+            http,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.call(reqwest::Method::GET, path, None).await.1
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let (code, body) = self.call(reqwest::Method::POST, path, Some(body)).await;
+        assert!(code < 300, "{path}: {code} {body}");
+        body
+    }
+}
+
+/// What stays put once a run rests (at its gate, or ended): all but the clock.
+fn settled(mut detail: Value) -> Value {
+    let map = detail.as_object_mut().unwrap();
+    map.remove("now_ms");
+    map.remove("heartbeat");
+    detail
+}
+
+async fn wait_status(api: &Api, id: &str, status: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let detail = api.get(&format!("/runs/{id}")).await;
+        if detail["summary"]["status"] == status {
+            return detail;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} never got {status}: {detail}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_and_the_api_give_the_same_results() {
+    let server = start();
+    let login = fabrik(
+        &server,
+        &[
+            "login",
+            "--server",
+            &server.base,
+            "--username",
+            "admin",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    let api = Api::new(&server.base).await;
+
+    // Dispatch: one run each way; both wait at their gate, and `--wait` says so (3).
+    let waited = fabrik(
+        &server,
+        &["run", "--template", "demo", "--wait", "-o", "json"],
+        None,
+    );
+    assert_eq!(
+        waited.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&waited.stderr)
+    );
+    let by_cli: Value = serde_json::from_slice(&waited.stdout).unwrap();
+    let cli_run = by_cli["summary"]["run_id"].as_str().unwrap().to_string();
+    let api_run = api.post("/runs", json!({"template": "demo"})).await["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_status(&api, &api_run, "waiting-approval").await;
+    wait_status(&api, &cli_run, "waiting-approval").await;
+
+    // Reads: the same JSON.
+    for id in [&cli_run, &api_run] {
+        let shown = json_of(&fabrik(&server, &["runs", "show", id, "-o", "json"], None));
+        assert_eq!(
+            settled(shown),
+            settled(api.get(&format!("/runs/{id}")).await)
+        );
+    }
+    let listed = json_of(&fabrik(&server, &["runs", "list", "-o", "json"], None));
+    assert_eq!(listed, api.get("/runs").await);
+    let filtered = json_of(&fabrik(
+        &server,
+        &[
+            "runs",
+            "list",
+            "--status",
+            "waiting-approval",
+            "--limit",
+            "1",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(
+        filtered,
+        api.get("/runs?status=waiting-approval&limit=1").await
+    );
+
+    // Decisions: approved each way, the same record of it.
+    let out = fabrik(
+        &server,
+        &[
+            "feedback",
+            "--id",
+            &cli_run,
+            "--approve",
+            "--notes",
+            "ship it",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    api.post(
+        &format!("/runs/{api_run}/feedback"),
+        json!({"decision": "approve", "notes": "ship it"}),
+    )
+    .await;
+    let a = wait_status(&api, &cli_run, "finished").await;
+    let b = wait_status(&api, &api_run, "finished").await;
+    let gate = |d: &Value| {
+        let g = &d["smithers"]["gates"][0];
+        (
+            g["status"].clone(),
+            g["decided_by"].clone(),
+            g["note"].clone(),
+        )
+    };
+    assert_eq!(gate(&a), gate(&b));
+    assert_eq!(gate(&a).1, "admin");
+    let log = fabrik(&server, &["runs", "logs", &cli_run], None);
+    let (_, text) = {
+        let r = api
+            .http
+            .get(format!("{}/api/v1/runs/{cli_run}/logs", api.base))
+            .bearer_auth(&api.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(String::from_utf8_lossy(&log.stdout), text);
+
+    // Refusals: the API's message, and an exit code per kind.
+    let missing = fabrik(&server, &["runs", "show", "NOPE"], None);
+    assert_eq!(missing.status.code(), Some(5));
+    let (code, body) = api.call(reqwest::Method::GET, "/runs/NOPE", None).await;
+    assert_eq!(code, 404);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(String::from_utf8_lossy(&missing.stderr).contains(message));
+    let ended = fabrik(&server, &["runs", "cancel", &cli_run], None);
+    let (code, _) = api
+        .call(
+            reqwest::Method::POST,
+            &format!("/runs/{api_run}/cancel"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (ended.status.code(), code),
+        (Some(6), 409),
+        "cancelling a finished run"
+    );
+    let bad = fabrik(&server, &["run", "--template", "nope"], None);
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let nobody = fabrik(&server, &["--context", "elsewhere", "runs", "list"], None);
+    assert_eq!(nobody.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("No context 'elsewhere'"));
+    let revoked = Command::new(env!("CARGO_BIN_EXE_fabrik"))
+        .args([
+            "--server",
+            &server.base,
+            "--token",
+            "fab_wrong",
+            "runs",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        revoked.status.code(),
+        Some(3),
+        "a token the server doesn't take"
+    );
+}
+
+#[test]
+fn a_server_that_is_down_says_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_fabrik"))
+        .args([
+            "--server",
+            "http://127.0.0.1:9",
+            "--token",
+            "x",
+            "runs",
+            "list",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Cannot reach fabrik-server"));
+}
