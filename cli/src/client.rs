@@ -42,6 +42,42 @@ impl Client {
             .await
     }
 
+    pub async fn put<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.send(self.request(reqwest::Method::PUT, path).json(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        let _: Value = self
+            .send(self.request(reqwest::Method::DELETE, path))
+            .await?;
+        Ok(())
+    }
+
+    /// A text answer (a `.env` download, a log).
+    pub async fn text(&self, path: &str) -> Result<String> {
+        let response = self.stream(path).await?;
+        response
+            .text()
+            .await
+            .map_err(|e| CliError::Failed(format!("reading the answer: {e}")))
+    }
+
+    /// `/healthz`, outside the API and without a token.
+    pub async fn health(&self) -> Result<Value> {
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.base))
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let response = checked(response).await?;
+        response
+            .json()
+            .await
+            .map_err(|e| CliError::Failed(format!("{}/healthz: {e}", self.base)))
+    }
+
     /// The response as it comes (a log followed as it grows), once it is a success.
     pub async fn stream(&self, path: &str) -> Result<reqwest::Response> {
         let response = self.request(reqwest::Method::GET, path).send().await;

@@ -3,9 +3,10 @@ use clap::{CommandFactory, Parser, Subcommand};
 use domain::dispatch::DispatchRequest;
 use fabrik_cli::commands::login::{login, Login};
 use fabrik_cli::commands::runs::ListFilter;
-use fabrik_cli::commands::{run, runs, Session};
+use fabrik_cli::commands::{admin, env, run, runs, schedules, specs, Session};
 use fabrik_cli::output::Format;
 use fabrik_cli::Result;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +61,34 @@ enum Command {
         #[arg(long)]
         notes: Option<String>,
     },
+    /// Env sets as `.env` files.
+    Env {
+        #[command(subcommand)]
+        command: EnvCommand,
+    },
+    /// Specs: list, show, check a spec file.
+    Spec {
+        #[command(subcommand)]
+        command: SpecCommand,
+    },
+    /// A spec's todo: generate it, approve it (the spec is then ready to dispatch).
+    Todo {
+        #[arg(value_parser = ["generate", "approve"])]
+        action: String,
+        spec: String,
+    },
+    /// Runs dispatched on a cron.
+    Schedule {
+        #[command(subcommand)]
+        command: ScheduleCommand,
+    },
+    /// The credentials runs get: key names per provider (admins).
+    Credentials {
+        #[command(subcommand)]
+        command: CredentialsCommand,
+    },
+    /// Checks the server, the sign-in and (admins) the machines, and says what to do.
+    Doctor,
     /// Prints a shell completion script.
     Completion {
         #[arg(value_enum)]
@@ -101,8 +130,107 @@ enum RunsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum EnvCommand {
+    /// Every env set: keys, version, missing required keys.
+    Ls,
+    /// The set as a .env file (to --file, or standard output).
+    Pull {
+        project: String,
+        env: String,
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// A .env file becomes the whole set (refused if someone saved in between).
+    Push {
+        project: String,
+        env: String,
+        file: PathBuf,
+    },
+    /// Sets KEY=VALUE pairs, leaving the other keys as they are.
+    Set {
+        project: String,
+        env: String,
+        #[arg(required = true)]
+        pairs: Vec<String>,
+    },
+    /// What pushing a file would change (keys only; exit 1 if anything).
+    Diff {
+        project: String,
+        env: String,
+        file: PathBuf,
+    },
+    /// Whether the set has every required key (exit 1 if not).
+    Validate { project: String, env: String },
+}
+
+#[derive(Subcommand)]
+enum SpecCommand {
+    List,
+    Show {
+        id: String,
+    },
+    /// Checks a spec JSON file with the server's rules.
+    Validate {
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScheduleCommand {
+    List,
+    /// Creates a schedule: a cron and what each fire dispatches.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        cron: String,
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        #[arg(long, value_parser = ["Forbid", "Allow", "Replace"], default_value = "Forbid")]
+        concurrency: String,
+        #[command(flatten)]
+        run: DispatchArgs,
+    },
+    Delete {
+        name: String,
+    },
+    Suspend {
+        name: String,
+    },
+    Resume {
+        name: String,
+    },
+    /// Starts a run now, whatever the cron says.
+    Trigger {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CredentialsCommand {
+    List,
+}
+
 #[derive(clap::Args)]
 struct RunArgs {
+    #[command(flatten)]
+    run: DispatchArgs,
+    /// Follows the run until it ends or waits at its gate.
+    #[arg(long, conflicts_with = "cron")]
+    wait: bool,
+    /// Schedules it instead (needs --name): Kubernetes' 5 fields or @daily…
+    #[arg(long, requires = "name")]
+    cron: Option<String>,
+    /// The schedule's name, with --cron.
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long, default_value = "UTC")]
+    timezone: String,
+}
+
+#[derive(clap::Args)]
+struct DispatchArgs {
     #[arg(long)]
     template: String,
     /// A stored spec's id, or the path of a spec file.
@@ -125,12 +253,9 @@ struct RunArgs {
     model: Option<String>,
     #[arg(long)]
     iterations: Option<u32>,
-    /// Follows the run until it ends or waits at its gate.
-    #[arg(long)]
-    wait: bool,
 }
 
-impl RunArgs {
+impl DispatchArgs {
     fn request(self) -> DispatchRequest {
         DispatchRequest {
             template: self.template,
@@ -159,6 +284,24 @@ async fn main() {
         }
     };
     std::process::exit(code);
+}
+
+fn schedule(
+    name: String,
+    cron: String,
+    timezone: String,
+    concurrency: &str,
+    run: DispatchArgs,
+) -> Result<domain::schedule::NewSchedule> {
+    let concurrency = serde_json::from_value(serde_json::json!(concurrency))
+        .map_err(|e| fabrik_cli::CliError::Usage(format!("--concurrency: {e}")))?;
+    Ok(domain::schedule::NewSchedule {
+        name,
+        cron,
+        timezone,
+        concurrency,
+        dispatch: run.request(),
+    })
 }
 
 async fn execute(cli: Cli) -> Result<i32> {
@@ -209,10 +352,72 @@ async fn execute(cli: Cli) -> Result<i32> {
                 RunsCommand::Resume { id } => runs::resume(&s, &id).await,
             }
         }
-        Command::Run(args) => {
-            let wait = args.wait;
-            run::dispatch(&session()?, args.request(), wait).await
+        Command::Run(args) => match (args.cron, args.name) {
+            (Some(cron), Some(name)) => {
+                let schedule = schedule(name, cron, args.timezone, "Forbid", args.run)?;
+                schedules::create(&session()?, schedule).await
+            }
+            _ => run::dispatch(&session()?, args.run.request(), args.wait).await,
+        },
+        Command::Env { command } => {
+            let s = session()?;
+            match command {
+                EnvCommand::Ls => env::list(&s).await,
+                EnvCommand::Pull {
+                    project,
+                    env: e,
+                    file,
+                } => env::pull(&s, &project, &e, file.as_deref()).await,
+                EnvCommand::Push {
+                    project,
+                    env: e,
+                    file,
+                } => env::push(&s, &project, &e, &file).await,
+                EnvCommand::Set {
+                    project,
+                    env: e,
+                    pairs,
+                } => env::set(&s, &project, &e, &pairs).await,
+                EnvCommand::Diff {
+                    project,
+                    env: e,
+                    file,
+                } => env::show_diff(&s, &project, &e, &file).await,
+                EnvCommand::Validate { project, env: e } => env::validate(&s, &project, &e).await,
+            }
         }
+        Command::Spec { command } => {
+            let s = session()?;
+            match command {
+                SpecCommand::List => specs::list(&s).await,
+                SpecCommand::Show { id } => specs::show(&s, &id).await,
+                SpecCommand::Validate { file } => specs::validate(&s, &file).await,
+            }
+        }
+        Command::Todo { action, spec } => specs::todo(&session()?, &spec, &action).await,
+        Command::Schedule { command } => {
+            let s = session()?;
+            match command {
+                ScheduleCommand::List => schedules::list(&s).await,
+                ScheduleCommand::Create {
+                    name,
+                    cron,
+                    timezone,
+                    concurrency,
+                    run,
+                } => {
+                    schedules::create(&s, schedule(name, cron, timezone, &concurrency, run)?).await
+                }
+                ScheduleCommand::Delete { name } => schedules::delete(&s, &name).await,
+                ScheduleCommand::Suspend { name } => schedules::act(&s, &name, "suspend").await,
+                ScheduleCommand::Resume { name } => schedules::act(&s, &name, "resume").await,
+                ScheduleCommand::Trigger { name } => schedules::act(&s, &name, "trigger").await,
+            }
+        }
+        Command::Credentials {
+            command: CredentialsCommand::List,
+        } => admin::credentials(&session()?).await,
+        Command::Doctor => admin::doctor(&session()?).await,
         Command::Feedback {
             ref id,
             approve,

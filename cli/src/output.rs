@@ -124,7 +124,14 @@ pub fn print<T: Serialize>(
         Format::Yaml => {
             serde_saphyr::to_string(value).map_err(|e| CliError::Failed(e.to_string()))?
         }
-        Format::Table => table(value)?.render(colour()),
+        Format::Table => {
+            let table = table(value)?;
+            if table.rows.is_empty() {
+                eprintln!("Nothing here yet.");
+                return Ok(());
+            }
+            table.render(colour())
+        }
     };
     print!("{text}");
     Ok(())

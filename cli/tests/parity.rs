@@ -287,17 +287,59 @@ async fn the_cli_and_the_api_give_the_same_results() {
     assert_eq!(gate(&a), gate(&b));
     assert_eq!(gate(&a).1, "admin");
     let log = fabrik(&server, &["runs", "logs", &cli_run], None);
-    let (_, text) = {
-        let r = api
-            .http
-            .get(format!("{}/api/v1/runs/{cli_run}/logs", api.base))
-            .bearer_auth(&api.token)
-            .send()
-            .await
-            .unwrap();
-        (r.status(), r.text().await.unwrap())
-    };
+    let text = api_text(&api, &format!("/runs/{cli_run}/logs")).await;
     assert_eq!(String::from_utf8_lossy(&log.stdout), text);
+
+    // Env sets, schedules, doctor: the same state whichever way it was written.
+    let file = server.dir.path().join("dev.env");
+    std::fs::write(&file, "GREETING=hello\nLOG_LEVEL=debug\n").unwrap();
+    let file = file.to_str().unwrap();
+    let pushed = json_of(&fabrik(
+        &server,
+        &["env", "push", "hoth", "dev", file, "-o", "json"],
+        None,
+    ));
+    assert_eq!(pushed, api.get("/env/hoth/dev").await);
+    let pulled = fabrik(&server, &["env", "pull", "hoth", "dev"], None);
+    let downloaded = api_text(&api, "/env/hoth/dev/dotenv").await;
+    let without_time = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("# Downloaded"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        without_time(&String::from_utf8_lossy(&pulled.stdout)),
+        without_time(&downloaded)
+    );
+    assert!(downloaded.contains("LOG_LEVEL=debug"));
+    let created = json_of(&fabrik(
+        &server,
+        &[
+            "schedule",
+            "create",
+            "--name",
+            "nightly",
+            "--cron",
+            "0 3 * * *",
+            "--timezone",
+            "Europe/Berlin",
+            "--template",
+            "demo",
+            "-o",
+            "json",
+        ],
+        None,
+    ));
+    assert_eq!(created, api.get("/schedules/nightly").await);
+    let schedules = json_of(&fabrik(&server, &["schedule", "list", "-o", "json"], None));
+    assert_eq!(schedules, api.get("/schedules").await);
+    let doctor = fabrik(&server, &["doctor"], None);
+    assert!(
+        doctor.status.success(),
+        "{}",
+        String::from_utf8_lossy(&doctor.stdout)
+    );
 
     // Refusals: the API's message, and an exit code per kind.
     let missing = fabrik(&server, &["runs", "show", "NOPE"], None);
@@ -345,6 +387,18 @@ async fn the_cli_and_the_api_give_the_same_results() {
         Some(3),
         "a token the server doesn't take"
     );
+}
+
+async fn api_text(api: &Api, path: &str) -> String {
+    let url = format!("{}/api/v1{path}", api.base);
+    let r = api
+        .http
+        .get(url)
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    r.text().await.unwrap()
 }
 
 #[test]

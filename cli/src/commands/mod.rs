@@ -1,8 +1,12 @@
 //! One module per command group; each takes the connection (`Session`) and returns what
 //! the process exits with.
+pub mod admin;
+pub mod env;
 pub mod login;
 pub mod run;
 pub mod runs;
+pub mod schedules;
+pub mod specs;
 
 use crate::client::Client;
 use crate::config::{self, Config};

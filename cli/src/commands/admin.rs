@@ -1,0 +1,130 @@
+//! `fabrik credentials list` and `fabrik doctor`.
+use super::runs::typed;
+use super::Session;
+use crate::error::Result;
+use crate::output::{self, Cell, Table, Tone};
+use domain::fleet::CredentialsView;
+use serde_json::Value;
+
+pub async fn credentials(s: &Session) -> Result<i32> {
+    let view: Value = s.client.get("/admin/credentials").await?;
+    output::print(s.format, &view, |v| {
+        let view: CredentialsView = typed(v)?;
+        if let Some(note) = &view.note {
+            eprintln!("{note}");
+        }
+        Ok(Table {
+            headers: vec!["provider", "keys", "names"],
+            rows: view
+                .providers
+                .into_iter()
+                .map(|p| {
+                    vec![
+                        p.provider.into(),
+                        p.keys.to_string().into(),
+                        p.names.join(" ").into(),
+                    ]
+                })
+                .collect(),
+        })
+    })?;
+    Ok(0)
+}
+
+/// One check: what was looked at, whether it is fine, and what to do if not.
+struct Check {
+    what: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+/// Server reachable, token accepted, backend, and (for admins) the cluster's nodes;
+/// exit 1 when any check fails.
+pub async fn doctor(s: &Session) -> Result<i32> {
+    let mut checks = Vec::new();
+    match s.client.health().await {
+        Ok(health) => checks.push(Check {
+            what: "server",
+            ok: true,
+            detail: format!(
+                "{} answers (backend {})",
+                s.client.server(),
+                health["backend"].as_str().unwrap_or("?")
+            ),
+        }),
+        Err(e) => {
+            checks.push(Check {
+                what: "server",
+                ok: false,
+                detail: e.to_string(),
+            });
+            return report(checks);
+        }
+    }
+    let me = s.client.get::<Value>("/auth/me").await;
+    let admin = matches!(&me, Ok(me) if me["role"] == "admin");
+    checks.push(match me {
+        Ok(me) => Check {
+            what: "sign-in",
+            ok: true,
+            detail: format!(
+                "{} ({})",
+                me["username"].as_str().unwrap_or("?"),
+                me["role"].as_str().unwrap_or("?")
+            ),
+        },
+        Err(e) => Check {
+            what: "sign-in",
+            ok: false,
+            detail: e.to_string(),
+        },
+    });
+    if admin {
+        checks.push(match s.client.get::<Value>("/admin/cluster").await {
+            Ok(fleet) => {
+                let machines = fleet["machines"].as_array().cloned().unwrap_or_default();
+                let not_ready: Vec<String> = machines
+                    .iter()
+                    .filter(|m| m["ready"] != true)
+                    .map(|m| m["name"].as_str().unwrap_or("?").to_string())
+                    .collect();
+                Check {
+                    what: "machines",
+                    ok: not_ready.is_empty(),
+                    detail: match not_ready.is_empty() {
+                        true => format!("{} ready", machines.len()),
+                        false => format!(
+                            "not ready: {} (kubectl describe node …)",
+                            not_ready.join(", ")
+                        ),
+                    },
+                }
+            }
+            Err(e) => Check {
+                what: "machines",
+                ok: false,
+                detail: e.to_string(),
+            },
+        });
+    }
+    report(checks)
+}
+
+fn report(checks: Vec<Check>) -> Result<i32> {
+    let failed = checks.iter().any(|c| !c.ok);
+    let table = Table {
+        headers: vec!["check", "", "detail"],
+        rows: checks
+            .into_iter()
+            .map(|c| {
+                let mark = match c.ok {
+                    true => Cell::toned("ok", Tone::Good),
+                    false => Cell::toned("FAIL", Tone::Bad),
+                };
+                vec![c.what.into(), mark, c.detail.into()]
+            })
+            .collect(),
+    };
+    print!("{}", table.render(output::colour()));
+    Ok(if failed { 1 } else { 0 })
+}
