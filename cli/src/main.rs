@@ -176,6 +176,8 @@ enum SpecCommand {
     },
 }
 
+// Parsed once per process: the size of a variant doesn't matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum ScheduleCommand {
     List,
