@@ -7,5 +7,6 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod output;
+pub mod tui;
 
 pub use error::{CliError, Result};

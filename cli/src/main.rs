@@ -89,6 +89,8 @@ enum Command {
     },
     /// Checks the server, the sign-in and (admins) the machines, and says what to do.
     Doctor,
+    /// A k9s-style view of every signed-in server's runs (? for the keys, q quits).
+    Dashboard,
     /// Prints a shell completion script.
     Completion {
         #[arg(value_enum)]
@@ -420,6 +422,14 @@ async fn execute(cli: Cli) -> Result<i32> {
             command: CredentialsCommand::List,
         } => admin::credentials(&session()?).await,
         Command::Doctor => admin::doctor(&session()?).await,
+        Command::Dashboard => {
+            let sources = fabrik_cli::commands::sources(
+                cli.context.as_deref(),
+                cli.server.as_deref(),
+                cli.token.as_deref(),
+            )?;
+            fabrik_cli::tui::terminal::run(sources).await
+        }
         Command::Feedback {
             ref id,
             approve,

@@ -42,3 +42,31 @@ impl Session {
         Ok(Session { client, format })
     }
 }
+
+/// The servers the dashboard shows: the one `--server`/`--token` or `--context` name,
+/// else every context (the current one first).
+pub fn sources(
+    context: Option<&str>,
+    server: Option<&str>,
+    token: Option<&str>,
+) -> Result<Vec<(String, Client)>> {
+    if let (Some(server), Some(token)) = (server, token) {
+        let name = config::context_name(server);
+        return Ok(vec![(name, Client::new(server, Some(token.to_string())))]);
+    }
+    let config = Config::load(&config::path())?;
+    let (current, _) = config.context(context)?;
+    let current = current.to_string();
+    let mut names: Vec<&String> = config.contexts.keys().collect();
+    if context.is_some() {
+        names.retain(|n| **n == current);
+    }
+    names.sort_by_key(|n| **n != current);
+    Ok(names
+        .into_iter()
+        .map(|n| {
+            let c = &config.contexts[n];
+            (n.clone(), Client::new(&c.server, Some(c.token.clone())))
+        })
+        .collect())
+}

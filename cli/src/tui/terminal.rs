@@ -1,0 +1,151 @@
+//! The dashboard's loop on a real terminal: keys from a reader thread, every source
+//! polled (every 2 s, and after each action), effects sent to the source's server.
+use super::state::{App, Effect, RunRef, Screen, Source};
+use super::view::{self, Palette};
+use crate::client::{segment, Client};
+use crate::error::{CliError, Result};
+use domain::run::{RunDetail, RunPage};
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// How often the servers are asked again when nothing happens.
+pub const POLL: Duration = Duration::from_secs(2);
+
+pub async fn run(sources: Vec<(String, Client)>) -> Result<i32> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(
+            "fabrik dashboard needs a terminal; in a pipe or script use fabrik runs list -o json."
+                .into(),
+        ));
+    }
+    let (names, clients): (Vec<String>, Vec<Client>) = sources.into_iter().unzip();
+    let mut app = App::new(
+        names
+            .into_iter()
+            .map(|name| Source {
+                name,
+                ..Default::default()
+            })
+            .collect(),
+    );
+    let palette = Palette::detect();
+    let (keys_tx, mut keys) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        while let Ok(event) = event::read() {
+            if keys_tx.send(event).is_err() {
+                break;
+            }
+        }
+    });
+    let mut terminal = ratatui::init();
+    let mut tick = tokio::time::interval(POLL);
+    let outcome = loop {
+        if let Err(e) = terminal.draw(|frame| view::draw(frame, &app, palette)) {
+            break Err(CliError::Failed(format!("drawing the dashboard: {e}")));
+        }
+        let effect = tokio::select! {
+            _ = tick.tick() => Effect::Refresh,
+            event = keys.recv() => match event {
+                Some(Event::Key(key)) if key.kind == KeyEventKind::Press => app.key(key),
+                Some(_) => Effect::None,
+                None => Effect::Quit,
+            },
+        };
+        match effect {
+            Effect::None => {}
+            Effect::Quit => break Ok(0),
+            Effect::Refresh => refresh(&mut app, &clients).await,
+            action => {
+                act(&mut app, &clients, action).await;
+                refresh(&mut app, &clients).await;
+            }
+        }
+    };
+    ratatui::restore();
+    outcome
+}
+
+/// Every source's runs, and what the open view shows.
+pub async fn refresh(app: &mut App, clients: &[Client]) {
+    for (source, client) in app.sources.iter_mut().zip(clients) {
+        match client.get::<RunPage>("/runs?limit=200").await {
+            Ok(page) => {
+                source.runs = page.runs;
+                source.stale = None;
+            }
+            Err(e) => source.stale = Some(e.to_string()),
+        }
+    }
+    app.clamp();
+    let first = &clients[0];
+    match app.screen() {
+        Screen::Detail(run) => {
+            if let Ok(detail) = clients[run.source].get::<RunDetail>(&run_path(&run)).await {
+                app.detail = Some(detail);
+            }
+        }
+        Screen::Logs(run) => {
+            if let Ok(text) = clients[run.source]
+                .text(&format!("{}/logs", run_path(&run)))
+                .await
+            {
+                app.log = text;
+            }
+        }
+        Screen::Specs => {
+            if let Ok(all) = first.get::<Value>("/specs").await {
+                app.specs = serde_json::from_value(all["specs"].clone()).unwrap_or_default();
+            }
+        }
+        Screen::Admin => match first.get("/admin/cluster").await {
+            Ok(fleet) => app.fleet = Some(fleet),
+            Err(e) => app.message = Some((e.to_string(), false)),
+        },
+        Screen::Runs => {}
+    }
+}
+
+fn run_path(run: &RunRef) -> String {
+    format!("/runs/{}", segment(&run.run_id))
+}
+
+async fn act(app: &mut App, clients: &[Client], effect: Effect) {
+    let (run, path, body, done) = match effect {
+        Effect::Cancel(run) => {
+            let path = format!("{}/cancel", run_path(&run));
+            (run, path, json!({}), "Cancelled.")
+        }
+        Effect::Resume(run) => {
+            let path = format!("{}/resume", run_path(&run));
+            (run, path, json!({}), "Resumed.")
+        }
+        Effect::Decide {
+            run,
+            approve,
+            notes,
+        } => {
+            let decision = if approve { "approve" } else { "reject" };
+            let path = format!("{}/feedback", run_path(&run));
+            let done = if approve {
+                "Approved: the run resumes."
+            } else {
+                "Rejected."
+            };
+            (
+                run,
+                path,
+                json!({"decision": decision, "notes": notes}),
+                done,
+            )
+        }
+        _ => return,
+    };
+    app.message = Some(
+        match clients[run.source].post::<Value>(&path, &body).await {
+            Ok(_) => (format!("{done} ({})", run.run_id), true),
+            Err(e) => (e.to_string(), false),
+        },
+    );
+}

@@ -1,0 +1,150 @@
+//! The real `fabrik dashboard` in tmux against a real server: a demo run waits at its
+//! gate, is opened and approved from the TUI with notes, and is seen to finish.
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux session, killed whatever happens.
+struct Tmux(String);
+
+impl Tmux {
+    fn start(name: &str, command: &str) -> Tmux {
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                "140",
+                "-y",
+                "32",
+                command,
+            ])
+            .status()
+            .expect("tmux (scripts/setup.sh installs it)");
+        assert!(ok.success());
+        Tmux(name.to_string())
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.0])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.0, key])
+                .status()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        Command::new("tmux")
+            .args(["send-keys", "-t", &self.0, "-l", text])
+            .status()
+            .unwrap();
+    }
+
+    async fn wait_for(&self, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never showed {what:?}:\n{screen}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn alive(&self) -> bool {
+        Command::new("tmux")
+            .args(["has-session", "-t", &self.0])
+            .status()
+            .unwrap()
+            .success()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_is_approved_from_the_dashboard_and_the_run_finishes() {
+    let server = start();
+    let login = fabrik(
+        &server,
+        &[
+            "login",
+            "--server",
+            &server.base,
+            "--username",
+            "admin",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(login.status.success());
+    let api = Api::new(&server.base).await;
+    let run = api.post("/runs", json!({"template": "demo"})).await["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_status(&api, &run, "waiting-approval").await;
+
+    let config = server.dir.path().join("cli.toml");
+    let command = format!(
+        "FABRIK_CONFIG={} TERM=xterm-256color {} dashboard",
+        config.display(),
+        env!("CARGO_BIN_EXE_fabrik")
+    );
+    let tmux = Tmux::start(&format!("fabrik-dash-{}", std::process::id()), &command);
+    let runs = tmux.wait_for(&run).await;
+    assert!(runs.contains("waiting-approval"), "{runs}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("waiting for a decision: f to approve or reject")
+        .await;
+    tmux.keys(&["f", "a"]);
+    tmux.type_text("from the tui");
+    tmux.wait_for("Approve, notes: from the tui").await;
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Approved: the run resumes.").await;
+    let done = tmux.wait_for("status    finished").await;
+    assert!(done.contains("14/14"), "{done}");
+    let detail = api.get(&format!("/runs/{run}")).await;
+    let gate = &detail["smithers"]["gates"][0];
+    assert_eq!(
+        (gate["status"].as_str(), gate["note"].as_str()),
+        (Some("approved"), Some("from the tui"))
+    );
+    assert_eq!(gate["decided_by"], "admin");
+
+    tmux.keys(&["q", "q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.alive() {
+        assert!(
+            Instant::now() < deadline,
+            "q q did not quit:\n{}",
+            tmux.screen()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
