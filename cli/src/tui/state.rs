@@ -116,7 +116,10 @@ impl App {
             .flat_map(|(i, s)| s.runs.iter().map(move |r| (i, r)))
             .filter(|(_, r)| needle.is_empty() || matches(r, &needle))
             .collect();
-        rows.sort_by_key(|(_, r)| std::cmp::Reverse(r.created_at_ms));
+        // Each server lists its runs newest first already.
+        if self.sources.len() > 1 {
+            rows.sort_by_key(|(_, r)| std::cmp::Reverse(r.created_at_ms));
+        }
         rows
     }
 

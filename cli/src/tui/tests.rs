@@ -196,3 +196,45 @@ fn keys_move_open_filter_confirm_and_quit() {
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert_eq!(app.key(ctrl_c), Effect::Quit);
 }
+
+#[test]
+fn the_selection_stays_on_screen_in_a_long_list() {
+    let template = page().runs[0].clone();
+    let runs = (0..200)
+        .map(|i| {
+            let mut r = template.clone();
+            r.run_id = format!("RUN-{i:03}");
+            r
+        })
+        .collect();
+    let mut app = App::new(vec![Source {
+        name: "local".into(),
+        runs,
+        stale: None,
+    }]);
+    for _ in 0..30 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let terminal = screen(&app, 130, 12);
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("RUN-030"), "{text}");
+    assert!(
+        !text.contains("RUN-000"),
+        "scrolled past the first rows: {text}"
+    );
+    let buffer = terminal.backend().buffer();
+    let row = (0..buffer.area.height)
+        .find(|y| {
+            (0..10)
+                .map(|x| buffer[(x, *y)].symbol())
+                .collect::<String>()
+                .contains("RUN-030")
+        })
+        .unwrap();
+    assert!(
+        buffer[(2, row)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "the selected row is highlighted"
+    );
+}

@@ -239,8 +239,13 @@ fn runs(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
     let columns = columns(several, narrow);
     let rows = app.rows();
     let headers: Vec<&str> = columns.iter().map(|c| c.header()).collect();
+    // Only the rows on screen are built: a frame costs the same with 10,000 runs.
+    let visible = area.height.saturating_sub(3).max(1) as usize;
+    let offset = (app.selected + 1).saturating_sub(visible);
     let table_rows: Vec<Row> = rows
         .iter()
+        .skip(offset)
+        .take(visible)
         .map(|(source, r)| {
             let stale = app.sources[*source].stale.is_some();
             let cells = columns.iter().map(|c| match c {
@@ -271,7 +276,7 @@ fn runs(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
         .header(Row::new(headers).style(Style::new().fg(p.dim).add_modifier(Modifier::BOLD)))
         .block(Block::new().borders(Borders::ALL).title(title))
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default().with_selected((!empty).then_some(app.selected));
+    let mut state = TableState::default().with_selected((!empty).then_some(app.selected - offset));
     frame.render_stateful_widget(table, area, &mut state);
     if empty {
         let inner = area.inner(ratatui::layout::Margin::new(2, 2));
