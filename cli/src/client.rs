@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+#[derive(Clone)]
 pub struct Client {
     base: String,
     token: Option<String>,

@@ -118,6 +118,13 @@ enum RunsCommand {
     Show {
         id: String,
     },
+    /// The runs, then each change as it happens (Ctrl+C ends it).
+    Watch {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        template: Option<String>,
+    },
     /// The run's log (`-f` follows it while the run writes).
     Logs {
         id: String,
@@ -351,6 +358,14 @@ async fn execute(cli: Cli) -> Result<i32> {
                     runs::list(&s, filter).await
                 }
                 RunsCommand::Show { id } => runs::show(&s, &id).await,
+                RunsCommand::Watch { status, template } => {
+                    let filter = ListFilter {
+                        status,
+                        template,
+                        ..Default::default()
+                    };
+                    runs::watch(&s, filter).await
+                }
                 RunsCommand::Logs { id, follow } => runs::logs(&s, &id, follow).await,
                 RunsCommand::Cancel { id } => runs::cancel(&s, &id).await,
                 RunsCommand::Resume { id } => runs::resume(&s, &id).await,

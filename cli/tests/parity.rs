@@ -244,3 +244,50 @@ fn a_server_that_is_down_says_so() {
     assert_eq!(out.status.code(), Some(7));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Cannot reach fabrik-server"));
 }
+
+/// `runs watch -o json`: a line per change, as the run goes from dispatch to its gate.
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_watch_prints_each_change() {
+    use std::io::BufRead;
+    let server = start();
+    let login = fabrik(
+        &server,
+        &[
+            "login",
+            "--server",
+            &server.base,
+            "--username",
+            "admin",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(login.status.success());
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_fabrik"))
+        .args(["runs", "watch", "-o", "json"])
+        .env("FABRIK_CONFIG", server.dir.path().join("cli.toml"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let api = Api::new(&server.base).await;
+    let run = api.post("/runs", json!({"template": "demo"})).await["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lines = std::io::BufReader::new(watch.stdout.take().unwrap()).lines();
+    let mut statuses = Vec::new();
+    for line in lines {
+        let change: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        assert_eq!(change["run_id"], run.as_str());
+        statuses.push(change["status"].as_str().unwrap().to_string());
+        if statuses.last().unwrap() == "waiting-approval" {
+            break;
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(statuses.len() >= 2, "{statuses:?}");
+    let mut deduped = statuses.clone();
+    deduped.dedup();
+    assert_eq!(deduped.last().unwrap(), "waiting-approval");
+}

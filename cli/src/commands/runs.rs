@@ -49,6 +49,61 @@ pub async fn list(s: &Session, filter: ListFilter) -> Result<i32> {
     Ok(0)
 }
 
+/// Like `kubectl get -w`: the runs, then a line for each run whose status, progress or
+/// task changes (JSON: one object per line), until interrupted.
+pub async fn watch(s: &Session, filter: ListFilter) -> Result<i32> {
+    let path = format!("/runs{}", filter.query_string());
+    let mut seen: std::collections::HashMap<String, (RunStatus, u32, u32, Option<String>)> =
+        Default::default();
+    let mut first = true;
+    loop {
+        let page: RunPage = s.client.get(&path).await?;
+        let changed: Vec<RunSummary> = page
+            .runs
+            .into_iter()
+            .rev()
+            .filter(|r| {
+                let now = (
+                    r.status,
+                    r.progress.finished,
+                    r.progress.total,
+                    r.task.clone(),
+                );
+                seen.insert(r.run_id.clone(), now.clone()) != Some(now)
+            })
+            .collect();
+        print_changes(s, &changed, first)?;
+        first = false;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+fn print_changes(s: &Session, runs: &[RunSummary], header: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match s.format {
+        output::Format::Table => {
+            let rendered = runs_table(runs).render(output::colour());
+            let skip = if header { 0 } else { 1 };
+            for line in rendered
+                .lines()
+                .skip(skip)
+                .filter(|_| !runs.is_empty() || header)
+            {
+                writeln!(out, "{line}")?;
+            }
+        }
+        _ => {
+            for run in runs {
+                let line =
+                    serde_json::to_string(run).map_err(|e| CliError::Failed(e.to_string()))?;
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
 pub async fn show(s: &Session, id: &str) -> Result<i32> {
     let detail: Value = s.client.get(&run_path(id)).await?;
     output::print(s.format, &detail, |d| {

@@ -1,5 +1,7 @@
-//! The dashboard's loop on a real terminal: keys from a reader thread, every source
-//! polled (every 2 s, and after each action), effects sent to the source's server.
+//! The dashboard's loop on a real terminal: keys from a reader thread, each source's
+//! event stream (`/api/v1/events`) saying when to read it again, every source polled
+//! every 2 s besides (the fallback when a stream is down), effects sent to the
+//! source's server.
 use super::state::{App, Effect, RunRef, Screen, Source};
 use super::view::{self, Palette};
 use crate::client::{segment, Client};
@@ -12,6 +14,31 @@ use std::time::Duration;
 
 /// How often the servers are asked again when nothing happens.
 pub const POLL: Duration = Duration::from_secs(2);
+/// How soon a broken event stream is opened again.
+const RECONNECT: Duration = Duration::from_secs(5);
+
+/// Follows the source's event stream; each event (a batch arriving together counts
+/// once) is a reason to read the source again.
+fn follow_events(client: Client, changed: tokio::sync::mpsc::UnboundedSender<()>) {
+    tokio::spawn(async move {
+        loop {
+            if let Ok(response) = client.stream("/events").await {
+                let mut body = response.bytes_stream();
+                while let Some(Ok(chunk)) = futures::StreamExt::next(&mut body).await {
+                    let text = String::from_utf8_lossy(&chunk);
+                    // Keep-alives are comments; an event has a data line.
+                    if text.contains("data:") && changed.send(()).is_err() {
+                        return;
+                    }
+                }
+            }
+            if changed.is_closed() {
+                return;
+            }
+            tokio::time::sleep(RECONNECT).await;
+        }
+    });
+}
 
 pub async fn run(sources: Vec<(String, Client)>) -> Result<i32> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -39,6 +66,10 @@ pub async fn run(sources: Vec<(String, Client)>) -> Result<i32> {
             }
         }
     });
+    let (changed_tx, mut changed) = tokio::sync::mpsc::unbounded_channel();
+    for client in &clients {
+        follow_events(client.clone(), changed_tx.clone());
+    }
     let mut terminal = ratatui::init();
     let mut tick = tokio::time::interval(POLL);
     let outcome = loop {
@@ -47,6 +78,11 @@ pub async fn run(sources: Vec<(String, Client)>) -> Result<i32> {
         }
         let effect = tokio::select! {
             _ = tick.tick() => Effect::Refresh,
+            Some(()) = changed.recv() => {
+                // What arrived together is read once.
+                while changed.try_recv().is_ok() {}
+                Effect::Refresh
+            }
             event = keys.recv() => match event {
                 Some(Event::Key(key)) if key.kind == KeyEventKind::Press => app.key(key),
                 Some(_) => Effect::None,
