@@ -1,9 +1,8 @@
-//! The real `fabrik dashboard` in tmux against a real server: a demo run waits at its
-//! gate, is opened and approved from the TUI with notes, and is seen to finish.
+//! The real `fabrik dashboard` in tmux against a real server: a demo run is dispatched
+//! from the TUI, seen to reach its gate, approved there with notes, and seen to finish.
 mod common;
 
 use common::*;
-use serde_json::json;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -104,12 +103,6 @@ async fn a_gate_is_approved_from_the_dashboard_and_the_run_finishes() {
     );
     assert!(login.status.success());
     let api = Api::new(&server.base).await;
-    let run = api.post("/runs", json!({"template": "demo"})).await["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_status(&api, &run, "waiting-approval").await;
-
     let config = server.dir.path().join("cli.toml");
     let command = format!(
         "FABRIK_CONFIG={} TERM=xterm-256color {} dashboard",
@@ -117,11 +110,34 @@ async fn a_gate_is_approved_from_the_dashboard_and_the_run_finishes() {
         env!("CARGO_BIN_EXE_fabrik")
     );
     let tmux = Tmux::start(&format!("fabrik-dash-{}", std::process::id()), &command);
-    let runs = tmux.wait_for(&run).await;
-    assert!(runs.contains("waiting-approval"), "{runs}");
+    tmux.wait_for("Runs (0)").await;
+    // The form opens once the server's templates have been read.
+    for _ in 0..50 {
+        tmux.keys(&["d"]);
+        if tmux.screen().contains("Dispatch a run") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tmux.wait_for("Dispatch a run").await;
+    for _ in 0..10 {
+        if tmux.screen().contains("◀ demo ▶") {
+            break;
+        }
+        tmux.keys(&["Right"]);
+    }
     tmux.keys(&["Enter"]);
+    let dispatched = tmux.wait_for("Dispatched ").await;
+    let run = dispatched
+        .split("Dispatched ")
+        .nth(1)
+        .and_then(|rest| rest.split('.').next())
+        .unwrap()
+        .to_string();
     tmux.wait_for("waiting for a decision: f to approve or reject")
         .await;
+    let detail = api.get(&format!("/runs/{run}")).await;
+    assert_eq!(detail["summary"]["template"], "demo");
     tmux.keys(&["f", "a"]);
     tmux.type_text("from the tui");
     tmux.wait_for("Approve, notes: from the tui").await;

@@ -8,4 +8,4 @@ pub mod terminal;
 mod tests;
 pub mod view;
 
-pub use state::{App, Effect, RunRef, Screen, Source};
+pub use state::{App, DispatchForm, Effect, RunRef, Screen, Source};

@@ -41,12 +41,37 @@ pub enum Mode {
     Help,
     /// Asked before cancelling.
     ConfirmCancel(RunRef),
+    /// The dispatch form (`d`).
+    Dispatch(Form),
     /// Deciding the gate: approve or reject, and notes.
     Feedback {
         run: RunRef,
         approve: Option<bool>,
         notes: String,
     },
+}
+
+/// The dispatch form: a template (←/→ picks one of the server's), and the spec,
+/// project and env set typed in; Tab moves between fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Form {
+    pub template: usize,
+    /// spec, project, env
+    pub fields: [String; 3],
+    /// 0 the template, 1–3 the fields.
+    pub focus: usize,
+}
+
+pub const FORM_FIELDS: [&str; 3] = ["spec", "project", "env set"];
+
+/// What a filled-in form asks the server for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatchForm {
+    pub source: usize,
+    pub template: String,
+    pub spec: Option<String>,
+    pub project: Option<String>,
+    pub env: Option<String>,
 }
 
 /// Work for the loop: what needs a server.
@@ -57,6 +82,7 @@ pub enum Effect {
     Refresh,
     Cancel(RunRef),
     Resume(RunRef),
+    Dispatch(DispatchForm),
     Decide {
         run: RunRef,
         approve: bool,
@@ -75,6 +101,8 @@ pub struct App {
     pub log: String,
     pub log_scroll: u16,
     pub specs: Vec<SpecSummary>,
+    /// The first server's templates, for the dispatch form.
+    pub templates: Vec<String>,
     pub fleet: Option<FleetView>,
     /// The last outcome worth telling (an action done or refused).
     pub message: Option<(String, bool)>,
@@ -152,6 +180,12 @@ impl App {
         Effect::Refresh
     }
 
+    /// Opens the run's page (a run just dispatched).
+    pub fn show_run(&mut self, run: RunRef) {
+        self.screen_stack.clear();
+        self.open(Screen::Detail(run));
+    }
+
     fn back(&mut self) -> Effect {
         match self.screen_stack.pop() {
             Some(_) => Effect::Refresh,
@@ -215,6 +249,7 @@ impl App {
                 approve,
                 notes,
             } => self.feedback_key(key.code, run, approve, notes),
+            Mode::Dispatch(form) => self.form_key(key.code, form),
         }
     }
 
@@ -248,6 +283,13 @@ impl App {
                 self.mode.0 = Mode::Filter;
                 Effect::None
             }
+            KeyCode::Char('d') => match self.templates.is_empty() {
+                true => self.tell("No templates from the server yet (or none you may use)."),
+                false => {
+                    self.mode.0 = Mode::Dispatch(Form::default());
+                    Effect::None
+                }
+            },
             KeyCode::Char('?') => {
                 self.mode.0 = Mode::Help;
                 Effect::None
@@ -341,6 +383,39 @@ impl App {
             }
             _ => {}
         }
+        Effect::None
+    }
+
+    fn form_key(&mut self, code: KeyCode, mut form: Form) -> Effect {
+        let count = self.templates.len();
+        match code {
+            KeyCode::Esc => {
+                self.mode.0 = Mode::Normal;
+                return self.tell("Nothing dispatched.");
+            }
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 4,
+            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 3) % 4,
+            KeyCode::Left if form.focus == 0 => form.template = (form.template + count - 1) % count,
+            KeyCode::Right if form.focus == 0 => form.template = (form.template + 1) % count,
+            KeyCode::Backspace if form.focus > 0 => {
+                form.fields[form.focus - 1].pop();
+            }
+            KeyCode::Char(c) if form.focus > 0 => form.fields[form.focus - 1].push(c),
+            KeyCode::Enter => {
+                self.mode.0 = Mode::Normal;
+                let field =
+                    |i: usize| Some(form.fields[i].trim().to_string()).filter(|f| !f.is_empty());
+                return Effect::Dispatch(DispatchForm {
+                    source: 0,
+                    template: self.templates[form.template].clone(),
+                    spec: field(0),
+                    project: field(1),
+                    env: field(2),
+                });
+            }
+            _ => {}
+        }
+        self.mode.0 = Mode::Dispatch(form);
         Effect::None
     }
 

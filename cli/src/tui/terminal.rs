@@ -2,7 +2,7 @@
 //! event stream (`/api/v1/events`) saying when to read it again, every source polled
 //! every 2 s besides (the fallback when a stream is down), effects sent to the
 //! source's server.
-use super::state::{App, Effect, RunRef, Screen, Source};
+use super::state::{App, DispatchForm, Effect, RunRef, Screen, Source};
 use super::view::{self, Palette};
 use crate::client::{segment, Client};
 use crate::error::{CliError, Result};
@@ -116,6 +116,14 @@ pub async fn refresh(app: &mut App, clients: &[Client]) {
     }
     app.clamp();
     let first = &clients[0];
+    if app.templates.is_empty() {
+        if let Ok(all) = first.get::<Value>("/templates").await {
+            let names = all["templates"].as_array().into_iter().flatten();
+            app.templates = names
+                .filter_map(|t| t["name"].as_str().map(str::to_string))
+                .collect();
+        }
+    }
     match app.screen() {
         Screen::Detail(run) => {
             if let Ok(detail) = clients[run.source].get::<RunDetail>(&run_path(&run)).await {
@@ -143,12 +151,29 @@ pub async fn refresh(app: &mut App, clients: &[Client]) {
     }
 }
 
+/// Dispatches the form's run and opens it; a refusal is the footer's message.
+async fn dispatch(app: &mut App, clients: &[Client], form: DispatchForm) {
+    let request = json!({"template": form.template, "spec": form.spec, "project": form.project, "env": form.env});
+    match clients[form.source].post::<Value>("/runs", &request).await {
+        Ok(answer) => {
+            let run_id = answer["run_id"].as_str().unwrap_or_default().to_string();
+            app.message = Some((format!("Dispatched {run_id}."), true));
+            app.show_run(RunRef {
+                source: form.source,
+                run_id,
+            });
+        }
+        Err(e) => app.message = Some((e.to_string(), false)),
+    }
+}
+
 fn run_path(run: &RunRef) -> String {
     format!("/runs/{}", segment(&run.run_id))
 }
 
 async fn act(app: &mut App, clients: &[Client], effect: Effect) {
     let (run, path, body, done) = match effect {
+        Effect::Dispatch(form) => return dispatch(app, clients, form).await,
         Effect::Cancel(run) => {
             let path = format!("{}/cancel", run_path(&run));
             (run, path, json!({}), "Cancelled.")

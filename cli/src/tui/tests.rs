@@ -238,3 +238,33 @@ fn the_selection_stays_on_screen_in_a_long_list() {
         "the selected row is highlighted"
     );
 }
+
+#[test]
+fn the_dispatch_form_picks_a_template_and_fills_fields() {
+    let mut app = app();
+    assert_eq!(key(&mut app, KeyCode::Char('d')), Effect::None);
+    assert!(app.message.as_ref().unwrap().0.contains("No templates"));
+    app.templates = vec!["coding".into(), "demo".into()];
+    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Tab);
+    for c in "specs/x.json".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Tab);
+    for c in "hoth".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    insta::assert_snapshot!("dispatch_form", screen(&app, 100, 14).backend());
+    assert_eq!(
+        key(&mut app, KeyCode::Enter),
+        Effect::Dispatch(super::DispatchForm {
+            source: 0,
+            template: "demo".into(),
+            spec: Some("specs/x.json".into()),
+            project: Some("hoth".into()),
+            env: None,
+        })
+    );
+    assert_eq!(*app.mode(), Mode::Normal);
+}

@@ -1,6 +1,6 @@
 //! Draws the dashboard: a header with each source's state, the current view, and a
 //! footer with the keys (or the prompt the keyboard is in).
-use super::state::{App, Mode, Screen};
+use super::state::{App, Form, Mode, Screen, FORM_FIELDS};
 use domain::run::{RunStatus, RunSummary};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -88,8 +88,10 @@ pub fn draw(frame: &mut Frame, app: &App, p: Palette) {
         Screen::Admin => admin(frame, app, p, body),
     }
     frame.render_widget(footer_line(app, p), footer);
-    if *app.mode() == Mode::Help {
-        help(frame, area);
+    match app.mode() {
+        Mode::Help => help(frame, area),
+        Mode::Dispatch(form) => dispatch_form(frame, app, form, p, area),
+        _ => {}
     }
 }
 
@@ -131,6 +133,10 @@ fn footer_line(app: &App, p: Palette) -> Line<'static> {
             Span::styled("  Enter keep · Esc clear", Style::new().fg(p.dim)),
         ]),
         Mode::Goto => Line::styled("g: r runs · s specs · a admin", prompt),
+        Mode::Dispatch(_) => Line::styled(
+            "Tab next field · ←/→ template · Enter dispatch · Esc back",
+            prompt,
+        ),
         Mode::ConfirmCancel(run) => Line::styled(format!("Cancel run {}? y to confirm, any other key to keep it", run.run_id), prompt),
         Mode::Feedback { approve: None, .. } => Line::styled("Gate: a approve · x reject · Esc back", prompt),
         Mode::Feedback { approve: Some(approve), notes, .. } => Line::from(vec![
@@ -454,21 +460,61 @@ fn admin(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
     frame.render_widget(table, area);
 }
 
+/// A box in the middle of `area`.
+fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(area.width), height.min(area.height));
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn dispatch_form(frame: &mut Frame, app: &App, form: &Form, p: Palette, area: Rect) {
+    let focused = |i: usize| match form.focus == i {
+        true => Style::new().fg(p.accent).add_modifier(Modifier::BOLD),
+        false => Style::new().fg(p.dim),
+    };
+    let template = app
+        .templates
+        .get(form.template)
+        .cloned()
+        .unwrap_or_default();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{:<10}", "template"), focused(0)),
+        Span::raw(format!("◀ {template} ▶")),
+    ])];
+    for (i, name) in FORM_FIELDS.iter().enumerate() {
+        let value = &form.fields[i];
+        let cursor = if form.focus == i + 1 { "▏" } else { "" };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{name:<10}"), focused(i + 1)),
+            Span::raw(format!("{value}{cursor}")),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Enter dispatches; the run opens when it starts.",
+        Style::new().fg(p.dim),
+    ));
+    let popup = centred(area, 64, 9);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Dispatch a run ")),
+        popup,
+    );
+}
+
 fn help(frame: &mut Frame, area: Rect) {
     let text = "j/k ↓/↑   move            Enter   open the run\n\
                 l         its log          f       approve/reject its gate\n\
                 c         cancel (asks)    r       resume\n\
                 /         filter           Tab     next row\n\
-                g r/s/a   runs/specs/admin ?       this help\n\
+                g r/s/a   runs/specs/admin d       dispatch a run\n\
+                ?         this help\n\
                 q / Esc   back, quit       Ctrl+C  quit";
-    let width = 60.min(area.width);
-    let height = 8.min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = centred(area, 60, 9);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(text).block(
