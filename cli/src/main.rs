@@ -3,7 +3,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use domain::dispatch::DispatchRequest;
 use fabrik_cli::commands::login::{login, Login};
 use fabrik_cli::commands::runs::ListFilter;
-use fabrik_cli::commands::{admin, env, run, runs, schedules, specs, Session};
+use fabrik_cli::commands::{admin, env, interview, run, runs, schedules, specs, Session};
 use fabrik_cli::output::Format;
 use fabrik_cli::Result;
 use std::path::PathBuf;
@@ -182,6 +182,12 @@ enum SpecCommand {
     /// Checks a spec JSON file with the server's rules.
     Validate {
         file: PathBuf,
+    },
+    /// fabrik's 10 questions, each answer checked as the web wizard checks it; the
+    /// spec is then saved on the server (or written to --file).
+    Interview {
+        #[arg(long)]
+        file: Option<PathBuf>,
     },
 }
 
@@ -406,11 +412,15 @@ async fn execute(cli: Cli) -> Result<i32> {
             }
         }
         Command::Spec { command } => {
-            let s = session()?;
+            let s = session();
             match command {
-                SpecCommand::List => specs::list(&s).await,
-                SpecCommand::Show { id } => specs::show(&s, &id).await,
-                SpecCommand::Validate { file } => specs::validate(&s, &file).await,
+                // Writing to a file needs no server.
+                SpecCommand::Interview { file } => {
+                    interview::interview(s.ok().as_ref(), file.as_deref()).await
+                }
+                SpecCommand::List => specs::list(&s?).await,
+                SpecCommand::Show { id } => specs::show(&s?, &id).await,
+                SpecCommand::Validate { file } => specs::validate(&s?, &file).await,
             }
         }
         Command::Todo { action, spec } => specs::todo(&session()?, &spec, &action).await,

@@ -177,6 +177,38 @@ async fn the_cli_and_the_api_give_the_same_results() {
         String::from_utf8_lossy(&doctor.stdout)
     );
 
+    // A spec from the interview, its todo generated and approved: as the API has them.
+    let answers = "weekly-summary\nSummarise each week's runs in one page\n\n\
+        Publish the summary every Monday by 09:00\nLink every failed run with its reason\n\
+        Keep the page under 200 KB\n\nEdit runs\n\n\n\
+        Given a finished week When Monday 09:00 comes Then the summary is published\n\n\
+        A metric counts summaries published\n\nThe summary lists 100% of the week's failed runs\n\n\
+        Runs keep their reports for a week\n\n";
+    let interviewed = fabrik(&server, &["spec", "interview"], Some(answers));
+    assert!(
+        interviewed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&interviewed.stderr)
+    );
+    let generated = json_of(&fabrik(
+        &server,
+        &["todo", "generate", "weekly-summary", "-o", "json"],
+        None,
+    ));
+    let approved = json_of(&fabrik(
+        &server,
+        &["todo", "approve", "weekly-summary", "-o", "json"],
+        None,
+    ));
+    assert_eq!(generated["todo"]["todo"], approved["todo"]["todo"]);
+    let shown = json_of(&fabrik(
+        &server,
+        &["spec", "show", "weekly-summary", "-o", "json"],
+        None,
+    ));
+    assert_eq!(shown, api.get("/specs/weekly-summary").await);
+    assert_eq!(shown["spec"]["status"], "ready");
+
     // Refusals: the API's message, and an exit code per kind.
     let missing = fabrik(&server, &["runs", "show", "NOPE"], None);
     assert_eq!(missing.status.code(), Some(5));

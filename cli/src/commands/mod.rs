@@ -2,6 +2,7 @@
 //! the process exits with.
 pub mod admin;
 pub mod env;
+pub mod interview;
 pub mod login;
 pub mod run;
 pub mod runs;
