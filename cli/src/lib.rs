@@ -5,6 +5,7 @@
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod daemon;
 pub mod error;
 pub mod output;
 pub mod tui;

@@ -91,6 +91,12 @@ enum Command {
     Doctor,
     /// A k9s-style view of every signed-in server's runs (? for the keys, q quits).
     Dashboard,
+    /// A background process keeping every server's runs at hand for the dashboard and
+    /// `runs show`.
+    Daemon {
+        #[command(subcommand)]
+        command: DaemonCommand,
+    },
     /// Prints a shell completion script.
     Completion {
         #[arg(value_enum)]
@@ -222,6 +228,16 @@ enum ScheduleCommand {
     Trigger {
         name: String,
     },
+}
+
+#[derive(Subcommand)]
+enum DaemonCommand {
+    Start,
+    Stop,
+    Status,
+    /// The daemon itself (what `start` runs in the background).
+    #[command(hide = true)]
+    Serve,
 }
 
 #[derive(Subcommand)]
@@ -447,6 +463,12 @@ async fn execute(cli: Cli) -> Result<i32> {
             command: CredentialsCommand::List,
         } => admin::credentials(&session()?).await,
         Command::Doctor => admin::doctor(&session()?).await,
+        Command::Daemon { command } => match command {
+            DaemonCommand::Start => fabrik_cli::daemon::start().await,
+            DaemonCommand::Stop => fabrik_cli::daemon::stop().await,
+            DaemonCommand::Status => fabrik_cli::daemon::status(cli.output).await,
+            DaemonCommand::Serve => fabrik_cli::daemon::serve().await,
+        },
         Command::Dashboard => {
             let sources = fabrik_cli::commands::sources(
                 cli.context.as_deref(),

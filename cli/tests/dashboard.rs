@@ -105,8 +105,9 @@ async fn a_gate_is_approved_from_the_dashboard_and_the_run_finishes() {
     let api = Api::new(&server.base).await;
     let config = server.dir.path().join("cli.toml");
     let command = format!(
-        "FABRIK_CONFIG={} TERM=xterm-256color {} dashboard",
+        "FABRIK_CONFIG={} FABRIK_CACHE={} TERM=xterm-256color {} dashboard",
         config.display(),
+        server.dir.path().join("cache").display(),
         env!("CARGO_BIN_EXE_fabrik")
     );
     let tmux = Tmux::start(&format!("fabrik-dash-{}", std::process::id()), &command);

@@ -298,6 +298,7 @@ async fn runs_watch_prints_each_change() {
     let mut watch = Command::new(env!("CARGO_BIN_EXE_fabrik"))
         .args(["runs", "watch", "-o", "json"])
         .env("FABRIK_CONFIG", server.dir.path().join("cli.toml"))
+        .env("FABRIK_CACHE", server.dir.path().join("cache"))
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -18,6 +18,9 @@ use crate::output::Format;
 pub struct Session {
     pub client: Client,
     pub format: Format,
+    /// The context it came from (not when `--server`/`--token` named the server):
+    /// the daemon, when it runs, answers for it.
+    pub context: Option<String>,
 }
 
 impl Session {
@@ -29,18 +32,24 @@ impl Session {
         token: Option<&str>,
         format: Format,
     ) -> Result<Session> {
-        let client = match (server, token) {
-            (Some(server), Some(token)) => Client::new(server, Some(token.to_string())),
+        let (client, context) = match (server, token) {
+            (Some(server), Some(token)) => (Client::new(server, Some(token.to_string())), None),
             _ => {
                 let config = Config::load(&config::path())?;
-                let (_, ctx) = config.context(context)?;
-                Client::new(
+                let (name, ctx) = config.context(context)?;
+                let overridden = server.is_some() || token.is_some();
+                let client = Client::new(
                     server.unwrap_or(&ctx.server),
                     Some(token.unwrap_or(&ctx.token).to_string()),
-                )
+                );
+                (client, (!overridden).then(|| name.to_string()))
             }
         };
-        Ok(Session { client, format })
+        Ok(Session {
+            client,
+            format,
+            context,
+        })
     }
 }
 

@@ -105,7 +105,10 @@ fn print_changes(s: &Session, runs: &[RunSummary], header: bool) -> Result<()> {
 }
 
 pub async fn show(s: &Session, id: &str) -> Result<i32> {
-    let detail: Value = s.client.get(&run_path(id)).await?;
+    let detail = match from_daemon(s, id).await {
+        Some(answer) => answer?,
+        None => s.client.get(&run_path(id)).await?,
+    };
     output::print(s.format, &detail, |d| {
         Ok(detail_table(&typed::<RunDetail>(d)?))
     })?;
@@ -167,6 +170,30 @@ pub async fn feedback(s: &Session, id: &str, approve: bool, notes: Option<String
         })
     })?;
     Ok(0)
+}
+
+/// The run's detail from the daemon, when one runs for this context.
+async fn from_daemon(s: &Session, id: &str) -> Option<Result<Value>> {
+    let context = s.context.clone()?;
+    let request = crate::daemon::Request::Show {
+        context,
+        run_id: id.to_string(),
+    };
+    let answer = crate::daemon::ask(&request).await?;
+    if let Some(detail) = answer.get("detail") {
+        return Some(Ok(detail.clone()));
+    }
+    let message = answer["error"]
+        .as_str()
+        .unwrap_or("The daemon could not answer.");
+    // The server's refusal, with its exit code; anything else: ask the server itself.
+    let status = match answer["exit"].as_i64()? {
+        5 => 404,
+        4 => 403,
+        3 => 401,
+        _ => return None,
+    };
+    Some(Err(CliError::from_api(status, message.to_string())))
 }
 
 pub fn run_path(id: &str) -> String {

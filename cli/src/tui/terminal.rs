@@ -19,7 +19,7 @@ const RECONNECT: Duration = Duration::from_secs(5);
 
 /// Follows the source's event stream; each event (a batch arriving together counts
 /// once) is a reason to read the source again.
-fn follow_events(client: Client, changed: tokio::sync::mpsc::UnboundedSender<()>) {
+pub fn follow_events(client: Client, changed: tokio::sync::mpsc::UnboundedSender<()>) {
     tokio::spawn(async move {
         loop {
             if let Ok(response) = client.stream("/events").await {
@@ -106,6 +106,11 @@ pub async fn run(sources: Vec<(String, Client)>) -> Result<i32> {
 /// Every source's runs, and what the open view shows.
 pub async fn refresh(app: &mut App, clients: &[Client]) {
     for (source, client) in app.sources.iter_mut().zip(clients) {
+        if let Some((page, stale)) = from_daemon(&source.name).await {
+            source.runs = page.runs;
+            source.stale = stale;
+            continue;
+        }
         match client.get::<RunPage>("/runs?limit=200").await {
             Ok(page) => {
                 source.runs = page.runs;
@@ -165,6 +170,16 @@ async fn dispatch(app: &mut App, clients: &[Client], form: DispatchForm) {
         }
         Err(e) => app.message = Some((e.to_string(), false)),
     }
+}
+
+/// The context's runs as the daemon has them, when one runs and knows the context.
+async fn from_daemon(context: &str) -> Option<(RunPage, Option<String>)> {
+    let request = crate::daemon::Request::Runs {
+        context: context.to_string(),
+    };
+    let answer = crate::daemon::ask(&request).await?;
+    let page = serde_json::from_value(answer.get("runs")?.clone()).ok()?;
+    Some((page, answer["stale"].as_str().map(str::to_string)))
 }
 
 fn run_path(run: &RunRef) -> String {

@@ -14,6 +14,14 @@ pub struct Server {
     pub dir: tempfile::TempDir,
 }
 
+impl Server {
+    /// Stops the server now (a server going down under the CLI).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -28,8 +36,13 @@ pub fn repo_root() -> PathBuf {
         .unwrap()
 }
 
+/// `$FABRIK_SERVER_BIN`, else the server beside this `fabrik`, else the debug build.
 fn server_binary() -> PathBuf {
-    let binary = Path::new(env!("CARGO_BIN_EXE_fabrik")).with_file_name("fabrik-server");
+    let beside = Path::new(env!("CARGO_BIN_EXE_fabrik")).with_file_name("fabrik-server");
+    let binary = std::env::var_os("FABRIK_SERVER_BIN")
+        .map(PathBuf::from)
+        .or_else(|| beside.exists().then_some(beside))
+        .unwrap_or_else(|| repo_root().join("target/debug/fabrik-server"));
     assert!(
         binary.exists(),
         "{} is missing: build it first (cargo build -p fabrik-server, or scripts/test.sh)",
@@ -81,6 +94,7 @@ pub fn fabrik(server: &Server, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_fabrik"))
         .args(args)
         .env("FABRIK_CONFIG", server.dir.path().join("cli.toml"))
+        .env("FABRIK_CACHE", server.dir.path().join("cache"))
         .env_remove("FABRIK_SERVER")
         .env_remove("FABRIK_TOKEN")
         .stdin(Stdio::piped())
