@@ -100,6 +100,9 @@ pub struct App {
     pub detail: Option<RunDetail>,
     pub log: String,
     pub log_scroll: u16,
+    /// The log view shows the end as the run writes it, until scrolled back.
+    pub log_follow: bool,
+    pub credentials: Option<domain::fleet::CredentialsView>,
     pub specs: Vec<SpecSummary>,
     /// The first server's templates, for the dispatch form.
     pub templates: Vec<String>,
@@ -176,6 +179,7 @@ impl App {
         self.detail = None;
         self.log.clear();
         self.log_scroll = 0;
+        self.log_follow = true;
         self.screen_stack.push(screen);
         Effect::Refresh
     }
@@ -257,6 +261,10 @@ impl App {
         let count = self.rows().len();
         match code {
             KeyCode::Char('q') | KeyCode::Esc => self.back(),
+            KeyCode::Char('G') | KeyCode::End => {
+                self.log_follow = true;
+                Effect::None
+            }
             KeyCode::Char('j') | KeyCode::Down => {
                 match self.screen() {
                     Screen::Logs(_) => self.log_scroll = self.log_scroll.saturating_add(1),
@@ -266,7 +274,14 @@ impl App {
             }
             KeyCode::Char('k') | KeyCode::Up => {
                 match self.screen() {
-                    Screen::Logs(_) => self.log_scroll = self.log_scroll.saturating_sub(1),
+                    Screen::Logs(_) => {
+                        if self.log_follow {
+                            // Scrolling back starts from the end that was shown.
+                            self.log_follow = false;
+                            self.log_scroll = self.log.lines().count().saturating_sub(1) as u16;
+                        }
+                        self.log_scroll = self.log_scroll.saturating_sub(1)
+                    }
                     _ => self.selected = self.selected.saturating_sub(1),
                 }
                 Effect::None
@@ -436,6 +451,7 @@ fn matches(run: &RunSummary, needle: &str) -> bool {
         Some(run.run_id.as_str()),
         Some(run.template.as_str()),
         Some(run.status.as_str()),
+        Some(run.status.label()),
         run.spec.as_deref(),
         run.task.as_deref(),
         run.project.as_deref(),

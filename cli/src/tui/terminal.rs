@@ -131,8 +131,12 @@ pub async fn refresh(app: &mut App, clients: &[Client]) {
     }
     match app.screen() {
         Screen::Detail(run) => {
-            if let Ok(detail) = clients[run.source].get::<RunDetail>(&run_path(&run)).await {
+            let client = &clients[run.source];
+            if let Ok(detail) = client.get::<RunDetail>(&run_path(&run)).await {
                 app.detail = Some(detail);
+            }
+            if let Ok(text) = client.text(&format!("{}/logs", run_path(&run))).await {
+                app.log = text;
             }
         }
         Screen::Logs(run) => {
@@ -148,10 +152,13 @@ pub async fn refresh(app: &mut App, clients: &[Client]) {
                 app.specs = serde_json::from_value(all["specs"].clone()).unwrap_or_default();
             }
         }
-        Screen::Admin => match first.get("/admin/cluster").await {
-            Ok(fleet) => app.fleet = Some(fleet),
-            Err(e) => app.message = Some((e.to_string(), false)),
-        },
+        Screen::Admin => {
+            match first.get("/admin/cluster").await {
+                Ok(fleet) => app.fleet = Some(fleet),
+                Err(e) => app.message = Some((e.to_string(), false)),
+            }
+            app.credentials = first.get("/admin/credentials").await.ok();
+        }
         Screen::Runs => {}
     }
 }

@@ -58,7 +58,7 @@ fn blocked_runs_are_yellow_and_failed_ones_red() {
             })
             .unwrap()
     };
-    assert_eq!(colour_of("waiting-approval"), Color::Yellow);
+    assert_eq!(colour_of("blocked"), Color::Yellow);
     assert_eq!(colour_of("failed"), Color::Red);
     assert_eq!(colour_of("finished"), Color::Green);
 }
@@ -267,4 +267,35 @@ fn the_dispatch_form_picks_a_template_and_fills_fields() {
         })
     );
     assert_eq!(*app.mode(), Mode::Normal);
+}
+
+#[test]
+fn the_log_follows_its_end_until_scrolled_back() {
+    let mut app = app();
+    let run = RunRef {
+        source: 0,
+        run_id: "01ABC".into(),
+    };
+    app.screen_stack.push(Screen::Logs(run));
+    app.log_follow = true;
+    app.log = (1..=100).map(|i| format!("line {i}\n")).collect();
+    let text = format!("{}", screen(&app, 80, 12).backend());
+    assert!(
+        text.contains("line 100") && !text.contains("line 1 "),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Char('k'));
+    assert!(!app.log_follow);
+    let text = format!("{}", screen(&app, 80, 12).backend());
+    assert!(
+        text.contains("line 98") && text.contains("follow: off"),
+        "{text}"
+    );
+    key(&mut app, KeyCode::Char('G'));
+    let text = format!("{}", screen(&app, 80, 12).backend());
+    assert!(
+        text.contains("line 100") && text.contains("follow: on"),
+        "{text}"
+    );
 }

@@ -154,17 +154,33 @@ fn footer_line(app: &App, p: Palette) -> Line<'static> {
     }
 }
 
-/// `[######....] 6/10`
+/// `██████░░ 6/8 75%`
 pub fn bar(finished: u32, total: u32, width: usize) -> String {
-    let filled = match total {
-        0 => 0,
-        t => (finished.min(t) as usize * width) / t as usize,
+    let (filled, percent) = match total {
+        0 => (0, 0),
+        t => (
+            (finished.min(t) as usize * width) / t as usize,
+            finished.min(t) * 100 / t,
+        ),
     };
     format!(
-        "{}{} {finished}/{total}",
+        "{}{} {finished}/{total} {percent}%",
         "█".repeat(filled),
         "░".repeat(width - filled)
     )
+}
+
+/// A run's status with its mark: `⚠ blocked` needs someone, `✓ finished`, `✗ failed`.
+pub fn status_text(status: RunStatus) -> String {
+    let mark = match status {
+        RunStatus::Pending => "…",
+        RunStatus::Running => "▶",
+        RunStatus::WaitingApproval => "⚠",
+        RunStatus::Finished => "✓",
+        RunStatus::Failed => "✗",
+        RunStatus::Cancelled => "–",
+    };
+    format!("{mark} {}", status.label())
 }
 
 /// Columns of the runs table; a narrow screen keeps the ones that say most.
@@ -199,10 +215,10 @@ impl Column {
             Column::Source => Constraint::Length(12),
             Column::Run if narrow => Constraint::Length(11),
             Column::Run => Constraint::Length(26),
-            Column::Status => Constraint::Length(16),
+            Column::Status => Constraint::Length(12),
             Column::Template => Constraint::Length(10),
             Column::Spec => Constraint::Length(12),
-            Column::Progress => Constraint::Length(16),
+            Column::Progress => Constraint::Length(20),
             Column::Task => Constraint::Min(8),
             Column::Created => Constraint::Length(11),
         }
@@ -258,10 +274,10 @@ fn runs(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
                 Column::Source => Cell::from(app.sources[*source].name.clone()),
                 Column::Run if narrow => Cell::from(short_id(&r.run_id)),
                 Column::Run => Cell::from(r.run_id.clone()),
-                Column::Status => Cell::from(r.status.as_str()).style(p.status(r.status)),
+                Column::Status => Cell::from(status_text(r.status)).style(p.status(r.status)),
                 Column::Template => Cell::from(r.template.clone()),
                 Column::Spec => Cell::from(r.spec.clone().unwrap_or_else(|| "-".into())),
-                Column::Progress => Cell::from(bar(r.progress.finished, r.progress.total, 10)),
+                Column::Progress => Cell::from(bar(r.progress.finished, r.progress.total, 8)),
                 Column::Task => Cell::from(r.task.clone().unwrap_or_else(|| "-".into())),
                 Column::Created => Cell::from(created(r)),
             });
@@ -331,6 +347,17 @@ fn detail(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
             Span::styled(e.clone(), Style::new().fg(p.bad)),
         ]));
     }
+    if !app.log.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "Last log output",
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        let tail: Vec<&str> = app.log.lines().filter(|l| !l.trim().is_empty()).collect();
+        for line in &tail[tail.len().saturating_sub(5)..] {
+            lines.push(Line::styled(format!("  {line}"), Style::new().fg(p.dim)));
+        }
+    }
     if d.actions.feedback {
         let how = match d.actions.elsewhere {
             true => domain::run::DECIDE_WITH_THE_CLI.to_string(),
@@ -372,19 +399,26 @@ fn state_name(state: domain::run::NodeState) -> String {
 }
 
 fn logs(frame: &mut Frame, app: &App, run_id: &str, area: Rect) {
+    let follow = if app.log_follow {
+        "follow: on (k scrolls back)"
+    } else {
+        "follow: off (G follows)"
+    };
     let block = Block::new()
         .borders(Borders::ALL)
-        .title(format!(" Log of {run_id} "));
+        .title(format!(" Log of {run_id} · {follow} "));
     let text = match app.log.is_empty() {
         true => "No output yet.".to_string(),
         false => app.log.clone(),
     };
-    frame.render_widget(
-        Paragraph::new(text)
-            .block(block)
-            .scroll((app.log_scroll, 0)),
-        area,
-    );
+    // Following shows the end, as the run writes it.
+    let visible = area.height.saturating_sub(2) as usize;
+    let lines = text.lines().count();
+    let scroll = match app.log_follow {
+        true => lines.saturating_sub(visible) as u16,
+        false => app.log_scroll,
+    };
+    frame.render_widget(Paragraph::new(text).block(block).scroll((scroll, 0)), area);
 }
 
 fn specs(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
@@ -426,6 +460,8 @@ fn admin(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
         frame.render_widget(Paragraph::new("Loading (admins only)…").block(block), area);
         return;
     };
+    let [summary, area] = Layout::vertical([Constraint::Length(5), Constraint::Min(3)]).areas(area);
+    frame.render_widget(admin_summary(app, fleet, p), summary);
     let percent = |a: &domain::fleet::Amount| {
         a.used_percent()
             .map_or("-".to_string(), |p| format!("{p}%"))
@@ -504,6 +540,62 @@ fn dispatch_form(frame: &mut Frame, app: &App, form: &Form, p: Palette, area: Re
         Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Dispatch a run ")),
         popup,
     );
+}
+
+/// Runs by state, the credentials per provider, the runs' storage.
+fn admin_summary(app: &App, fleet: &domain::fleet::FleetView, p: Palette) -> Paragraph<'static> {
+    let count = |f: fn(RunStatus) -> bool| app.rows().iter().filter(|(_, r)| f(r.status)).count();
+    let active = count(|s| matches!(s, RunStatus::Pending | RunStatus::Running));
+    let blocked = count(|s| s == RunStatus::WaitingApproval);
+    let failed = count(|s| s == RunStatus::Failed);
+    let credentials = match &app.credentials {
+        Some(c) if c.providers.is_empty() => {
+            Span::styled("none (see /admin/credentials)", Style::new().fg(p.warn))
+        }
+        Some(c) => Span::raw(
+            c.providers
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{} {} key{}",
+                        k.provider,
+                        k.keys,
+                        if k.keys == 1 { "" } else { "s" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" · "),
+        ),
+        None => Span::styled("-", Style::new().fg(p.dim)),
+    };
+    let stored: u64 = fleet.volumes.iter().filter_map(|v| v.size_bytes).sum();
+    let key = |k: &str| Span::styled(format!("{k:<13}"), Style::new().fg(p.dim));
+    Paragraph::new(vec![
+        Line::from(vec![
+            key("runs"),
+            Span::raw(format!("{active} active · ")),
+            Span::styled(
+                format!("{blocked} blocked"),
+                Style::new().fg(if blocked > 0 { p.warn } else { p.dim }),
+            ),
+            Span::raw(" · "),
+            Span::styled(
+                format!("{failed} failed"),
+                Style::new().fg(if failed > 0 { p.bad } else { p.dim }),
+            ),
+        ]),
+        Line::from(vec![key("credentials"), credentials]),
+        Line::from(vec![
+            key("storage"),
+            Span::raw(format!(
+                "{} volumes · {} MiB",
+                fleet.volumes.len(),
+                stored / (1 << 20)
+            )),
+        ]),
+        Line::from(vec![key("from"), Span::raw(fleet.source.clone())]),
+    ])
+    .block(Block::new().borders(Borders::TOP))
 }
 
 fn help(frame: &mut Frame, area: Rect) {
