@@ -82,7 +82,7 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.0])
-            .status();
+            .output();
     }
 }
 

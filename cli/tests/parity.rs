@@ -324,3 +324,19 @@ async fn runs_watch_prints_each_change() {
     deduped.dedup();
     assert_eq!(deduped.last().unwrap(), "waiting-approval");
 }
+
+#[test]
+fn shell_completions_name_the_commands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_fabrik"))
+            .args(["completion", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            script.contains("dashboard") && script.contains("feedback"),
+            "{shell}"
+        );
+    }
+}

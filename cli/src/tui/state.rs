@@ -56,13 +56,15 @@ pub enum Mode {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Form {
     pub template: usize,
-    /// spec, project, env
-    pub fields: [String; 3],
-    /// 0 the template, 1–3 the fields.
+    /// spec, project, env set, CPU, memory
+    pub fields: [String; 5],
+    /// 0 the template, 1–5 the fields, 6 the server (with several).
     pub focus: usize,
+    /// Which server it goes to.
+    pub source: usize,
 }
 
-pub const FORM_FIELDS: [&str; 3] = ["spec", "project", "env set"];
+pub const FORM_FIELDS: [&str; 5] = ["spec", "project", "env set", "cpu", "memory"];
 
 /// What a filled-in form asks the server for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +74,8 @@ pub struct DispatchForm {
     pub spec: Option<String>,
     pub project: Option<String>,
     pub env: Option<String>,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
 }
 
 /// Work for the loop: what needs a server.
@@ -403,29 +407,38 @@ impl App {
 
     fn form_key(&mut self, code: KeyCode, mut form: Form) -> Effect {
         let count = self.templates.len();
+        // The server row only when there is a choice.
+        let rows = if self.sources.len() > 1 { 7 } else { 6 };
+        let sources = self.sources.len().max(1);
         match code {
             KeyCode::Esc => {
                 self.mode.0 = Mode::Normal;
                 return self.tell("Nothing dispatched.");
             }
-            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 4,
-            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 3) % 4,
+            KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % rows,
+            KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + rows - 1) % rows,
+            KeyCode::Left if form.focus == 6 => form.source = (form.source + sources - 1) % sources,
+            KeyCode::Right if form.focus == 6 => form.source = (form.source + 1) % sources,
             KeyCode::Left if form.focus == 0 => form.template = (form.template + count - 1) % count,
             KeyCode::Right if form.focus == 0 => form.template = (form.template + 1) % count,
-            KeyCode::Backspace if form.focus > 0 => {
+            KeyCode::Backspace if (1..=5).contains(&form.focus) => {
                 form.fields[form.focus - 1].pop();
             }
-            KeyCode::Char(c) if form.focus > 0 => form.fields[form.focus - 1].push(c),
+            KeyCode::Char(c) if (1..=5).contains(&form.focus) => {
+                form.fields[form.focus - 1].push(c)
+            }
             KeyCode::Enter => {
                 self.mode.0 = Mode::Normal;
                 let field =
                     |i: usize| Some(form.fields[i].trim().to_string()).filter(|f| !f.is_empty());
                 return Effect::Dispatch(DispatchForm {
-                    source: 0,
+                    source: form.source,
                     template: self.templates[form.template].clone(),
                     spec: field(0),
                     project: field(1),
                     env: field(2),
+                    cpu: field(3),
+                    memory: field(4),
                 });
             }
             _ => {}

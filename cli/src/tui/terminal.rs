@@ -165,7 +165,8 @@ pub async fn refresh(app: &mut App, clients: &[Client]) {
 
 /// Dispatches the form's run and opens it; a refusal is the footer's message.
 async fn dispatch(app: &mut App, clients: &[Client], form: DispatchForm) {
-    let request = json!({"template": form.template, "spec": form.spec, "project": form.project, "env": form.env});
+    let request = json!({"template": form.template, "spec": form.spec, "project": form.project,
+        "env": form.env, "cpu": form.cpu, "memory": form.memory});
     match clients[form.source].post::<Value>("/runs", &request).await {
         Ok(answer) => {
             let run_id = answer["run_id"].as_str().unwrap_or_default().to_string();

@@ -255,7 +255,14 @@ fn the_dispatch_form_picks_a_template_and_fills_fields() {
     for c in "hoth".chars() {
         key(&mut app, KeyCode::Char(c));
     }
-    insta::assert_snapshot!("dispatch_form", screen(&app, 100, 14).backend());
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Tab);
+    for c in "4Gi".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    insta::assert_snapshot!("dispatch_form", screen(&app, 100, 16).backend());
     assert_eq!(
         key(&mut app, KeyCode::Enter),
         Effect::Dispatch(super::DispatchForm {
@@ -264,6 +271,8 @@ fn the_dispatch_form_picks_a_template_and_fills_fields() {
             spec: Some("specs/x.json".into()),
             project: Some("hoth".into()),
             env: None,
+            cpu: Some("2".into()),
+            memory: Some("4Gi".into()),
         })
     );
     assert_eq!(*app.mode(), Mode::Normal);
@@ -298,4 +307,78 @@ fn the_log_follows_its_end_until_scrolled_back() {
         text.contains("line 100") && text.contains("follow: on"),
         "{text}"
     );
+}
+
+#[test]
+fn with_several_servers_the_form_asks_which() {
+    let mut app = App::new(vec![
+        Source {
+            name: "laptop".into(),
+            ..Default::default()
+        },
+        Source {
+            name: "k3s".into(),
+            ..Default::default()
+        },
+    ]);
+    app.templates = vec!["demo".into()];
+    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::Right);
+    let text = format!("{}", screen(&app, 100, 16).backend());
+    assert!(text.contains("◀ k3s ▶"), "{text}");
+    match key(&mut app, KeyCode::Enter) {
+        Effect::Dispatch(form) => assert_eq!(form.source, 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_admin_view_sums_runs_credentials_and_storage() {
+    use domain::fleet::{Amount, CredentialsView, FleetView, Machine, ProviderKeys, Volume};
+    let mut app = app();
+    app.screen_stack.push(Screen::Admin);
+    app.fleet = Some(FleetView {
+        backend: "kube".into(),
+        source: "the cluster (runs in namespace fabrik-runs)".into(),
+        machines: vec![Machine {
+            name: "k3s-server-1".into(),
+            ready: true,
+            status: "Ready".into(),
+            cpu: Amount {
+                capacity: Some(8000),
+                allocatable: Some(8000),
+                used: Some(2000),
+            },
+            memory: Amount {
+                capacity: Some(32 << 30),
+                allocatable: Some(32 << 30),
+                used: Some(8 << 30),
+            },
+            disk: Amount::default(),
+        }],
+        volumes: vec![Volume {
+            name: "data-fabrik-01abc".into(),
+            size_bytes: Some(10 << 30),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    app.credentials = Some(CredentialsView {
+        source: "Secret fabrik-system/fabrik-credentials".into(),
+        providers: vec![
+            ProviderKeys {
+                provider: "anthropic".into(),
+                keys: 2,
+                names: vec![],
+            },
+            ProviderKeys {
+                provider: "github".into(),
+                keys: 1,
+                names: vec![],
+            },
+        ],
+        note: None,
+    });
+    insta::assert_snapshot!("admin", screen(&app, 100, 14).backend());
 }

@@ -496,6 +496,25 @@ fn admin(frame: &mut Frame, app: &App, p: Palette, area: Rect) {
     frame.render_widget(table, area);
 }
 
+fn plural(n: usize, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
+    }
+}
+
+/// Bytes in binary units, as Kubernetes and `df -h` show sizes.
+fn size(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", units[unit])
+}
+
 /// A box in the middle of `area`.
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let (width, height) = (width.min(area.width), height.min(area.height));
@@ -529,12 +548,19 @@ fn dispatch_form(frame: &mut Frame, app: &App, form: &Form, p: Palette, area: Re
             Span::raw(format!("{value}{cursor}")),
         ]));
     }
+    if app.sources.len() > 1 {
+        let server = app.sources.get(form.source).map_or("", |s| s.name.as_str());
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<10}", "server"), focused(6)),
+            Span::raw(format!("◀ {server} ▶")),
+        ]));
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         "Enter dispatches; the run opens when it starts.",
         Style::new().fg(p.dim),
     ));
-    let popup = centred(area, 64, 9);
+    let popup = centred(area, 64, 12);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title(" Dispatch a run ")),
@@ -588,9 +614,9 @@ fn admin_summary(app: &App, fleet: &domain::fleet::FleetView, p: Palette) -> Par
         Line::from(vec![
             key("storage"),
             Span::raw(format!(
-                "{} volumes · {} MiB",
-                fleet.volumes.len(),
-                stored / (1 << 20)
+                "{} · {}",
+                plural(fleet.volumes.len(), "volume"),
+                size(stored)
             )),
         ]),
         Line::from(vec![key("from"), Span::raw(fleet.source.clone())]),
