@@ -24,27 +24,9 @@ fn median_show(server: &Server, run: &str) -> Duration {
 #[tokio::main]
 async fn main() {
     let server = start();
-    let login = fabrik(
-        &server,
-        &[
-            "login",
-            "--server",
-            &server.base,
-            "--username",
-            "admin",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(login.status.success());
+    sign_in(&server);
     let api = Api::new(&server.base).await;
-    let run = api
-        .post("/runs", serde_json::json!({"template": "demo"}))
-        .await["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_status(&api, &run, "waiting-approval").await;
+    let run = demo_at_gate(&api).await;
     let direct = median_show(&server, &run);
     assert!(fabrik(&server, &["daemon", "start"], None).status.success());
     let _ = fabrik(&server, &["runs", "show", &run], None); // fills the cache

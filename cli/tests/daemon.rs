@@ -36,25 +36,9 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daemon_answers_from_its_cache_and_keeps_it_true() {
     let mut server = start();
-    let login = fabrik(
-        &server,
-        &[
-            "login",
-            "--server",
-            &server.base,
-            "--username",
-            "admin",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(login.status.success());
+    sign_in(&server);
     let api = Api::new(&server.base).await;
-    let run = api.post("/runs", json!({"template": "demo"})).await["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_status(&api, &run, "waiting-approval").await;
+    let run = demo_at_gate(&api).await;
 
     let started = fabrik(&server, &["daemon", "start"], None);
     assert!(

@@ -89,19 +89,7 @@ impl Drop for Tmux {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_gate_is_approved_from_the_dashboard_and_the_run_finishes() {
     let server = start();
-    let login = fabrik(
-        &server,
-        &[
-            "login",
-            "--server",
-            &server.base,
-            "--username",
-            "admin",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(login.status.success());
+    sign_in(&server);
     let api = Api::new(&server.base).await;
     let config = server.dir.path().join("cli.toml");
     let command = format!(

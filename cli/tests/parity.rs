@@ -18,23 +18,7 @@ fn settled(mut detail: Value) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_and_the_api_give_the_same_results() {
     let server = start();
-    let login = fabrik(
-        &server,
-        &[
-            "login",
-            "--server",
-            &server.base,
-            "--username",
-            "admin",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(
-        login.status.success(),
-        "{}",
-        String::from_utf8_lossy(&login.stderr)
-    );
+    sign_in(&server);
     let api = Api::new(&server.base).await;
 
     // Dispatch: one run each way; both wait at their gate, and `--wait` says so (3).
@@ -51,11 +35,7 @@ async fn the_cli_and_the_api_give_the_same_results() {
     );
     let by_cli: Value = serde_json::from_slice(&waited.stdout).unwrap();
     let cli_run = by_cli["summary"]["run_id"].as_str().unwrap().to_string();
-    let api_run = api.post("/runs", json!({"template": "demo"})).await["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_status(&api, &api_run, "waiting-approval").await;
+    let api_run = demo_at_gate(&api).await;
     wait_status(&api, &cli_run, "waiting-approval").await;
 
     // Reads: the same JSON.
@@ -282,19 +262,7 @@ fn a_server_that_is_down_says_so() {
 async fn runs_watch_prints_each_change() {
     use std::io::BufRead;
     let server = start();
-    let login = fabrik(
-        &server,
-        &[
-            "login",
-            "--server",
-            &server.base,
-            "--username",
-            "admin",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
-    );
-    assert!(login.status.success());
+    sign_in(&server);
     let mut watch = Command::new(env!("CARGO_BIN_EXE_fabrik"))
         .args(["runs", "watch", "-o", "json"])
         .env("FABRIK_CONFIG", server.dir.path().join("cli.toml"))

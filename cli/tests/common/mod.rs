@@ -201,3 +201,34 @@ pub async fn api_text(api: &Api, path: &str) -> String {
         .unwrap();
     r.text().await.unwrap()
 }
+
+/// `fabrik login` as admin, the password on standard input.
+pub fn sign_in(server: &Server) {
+    let login = fabrik(
+        server,
+        &[
+            "login",
+            "--server",
+            &server.base,
+            "--username",
+            "admin",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+}
+
+/// A demo run dispatched through the API, waiting at its gate.
+pub async fn demo_at_gate(api: &Api) -> String {
+    let run = api.post("/runs", json!({"template": "demo"})).await["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_status(api, &run, "waiting-approval").await;
+    run
+}
