@@ -203,8 +203,10 @@ pub async fn wait_for(
         last = detail;
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
+    // The run's own log says why (a workflow that exited early, say).
+    let log = run_log(c, server, run_id).await;
     panic!(
-        "timed out waiting for {what}; last state: {}",
+        "timed out waiting for {what}; last state: {}\n--- the run's log ---\n{log}",
         last["summary"]
     );
 }
