@@ -4,6 +4,10 @@ use crate::error::{CliError, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::time::Duration;
+
+/// How soon a broken event stream is opened again.
+const RECONNECT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Client {
@@ -104,6 +108,29 @@ impl Client {
         })
     }
 
+    /// Follows the server's event stream (`/api/v1/events`): each event (a batch
+    /// arriving together counts once) is a reason to read the server again.
+    pub fn follow_events(self, changed: tokio::sync::mpsc::UnboundedSender<()>) {
+        tokio::spawn(async move {
+            loop {
+                if let Ok(response) = self.stream("/events").await {
+                    let mut body = response.bytes_stream();
+                    while let Some(Ok(chunk)) = futures::StreamExt::next(&mut body).await {
+                        let text = String::from_utf8_lossy(&chunk);
+                        // Keep-alives are comments; an event has a data line.
+                        if text.contains("data:") && changed.send(()).is_err() {
+                            return;
+                        }
+                    }
+                }
+                if changed.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(RECONNECT).await;
+            }
+        });
+    }
+
     fn unreachable(&self, e: reqwest::Error) -> CliError {
         CliError::Unreachable(format!(
             "Cannot reach fabrik-server at {} ({e}). Is it running? Check the address with fabrik login --server <url>.",
@@ -136,4 +163,14 @@ pub fn segment(s: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// What the API sent, read as the domain's type for a table (the JSON printed is the
+/// API's own, untouched).
+pub fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T> {
+    serde_json::from_value(value.clone()).map_err(|e| {
+        CliError::Failed(format!(
+            "The server's answer doesn't read as this fabrik expects ({e}): are the CLI and server the same version? -o json shows it as it is."
+        ))
+    })
 }

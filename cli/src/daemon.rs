@@ -129,7 +129,7 @@ impl Daemon {
     fn follow(self: Arc<Self>, name: String) {
         let (changed_tx, mut changed) = tokio::sync::mpsc::unbounded_channel();
         let client = self.clients[&name].clone();
-        crate::tui::terminal::follow_events(client, changed_tx);
+        client.follow_events(changed_tx);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(POLL);
             loop {
@@ -175,18 +175,18 @@ impl Daemon {
             return;
         }
         let reply = match serde_json::from_str::<Request>(&line) {
-            Ok(Request::Stop) => {
-                let _ = stop.send(()).await;
-                json!({"stopping": true})
-            }
-            Ok(request) => self.reply(request).await,
+            Ok(request) => self.reply(request, &stop).await,
             Err(e) => json!({"error": format!("not a request: {e}")}),
         };
         let _ = write.write_all(format!("{reply}\n").as_bytes()).await;
     }
 
-    async fn reply(&self, request: Request) -> Value {
+    async fn reply(&self, request: Request, stop: &tokio::sync::mpsc::Sender<()>) -> Value {
         match request {
+            Request::Stop => {
+                let _ = stop.send(()).await;
+                json!({"stopping": true})
+            }
             Request::Status => {
                 let cache = lock(&self.cache);
                 let contexts: Vec<Value> = self
@@ -212,7 +212,6 @@ impl Daemon {
                 }
             }
             Request::Show { context, run_id } => self.show(&context, &run_id).await,
-            Request::Stop => json!({}),
         }
     }
 

@@ -1,6 +1,6 @@
 //! `fabrik credentials list` and `fabrik doctor`.
-use super::runs::typed;
 use super::Session;
+use crate::client::typed;
 use crate::error::Result;
 use crate::output::{self, Cell, Table, Tone};
 use domain::fleet::CredentialsView;

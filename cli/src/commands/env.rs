@@ -15,7 +15,7 @@ fn set_path(project: &str, env: &str) -> String {
 pub async fn list(s: &Session) -> Result<i32> {
     let sets: Value = s.client.get("/env").await?;
     output::print(s.format, &sets, |v| {
-        let sets: Vec<EnvSetSummary> = super::runs::typed(&v["env_sets"])?;
+        let sets: Vec<EnvSetSummary> = crate::client::typed(&v["env_sets"])?;
         Ok(Table {
             headers: vec!["project", "env", "keys", "version", "missing", "updated by"],
             rows: sets
@@ -86,7 +86,7 @@ pub async fn push(s: &Session, project: &str, env: &str, file: &Path) -> Result<
     let saved: Value = s.client.put(&set_path(project, env), &body).await?;
     let change = diff(&before, &vars);
     output::print(s.format, &saved, |v| {
-        let set: EnvSetView = super::runs::typed(v)?;
+        let set: EnvSetView = crate::client::typed(v)?;
         Ok(Table {
             headers: vec!["set", "version", "change"],
             rows: vec![vec![
@@ -169,7 +169,7 @@ pub async fn validate(s: &Session, project: &str, env: &str) -> Result<i32> {
         .await?;
     let ok = answer["ok"] == true;
     output::print(s.format, &answer, |v| {
-        let missing: Vec<String> = super::runs::typed(&v["missing_required"])?;
+        let missing: Vec<String> = crate::client::typed(&v["missing_required"])?;
         Ok(Table {
             headers: vec!["set", "result"],
             rows: vec![vec![

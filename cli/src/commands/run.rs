@@ -1,8 +1,9 @@
 //! `fabrik run`: dispatches a run as the web form does; `--wait` follows it with a
 //! progress line and exits as smithers does: 0 finished, 1 failed, 2 cancelled,
 //! 3 waiting at its human gate.
-use super::runs::{run_path, typed};
+use super::runs::run_path;
 use super::Session;
+use crate::client::typed;
 use crate::error::Result;
 use crate::output::{self, Table};
 use domain::dispatch::DispatchRequest;

@@ -1,6 +1,6 @@
 //! `fabrik runs list|show|logs|cancel|resume` and `fabrik feedback`.
 use super::Session;
-use crate::client::segment;
+use crate::client::{segment, typed};
 use crate::error::{CliError, Result};
 use crate::output::{self, Cell, Table, Tone};
 use domain::run::{RunDetail, RunPage, RunStatus, RunSummary};
@@ -84,11 +84,7 @@ fn print_changes(s: &Session, runs: &[RunSummary], header: bool) -> Result<()> {
         output::Format::Table => {
             let rendered = runs_table(runs).render(output::colour());
             let skip = if header { 0 } else { 1 };
-            for line in rendered
-                .lines()
-                .skip(skip)
-                .filter(|_| !runs.is_empty() || header)
-            {
+            for line in rendered.lines().skip(skip) {
                 writeln!(out, "{line}")?;
             }
         }
@@ -198,16 +194,6 @@ async fn from_daemon(s: &Session, id: &str) -> Option<Result<Value>> {
 
 pub fn run_path(id: &str) -> String {
     format!("/runs/{}", segment(id))
-}
-
-/// What the API sent, read as the domain's type for a table (the JSON printed is the
-/// API's own, untouched).
-pub fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T> {
-    serde_json::from_value(value.clone()).map_err(|e| {
-        CliError::Failed(format!(
-            "The server's answer doesn't read as this fabrik expects ({e}): are the CLI and server the same version? -o json shows it as it is."
-        ))
-    })
 }
 
 pub fn tone(status: RunStatus) -> Tone {

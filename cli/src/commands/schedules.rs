@@ -1,8 +1,8 @@
 //! `fabrik schedule list|create|delete|suspend|resume|trigger` (and `fabrik run
 //! --cron`, which creates one).
-use super::runs::typed;
 use super::Session;
 use crate::client::segment;
+use crate::client::typed;
 use crate::error::Result;
 use crate::output::{self, Cell, Table, Tone};
 use domain::schedule::{FireOutcome, NewSchedule, ScheduleView};

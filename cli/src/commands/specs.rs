@@ -1,7 +1,7 @@
 //! `fabrik spec list|show|validate FILE` and `fabrik todo generate|approve`.
-use super::runs::typed;
 use super::Session;
 use crate::client::segment;
+use crate::client::typed;
 use crate::error::{CliError, Result};
 use crate::output::{self, Cell, Table, Tone};
 use domain::spec::{SpecSummary, SpecView};

@@ -103,10 +103,15 @@ pub struct App {
     pub mode: ModeState,
     pub detail: Option<RunDetail>,
     pub log: String,
+    /// How much of the log has been read: the next read asks only for what follows.
+    pub log_offset: u64,
     pub log_scroll: u16,
     /// The log view shows the end as the run writes it, until scrolled back.
     pub log_follow: bool,
     pub credentials: Option<domain::fleet::CredentialsView>,
+    /// When the admin view last read the machines: not at every 2-second refresh
+    /// (locally that walks every workspace).
+    pub fleet_read: Option<std::time::Instant>,
     pub specs: Vec<SpecSummary>,
     /// The first server's templates, for the dispatch form.
     pub templates: Vec<String>,
@@ -182,6 +187,8 @@ impl App {
     fn open(&mut self, screen: Screen) -> Effect {
         self.detail = None;
         self.log.clear();
+        self.log_offset = 0;
+        self.fleet_read = None;
         self.log_scroll = 0;
         self.log_follow = true;
         self.screen_stack.push(screen);

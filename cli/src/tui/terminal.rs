@@ -14,32 +14,8 @@ use std::time::Duration;
 
 /// How often the servers are asked again when nothing happens.
 pub const POLL: Duration = Duration::from_secs(2);
-/// How soon a broken event stream is opened again.
-const RECONNECT: Duration = Duration::from_secs(5);
-
-/// Follows the source's event stream; each event (a batch arriving together counts
-/// once) is a reason to read the source again.
-pub fn follow_events(client: Client, changed: tokio::sync::mpsc::UnboundedSender<()>) {
-    tokio::spawn(async move {
-        loop {
-            if let Ok(response) = client.stream("/events").await {
-                let mut body = response.bytes_stream();
-                while let Some(Ok(chunk)) = futures::StreamExt::next(&mut body).await {
-                    let text = String::from_utf8_lossy(&chunk);
-                    // Keep-alives are comments; an event has a data line.
-                    if text.contains("data:") && changed.send(()).is_err() {
-                        return;
-                    }
-                }
-            }
-            if changed.is_closed() {
-                return;
-            }
-            tokio::time::sleep(RECONNECT).await;
-        }
-    });
-}
-
+/// How often the admin view reads the machines again.
+const FLEET_EVERY: Duration = Duration::from_secs(10);
 pub async fn run(sources: Vec<(String, Client)>) -> Result<i32> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(CliError::Usage(
@@ -68,7 +44,7 @@ pub async fn run(sources: Vec<(String, Client)>) -> Result<i32> {
     });
     let (changed_tx, mut changed) = tokio::sync::mpsc::unbounded_channel();
     for client in &clients {
-        follow_events(client.clone(), changed_tx.clone());
+        client.clone().follow_events(changed_tx.clone());
     }
     let mut terminal = ratatui::init();
     let mut tick = tokio::time::interval(POLL);
@@ -135,24 +111,17 @@ pub async fn refresh(app: &mut App, clients: &[Client]) {
             if let Ok(detail) = client.get::<RunDetail>(&run_path(&run)).await {
                 app.detail = Some(detail);
             }
-            if let Ok(text) = client.text(&format!("{}/logs", run_path(&run))).await {
-                app.log = text;
-            }
+            read_log(app, client, &run).await;
         }
-        Screen::Logs(run) => {
-            if let Ok(text) = clients[run.source]
-                .text(&format!("{}/logs", run_path(&run)))
-                .await
-            {
-                app.log = text;
-            }
-        }
+        Screen::Logs(run) => read_log(app, &clients[run.source], &run).await,
         Screen::Specs => {
             if let Ok(all) = first.get::<Value>("/specs").await {
                 app.specs = serde_json::from_value(all["specs"].clone()).unwrap_or_default();
             }
         }
+        Screen::Admin if app.fleet_read.is_some_and(|at| at.elapsed() < FLEET_EVERY) => {}
         Screen::Admin => {
+            app.fleet_read = Some(std::time::Instant::now());
             match first.get("/admin/cluster").await {
                 Ok(fleet) => app.fleet = Some(fleet),
                 Err(e) => app.message = Some((e.to_string(), false)),
@@ -188,6 +157,18 @@ async fn from_daemon(context: &str) -> Option<(RunPage, Option<String>)> {
     let answer = crate::daemon::ask(&request).await?;
     let page = serde_json::from_value(answer.get("runs")?.clone()).ok()?;
     Some((page, answer["stale"].as_str().map(str::to_string)))
+}
+
+/// What the run wrote since the last read (the API's `?offset=`), added to the log.
+async fn read_log(app: &mut App, client: &Client, run: &RunRef) {
+    let path = format!("{}/logs?offset={}", run_path(run), app.log_offset);
+    let Ok(response) = client.stream(&path).await else {
+        return;
+    };
+    if let Ok(bytes) = response.bytes().await {
+        app.log_offset += bytes.len() as u64;
+        app.log.push_str(&String::from_utf8_lossy(&bytes));
+    }
 }
 
 fn run_path(run: &RunRef) -> String {
