@@ -50,4 +50,5 @@ test("a viewer is told the admin pages are for admins", async () => {
   await open(page, `${base}/admin/cluster`);
   await page.getByTestId("admin-only").waitFor();
   assert.equal(await page.getByTestId("machine").count(), 0);
+  await shot(page, "62-admin-viewer");
 });

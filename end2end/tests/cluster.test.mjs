@@ -100,6 +100,13 @@ test("a CLI-made run's page shows its gate from the DB on its volume", async () 
   assert.match(text, /ApprovalRequested/);
   assert.match(text, /decide its gate with `smithers approve\|deny` in its pod/);
   assert.equal(await page.getByTestId("resume-button").count(), 0);
+  // Its review page says the same, and offers no decision.
+  await open(page, `${ctx.server.base}/runs/${RUN}/feedback`);
+  const denied = page.getByTestId("decide-denied");
+  await denied.waitFor();
+  assert.match(await denied.innerText(), /fabrik CLI/);
+  assert.ok(await page.getByTestId("approve-button").isDisabled());
+  await shot(page, "53-kube-cli-run-feedback");
   await shot(page, "51-kube-cli-run-at-gate");
 });
 
