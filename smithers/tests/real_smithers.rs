@@ -228,3 +228,62 @@ fn our_denial_makes_resume_fail_the_run() {
         .iter()
         .all(|o| o.node_id.as_deref() != Some("done")));
 }
+
+/// What Smithers 0.5.0 does first (`createSmithers`): open, switch to WAL, create a
+/// table, with bun:sqlite's default of no busy timeout.
+const SMITHERS_SET_UP: &str = r#"
+import { Database } from "bun:sqlite";
+const db = new Database(process.env.SMITHERS_DB_PATH);
+db.exec("PRAGMA journal_mode = WAL");
+db.exec("PRAGMA foreign_keys = ON");
+db.exec(`CREATE TABLE IF NOT EXISTS "input" (run_id TEXT PRIMARY KEY, payload TEXT)`);
+db.close();
+"#;
+
+/// The server polls each run's DB from the moment it dispatches; a poll that opened the
+/// file while Smithers was still setting it up failed the run (SQLITE_BUSY on the switch
+/// to WAL, SQLITE_BUSY_RECOVERY or SQLITE_READONLY on the first table).
+#[test]
+fn a_watcher_polling_from_the_start_never_fails_smithers_set_up() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // Before the fix about one attempt in twelve failed.
+    const ATTEMPTS: usize = 60;
+    let bun = cli().bun;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("set-up.ts");
+    std::fs::write(&script, SMITHERS_SET_UP).unwrap();
+    let mut failures = Vec::new();
+    for attempt in 0..ATTEMPTS {
+        let db = dir.path().join(format!("state-{attempt}.db"));
+        let done = Arc::new(AtomicBool::new(false));
+        let poller = {
+            let (db, done) = (db.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut watcher = smithers::Watcher::new(&db);
+                while !done.load(Ordering::Relaxed) {
+                    // As the server does: a change is read over a connection of its own.
+                    if let Ok(smithers::DbChange::Changed) = watcher.poll() {
+                        let _ = read_snapshot(&db, None);
+                    }
+                    std::thread::sleep(std::time::Duration::from_micros(100));
+                }
+            })
+        };
+        let out = Command::new(&bun)
+            .arg(&script)
+            .env("SMITHERS_DB_PATH", &db)
+            .output()
+            .expect("spawn bun");
+        done.store(true, Ordering::Relaxed);
+        poller.join().unwrap();
+        if !out.status.success() {
+            failures.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {ATTEMPTS} failed: {failures:#?}",
+        failures.len()
+    );
+}

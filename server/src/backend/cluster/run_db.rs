@@ -5,7 +5,8 @@
 //! back to the volume through a reader pod.
 use super::mirror::Mirror;
 use super::volume::{Pulled, Volumes};
-use crate::backend::{artifacts, ChangeProbe, ExecEvent, SnapshotRead};
+use crate::backend::artifacts::{self, FileOwner};
+use crate::backend::{ChangeProbe, ExecEvent, SnapshotRead};
 use crate::error::Result;
 use domain::feedback::Decision;
 use domain::run::GateView;
@@ -126,7 +127,7 @@ impl RunDbs {
 
     pub async fn snapshot(&self, run_id: &str) -> SnapshotRead {
         if let Some(db) = self.mirror.db_path(run_id) {
-            return artifacts::snapshot(db, run_id.to_string()).await;
+            return artifacts::snapshot(db, run_id.to_string(), FileOwner::SERVER).await;
         }
         let why = match lock(&self.fetching).get(run_id) {
             Some(Fetch::Failed { why, .. }) => why.clone(),
@@ -230,9 +231,15 @@ impl RunDbs {
         let work = tempfile::tempdir()?;
         let db = work.path().join("state.db");
         copy_db(&copy, &db)?;
-        let gate =
-            artifacts::decide_gate(db.clone(), run_id.to_string(), decision, notes, by.into())
-                .await?;
+        let gate = artifacts::decide_gate(
+            db.clone(),
+            run_id.to_string(),
+            decision,
+            notes,
+            by.into(),
+            FileOwner::SERVER,
+        )
+        .await?;
         let bytes = tokio::task::spawn_blocking(move || standalone(&db)).await??;
         self.volumes.push(pod, &path, bytes.clone()).await?;
         // An empty checksum: the next pull copies the volume's DB again.

@@ -1,6 +1,7 @@
 //! What keeps a run's agent away from the server: a cleared environment, an
 //! unprivileged user when the server is root, and (where the kernel has Landlock)
 //! writes confined to the run's own directories.
+use crate::backend::artifacts::FileOwner;
 use landlock::{
     path_beneath_rules, AccessFs, Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr,
     RulesetStatus, ABI,
@@ -116,6 +117,14 @@ impl Confinement {
         }
         env.extend(wanted.iter().map(|(k, v)| (k.clone(), v.clone())));
         env
+    }
+
+    /// Whom the server acts as on a run's files: the run user, where there is one.
+    pub fn file_owner(&self) -> FileOwner {
+        match &self.run_user {
+            Some(u) => FileOwner::user(u.uid, u.gid),
+            None => FileOwner::SERVER,
+        }
     }
 
     /// Gives the run user the run's writable dirs (a no-op without a user switch).

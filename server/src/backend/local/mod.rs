@@ -195,7 +195,12 @@ impl Backend for LocalBackend {
     }
 
     async fn snapshot(&self, run: &RunRecord) -> SnapshotRead {
-        artifacts::snapshot(PathBuf::from(&run.db_path), run.run_id.clone()).await
+        artifacts::snapshot(
+            PathBuf::from(&run.db_path),
+            run.run_id.clone(),
+            self.confinement.file_owner(),
+        )
+        .await
     }
 
     async fn has_run_db(&self, run: &RunRecord) -> bool {
@@ -215,6 +220,7 @@ impl Backend for LocalBackend {
             decision,
             notes,
             by.to_string(),
+            self.confinement.file_owner(),
         )
         .await
     }
@@ -232,9 +238,10 @@ impl Backend for LocalBackend {
     }
 
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe> {
-        Box::new(artifacts::DbProbe(smithers::Watcher::new(
-            run.db_path.clone(),
-        )))
+        Box::new(artifacts::DbProbe {
+            watcher: smithers::Watcher::new(run.db_path.clone()),
+            owner: self.confinement.file_owner(),
+        })
     }
 
     async fn fleet(&self) -> domain::fleet::FleetView {
