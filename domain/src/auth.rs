@@ -42,7 +42,11 @@ impl Role {
             | Action::SeeSecrets
             | Action::EditEnv
             | Action::EditSpecs => matches!(self, Role::Admin | Role::Operator),
-            Action::ManageUsers | Action::ReadAudit | Action::SeeFleet => self == Role::Admin,
+            Action::ManageUsers
+            | Action::ReadAudit
+            | Action::SeeFleet
+            | Action::SeeMetrics
+            | Action::ChangeSettings => self == Role::Admin,
         }
     }
 
@@ -51,7 +55,13 @@ impl Role {
         if self.can(action) {
             return Ok(());
         }
-        let admin_only = [Action::ManageUsers, Action::ReadAudit, Action::SeeFleet];
+        let admin_only = [
+            Action::ManageUsers,
+            Action::ReadAudit,
+            Action::SeeFleet,
+            Action::SeeMetrics,
+            Action::ChangeSettings,
+        ];
         let who = if admin_only.contains(&action) {
             "an admin"
         } else {
@@ -83,6 +93,10 @@ pub enum Action {
     ReadAudit,
     /// The machines runs go to and the credentials they get (admin pages).
     SeeFleet,
+    /// Token usage and cost over all runs (admin pages).
+    SeeMetrics,
+    /// Site settings: the price table, observability links.
+    ChangeSettings,
 }
 
 impl Action {
@@ -99,6 +113,8 @@ impl Action {
             Action::ManageUsers => "manage users",
             Action::ReadAudit => "read the audit log",
             Action::SeeFleet => "see the cluster and its credentials",
+            Action::SeeMetrics => "see usage and cost metrics",
+            Action::ChangeSettings => "change site settings",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Nothing here performs I/O, so it compiles for wasm32 as well as the host.
 
 pub mod auth;
+pub mod cost;
 pub mod dispatch;
 pub mod env;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod event;
 pub mod feedback;
 pub mod filter;
 pub mod fleet;
+pub mod metrics;
 pub mod notify;
 pub mod run;
 pub mod schedule;

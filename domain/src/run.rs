@@ -343,6 +343,9 @@ pub struct RunDetail {
     pub actions: Actions,
     pub log_bytes: u64,
     pub now_ms: i64,
+    /// Estimated from the site's price table; `None` when a model used has no price.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
 }
 
 impl RunDetail {

@@ -1,12 +1,14 @@
 //! The one service layer: the JSON API, the pages' server functions and (through the
 //! API) the CLI all call this trait, so no rule lives in two places.
 use crate::auth::{AuditView, NewUser, Role, TokenView, UserChange, UserView};
+use crate::cost::PriceTable;
 use crate::dispatch::{DispatchRequest, Dispatched};
 use crate::env::{EnvSetSummary, EnvSetView, SaveEnvSet, SaveOutcome};
 use crate::error::Result;
 use crate::feedback::FeedbackRequest;
 use crate::filter::RunFilter;
 use crate::fleet::{CredentialsView, FleetView};
+use crate::metrics::{MetricsReport, RunCost, TimeRange};
 use crate::notify::{
     ChannelKind, ChannelUpdate, ChannelView, DeviceView, NotifySettings, OutboxStatus,
     PushSubscription,
@@ -160,6 +162,16 @@ pub trait ScheduleService: Send + Sync + 'static {
 pub trait FleetService: Send + Sync + 'static {
     async fn fleet(&self, actor: &Actor) -> Result<FleetView>;
     async fn credentials(&self, actor: &Actor) -> Result<CredentialsView>;
+}
+
+/// Token usage and cost over the runs, and the price table they are costed with.
+#[async_trait::async_trait]
+pub trait MetricsService: Send + Sync + 'static {
+    async fn metrics(&self, actor: &Actor, range: TimeRange) -> Result<MetricsReport>;
+    /// Every run created in range with its tokens and cost, newest first.
+    async fn run_costs(&self, actor: &Actor, range: TimeRange) -> Result<Vec<RunCost>>;
+    async fn price_table(&self, actor: &Actor) -> Result<PriceTable>;
+    async fn set_price_table(&self, actor: &Actor, table: PriceTable) -> Result<PriceTable>;
 }
 
 /// Notifications: this user's subscribed browsers, and (admins) the alert channels and

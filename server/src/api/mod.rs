@@ -4,6 +4,7 @@ mod env;
 mod events;
 mod fleet;
 mod logs;
+mod metrics;
 mod notify;
 mod schedules;
 mod specs;
@@ -104,10 +105,11 @@ pub fn routes() -> Router<AppState> {
         .merge(specs::routes())
         .merge(schedules::routes())
         .merge(fleet::routes())
+        .merge(metrics::routes())
         .merge(notify::routes())
         .fallback(|| async {
             error_response(&domain::Error::not_found(
-                "No such API endpoint. The API lives under /api/v1 (runs, templates, events, env, specs, schedules, push, notifications).",
+                "No such API endpoint. The API lives under /api/v1 (runs, templates, events, env, specs, schedules, push, notifications, admin).",
             ))
         })
 }

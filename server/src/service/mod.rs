@@ -4,6 +4,7 @@
 mod env;
 mod fleet;
 mod locks;
+mod metrics;
 mod notify;
 pub mod runs;
 pub mod schedules;

@@ -226,6 +226,25 @@ const MIGRATIONS: &[&str] = &[
         used_at_ms INTEGER
     );
     "#,
+    // 9: per-run token figures (so metrics never open run DBs), and admin settings.
+    r#"
+    CREATE TABLE run_tokens (
+        run_id TEXT NOT NULL REFERENCES runs (run_id),
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        PRIMARY KEY (run_id, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -2,10 +2,12 @@
 //! One connection behind a mutex; every call runs on the blocking pool.
 mod audit;
 mod env;
+mod metrics;
 mod migrations;
 mod notify;
 mod runs;
 mod schedules;
+mod settings;
 mod specs;
 
 pub use audit::AuditEntry;

@@ -38,6 +38,11 @@ impl Service {
         let record = self.record(run_id).await?;
         let (snapshot, problem) = self.read_snapshot(&record).await;
         let derived = status::derive(&record.facts(), &snapshot, problem.as_deref(), now_ms());
+        if problem.is_none() {
+            self.store
+                .set_run_tokens(run_id, snapshot.tokens.clone())
+                .await?;
+        }
         let outcome = self
             .store
             .apply_update(run_id, derived.clone(), seq, now_ms())
@@ -87,6 +92,7 @@ impl Service {
                 _ => status::actions(record.status, &snapshot),
             },
             log_bytes: self.backend.log_size(&record).await,
+            cost_usd: self.prices().await.cost_of(&snapshot.tokens),
             smithers: snapshot,
             source: SmithersSource { problem },
             timeline,

@@ -1,0 +1,64 @@
+//! Usage and cost over the runs (from the figures the store keeps as runs change), and
+//! the price table they are costed with.
+use super::{public, Service};
+use crate::clock::now_ms;
+use crate::store::AuditEntry;
+use domain::auth::Action;
+use domain::cost::PriceTable;
+use domain::metrics::{MetricsReport, RunCost, TimeRange};
+use domain::service::{Actor, MetricsService};
+
+const PRICE_TABLE: &str = "price_table";
+
+impl Service {
+    /// The admin's price table, or the built-in one until an admin saves theirs.
+    pub(crate) async fn prices(&self) -> PriceTable {
+        match self.store.setting::<PriceTable>(PRICE_TABLE).await {
+            Ok(Some(table)) => table,
+            Ok(None) => PriceTable::default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the price table; using the built-in one");
+                PriceTable::default()
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl MetricsService for Service {
+    async fn metrics(&self, actor: &Actor, range: TimeRange) -> domain::Result<MetricsReport> {
+        actor.role.require(Action::SeeMetrics)?;
+        let prices = self.prices().await;
+        public(self.store.metrics(range, now_ms(), prices).await)
+    }
+
+    async fn run_costs(&self, actor: &Actor, range: TimeRange) -> domain::Result<Vec<RunCost>> {
+        actor.role.require(Action::SeeMetrics)?;
+        let prices = self.prices().await;
+        public(self.store.run_costs(range, now_ms(), prices).await)
+    }
+
+    async fn price_table(&self, actor: &Actor) -> domain::Result<PriceTable> {
+        actor.role.require(Action::SeeMetrics)?;
+        Ok(self.prices().await)
+    }
+
+    async fn set_price_table(
+        &self,
+        actor: &Actor,
+        table: PriceTable,
+    ) -> domain::Result<PriceTable> {
+        actor.role.require(Action::ChangeSettings)?;
+        table.validate()?;
+        let audit = AuditEntry {
+            at_ms: now_ms(),
+            actor: actor.name.clone(),
+            source: actor.from.clone(),
+            action: "settings.prices".into(),
+            target: None,
+            detail: Some(format!("{} models", table.prices.len())),
+        };
+        public(self.store.set_setting(PRICE_TABLE, &table, audit).await)?;
+        Ok(table)
+    }
+}
