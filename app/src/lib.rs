@@ -26,10 +26,12 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-use pages::admin::{cluster::ClusterPage, credentials::CredentialsPage, AdminFrame};
+use pages::admin::{
+    cluster::ClusterPage, credentials::CredentialsPage, metrics::MetricsPage, AdminFrame,
+};
 use pages::settings::{
-    audit::AuditLogPage, notifications::NotificationsPage, tokens::TokensPage, users::UsersPage,
-    SettingsFrame,
+    audit::AuditLogPage, notifications::NotificationsPage, prices::PricesPage, tokens::TokensPage,
+    users::UsersPage, SettingsFrame,
 };
 use pages::{
     dispatch::DispatchPage,
@@ -114,6 +116,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("/admin") view=AdminFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/admin/cluster"/> } ssr=SsrMode::Async/>
+                        <Route path=path!("metrics") view=MetricsPage/>
                         <Route path=path!("cluster") view=ClusterPage/>
                         <Route path=path!("credentials") view=CredentialsPage/>
                     </ParentRoute>
@@ -123,6 +126,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("notifications") view=NotificationsPage/>
                         <Route path=path!("users") view=UsersPage/>
                         <Route path=path!("audit") view=AuditLogPage/>
+                        <Route path=path!("prices") view=PricesPage/>
                     </ParentRoute>
                 </Routes>
             </Layout>

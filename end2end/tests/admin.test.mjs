@@ -1,10 +1,10 @@
 // The admin pages on the local backend: this host (CPU, memory, disk) and the runs'
 // workspaces; the credentials file counted per provider, never a value; viewers kept out.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { dispatchDemo, open, serverAndBrowser, shot, signIn, signedInPage } from "../harness.mjs";
+import { dispatchDemo, open, serverAndBrowser, shot, signIn, signedInPage, waitStatus } from "../harness.mjs";
 
 const ctx = serverAndBrowser();
 
@@ -51,4 +51,50 @@ test("a viewer is told the admin pages are for admins", async () => {
   await page.getByTestId("admin-only").waitFor();
   assert.equal(await page.getByTestId("machine").count(), 0);
   await shot(page, "62-admin-viewer");
+});
+
+test("metrics: a finished run's tokens and cost, charts, exports, and the price table", async () => {
+  const { base } = ctx.server;
+  const page = await signedInPage(ctx.browser, base, { viewport: { width: 1280, height: 1000 } });
+  const id = await dispatchDemo(page, base);
+  await waitStatus(page, "waiting-approval");
+  const decided = await page.request.post(`${base}/api/v1/runs/${id}/feedback`, { data: { decision: "approve" } });
+  assert.equal(decided.status(), 200);
+  await open(page, `${base}/runs/${id}`);
+  await waitStatus(page, "finished");
+  assert.match(await page.getByTestId("run-cost").innerText(), /estimated \$0\.00/, "the mock model is free");
+
+  await open(page, `${base}/admin/metrics?range=24h`);
+  await page.getByTestId("metrics").waitFor();
+  assert.equal(await page.getByTestId("run-count").innerText(), "1");
+  assert.notEqual(await page.getByTestId("total-tokens").innerText(), "0");
+  for (const chart of ["chart-models", "chart-durations", "chart-outcomes"]) {
+    const svg = page.getByTestId(chart).locator("svg.chart");
+    await svg.waitFor();
+    const box = await svg.boundingBox();
+    assert.ok(box && box.width > 200 && box.height > 20, `${chart} is drawn: ${JSON.stringify(box)}`);
+  }
+  assert.equal(await page.getByTestId("chart-models").locator("rect.chart-bar").count(), 1, "one model");
+  assert.equal(await page.locator('[data-testid="model-row"][data-name="mock-demo-1"]').count(), 1);
+  await shot(page, "63-admin-metrics");
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-csv").click()]);
+  assert.equal(download.suggestedFilename(), "fabrik-runs-24h.csv");
+  const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
+  assert.equal(csv.length, 2, csv.join("\n"));
+  assert.match(csv[1], new RegExp(`^${id},demo,finished,`));
+
+  await open(page, `${base}/settings/prices`);
+  const text = page.getByTestId("prices-text");
+  await text.waitFor();
+  await text.fill("gpt-5 -1 10\n");
+  await page.getByTestId("prices-save").click();
+  await page.getByTestId("form-error").getByText("gpt-5: the input price -1 must be zero or more").waitFor();
+  await text.fill("mock-* 2 10\n");
+  await page.getByTestId("prices-save").click();
+  await page.getByTestId("prices-saved").waitFor();
+  await shot(page, "64-settings-prices");
+  await open(page, `${base}/admin/metrics?range=24h`);
+  await page.getByTestId("metrics").waitFor();
+  assert.notEqual(await page.getByTestId("total-cost").innerText(), "$0.00", "the new price applies");
 });

@@ -410,7 +410,13 @@ async fn viewers_are_refused_every_change() {
     }
     assert_eq!(get(&vera, &server.url("/api/v1/users")).await.0, 403);
     assert_eq!(get(&vera, &server.url("/api/v1/audit")).await.0, 403);
-    for admin_only in ["/api/v1/admin/cluster", "/api/v1/admin/credentials"] {
+    for admin_only in [
+        "/api/v1/admin/cluster",
+        "/api/v1/admin/credentials",
+        "/api/v1/admin/metrics",
+        "/api/v1/admin/metrics/runs.csv",
+        "/api/v1/admin/prices",
+    ] {
         assert_eq!(
             get(&vera, &server.url(admin_only)).await.0,
             403,

@@ -1,6 +1,7 @@
 //! Pieces shared by several pages.
 pub mod badges;
 pub mod banners;
+pub mod charts;
 pub mod fields;
 pub mod icons;
 pub mod layout;

@@ -84,6 +84,13 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
     let reviews = Memo::new(move |_| detail.with(|d| d.smithers.reviews.clone()));
     let tokens = Memo::new(move |_| detail.with(|d| d.smithers.tokens.clone()));
     let totals = Memo::new(move |_| detail.with(|d| d.token_totals()));
+    let cost = Memo::new(move |_| {
+        detail.with(|d| match (d.cost_usd, d.smithers.tokens.is_empty()) {
+            (_, true) => String::new(),
+            (Some(usd), false) => format!("estimated {}", domain::metrics::usd(usd)),
+            (None, false) => "no price for a model used".into(),
+        })
+    });
     let timeline = Memo::new(move |_| detail.with(|d| d.timeline.clone()));
     let gate =
         Memo::new(move |_| detail.with(|d| d.open_gate().or_else(|| d.decided_gate()).cloned()));
@@ -429,7 +436,9 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
         <Card title="Reports" icon=I::FileText>
             <Reports outputs open=open_rows/>
         </Card>
-        <Card title="Token usage" icon=I::Hash>
+        <Card title="Token usage" icon=I::Hash aside=ViewFn::from(move || view! {
+            <span data-testid="run-cost">{move || cost.get()}</span>
+        })>
             <TokenTable tokens totals/>
         </Card>
         <Card title="Timeline" icon=I::Clock testid="timeline" aside=ViewFn::from(|| "newest first")>

@@ -10,6 +10,7 @@
 mod admin;
 mod env;
 mod fleet;
+mod metrics;
 mod notify;
 mod runs;
 mod schedules;
@@ -18,6 +19,7 @@ mod specs;
 pub use admin::*;
 pub use env::*;
 pub use fleet::*;
+pub use metrics::*;
 pub use notify::*;
 pub use runs::*;
 pub use schedules::*;
@@ -80,8 +82,8 @@ fn signed_out() -> AppError {
 pub(crate) mod ctx {
     use crate::error::AppError;
     use domain::service::{
-        AdminService, EnvService, FleetService, NotifyService, RunService, ScheduleService,
-        SpecService,
+        AdminService, EnvService, FleetService, MetricsService, NotifyService, RunService,
+        ScheduleService, SpecService,
     };
     use domain::ErrorCode;
     use std::sync::Arc;
@@ -108,6 +110,10 @@ pub(crate) mod ctx {
 
     pub fn fleet() -> Result<Arc<dyn FleetService>, AppError> {
         provided("fleet service")
+    }
+
+    pub fn metrics() -> Result<Arc<dyn MetricsService>, AppError> {
+        provided("metrics service")
     }
 
     pub fn notify() -> Result<Arc<dyn NotifyService>, AppError> {

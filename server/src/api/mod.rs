@@ -86,6 +86,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/audit"),
     ("GET", "/admin/cluster"),
     ("GET", "/admin/credentials"),
+    ("GET", "/admin/metrics"),
+    ("GET", "/admin/metrics/{file}"),
+    ("GET", "/admin/prices"),
+    ("PUT", "/admin/prices"),
 ];
 
 /// Largest request body any endpoint (API or server function) accepts.

@@ -1,7 +1,8 @@
-//! `/admin/*` (admins): where runs go — this host or the cluster — and the
-//! credentials they get.
+//! `/admin/*` (admins): what runs use and cost, where they go — this host or the
+//! cluster — and the credentials they get.
 pub mod cluster;
 pub mod credentials;
+pub mod metrics;
 
 use crate::components::{PageTab, TabBar, I};
 use crate::pages::settings::{your_role, AdminOnly};
@@ -19,12 +20,13 @@ pub fn AdminFrame() -> impl IntoView {
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Admin"</h1>
                     <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
-                        "Where runs go and what they get: machines, volumes, storage and credentials."
+                        "What runs use and cost, where they go and what they get: metrics, machines, volumes, storage and credentials."
                     </p>
                 </div>
                 {if allowed {
                     view! {
                         <TabBar label="Admin">
+                            <PageTab href="/admin/metrics" testid="admin-tab-metrics" icon=I::Hash label="Metrics"/>
                             <PageTab href="/admin/cluster" testid="admin-tab-cluster" icon=I::Cpu label="Cluster"/>
                             <PageTab href="/admin/credentials" testid="admin-tab-credentials" icon=I::Key label="Credentials"/>
                         </TabBar>

@@ -1,6 +1,7 @@
-//! `/settings/*`: API tokens (everyone), users and the audit log (admins).
+//! `/settings/*`: API tokens (everyone), users, the audit log and prices (admins).
 pub mod audit;
 pub mod notifications;
+pub mod prices;
 pub mod tokens;
 pub mod users;
 
@@ -16,6 +17,7 @@ pub fn SettingsFrame() -> impl IntoView {
     let session = use_session();
     let admin = session.can(Action::ManageUsers);
     let audit = session.can(Action::ReadAudit);
+    let prices = session.can(Action::ChangeSettings);
     view! {
         <div class="page">
             <div class="mx-auto max-w-5xl space-y-6">
@@ -34,6 +36,7 @@ pub fn SettingsFrame() -> impl IntoView {
                         <PageTab href="/settings/notifications" testid="settings-tab-notifications" icon=I::Message label="Notifications"/>
                         {admin.then(|| view! { <PageTab href="/settings/users" testid="settings-tab-users" icon=I::Users label="Users"/> })}
                         {audit.then(|| view! { <PageTab href="/settings/audit" testid="settings-tab-audit" icon=I::List label="Audit log"/> })}
+                        {prices.then(|| view! { <PageTab href="/settings/prices" testid="settings-tab-prices" icon=I::Hash label="Prices"/> })}
                 </TabBar>
                 <Outlet/>
             </div>

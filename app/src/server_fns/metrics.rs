@@ -1,0 +1,37 @@
+//! Server functions for `/admin/metrics` and the price table in `/settings/prices`.
+#[cfg(feature = "ssr")]
+use super::{actor, answer, ctx};
+use crate::error::AppError;
+use domain::metrics::MetricsReport;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// The report over `range` (`24h`, `7d`, `30d` or `90d`).
+#[server(endpoint = "metrics", input = Json)]
+pub async fn load_metrics(range: String) -> Result<MetricsReport, AppError> {
+    let result = async move {
+        let range = domain::metrics::TimeRange::parse(&range)?;
+        Ok(ctx::metrics()?.metrics(&actor()?, range).await?)
+    }
+    .await;
+    answer(result)
+}
+
+/// The price table in its text form (one model per line).
+#[server(endpoint = "prices", input = Json)]
+pub async fn prices_text() -> Result<String, AppError> {
+    let result = async move { Ok(ctx::metrics()?.price_table(&actor()?).await?.to_text()) }.await;
+    answer(result)
+}
+
+/// Saves the table written as text; errors name the line or the model.
+#[server(endpoint = "save_prices")]
+pub async fn save_prices(text: String) -> Result<usize, AppError> {
+    let result = async move {
+        let table = domain::cost::PriceTable::parse(&text)?;
+        let saved = ctx::metrics()?.set_price_table(&actor()?, table).await?;
+        Ok(saved.prices.len())
+    }
+    .await;
+    answer(result)
+}
