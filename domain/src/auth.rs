@@ -46,7 +46,8 @@ impl Role {
             | Action::ReadAudit
             | Action::SeeFleet
             | Action::SeeMetrics
-            | Action::ChangeSettings => self == Role::Admin,
+            | Action::ChangeSettings
+            | Action::Backup => self == Role::Admin,
         }
     }
 
@@ -61,6 +62,7 @@ impl Role {
             Action::SeeFleet,
             Action::SeeMetrics,
             Action::ChangeSettings,
+            Action::Backup,
         ];
         let who = if admin_only.contains(&action) {
             "an admin"
@@ -97,6 +99,8 @@ pub enum Action {
     SeeMetrics,
     /// Site settings: the price table, observability links.
     ChangeSettings,
+    /// Back up the server's state.
+    Backup,
 }
 
 impl Action {
@@ -115,6 +119,7 @@ impl Action {
             Action::SeeFleet => "see the cluster and its credentials",
             Action::SeeMetrics => "see usage and cost metrics",
             Action::ChangeSettings => "change site settings",
+            Action::Backup => "back up the server",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Nothing here performs I/O, so it compiles for wasm32 as well as the host.
 
 pub mod auth;
+pub mod backup;
 pub mod cost;
 pub mod dispatch;
 pub mod env;

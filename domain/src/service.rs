@@ -1,6 +1,7 @@
 //! The one service layer: the JSON API, the pages' server functions and (through the
 //! API) the CLI all call this trait, so no rule lives in two places.
 use crate::auth::{AuditView, NewUser, Role, TokenView, UserChange, UserView};
+use crate::backup::BackupView;
 use crate::cost::PriceTable;
 use crate::dispatch::{DispatchRequest, Dispatched};
 use crate::env::{EnvSetSummary, EnvSetView, SaveEnvSet, SaveOutcome};
@@ -172,6 +173,14 @@ pub trait MetricsService: Send + Sync + 'static {
     async fn run_costs(&self, actor: &Actor, range: TimeRange) -> Result<Vec<RunCost>>;
     async fn price_table(&self, actor: &Actor) -> Result<PriceTable>;
     async fn set_price_table(&self, actor: &Actor, table: PriceTable) -> Result<PriceTable>;
+}
+
+/// Backups of the server's state (admins).
+#[async_trait::async_trait]
+pub trait BackupService: Send + Sync + 'static {
+    /// The most recent attempts, newest first.
+    async fn backups(&self, actor: &Actor) -> Result<Vec<BackupView>>;
+    async fn back_up_now(&self, actor: &Actor) -> Result<BackupView>;
 }
 
 /// Notifications: this user's subscribed browsers, and (admins) the alert channels and

@@ -11,7 +11,7 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Where the store, run workspaces and logs live (default: the XDG data dir).
-    #[arg(long, env = "FABRIK_DATA_DIR")]
+    #[arg(long, env = "FABRIK_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
 
     /// Run workflows as Kubernetes Jobs, reaching the cluster with this kubeconfig.
@@ -108,11 +108,37 @@ pub struct Config {
     /// `X-Forwarded-Proto: https`).
     #[arg(long, env = "FABRIK_COOKIE_SECURE")]
     pub cookie_secure: bool,
+
+    /// Where backups go (default: `backups` in the data dir). Put it on another disk.
+    #[arg(long, env = "FABRIK_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Back up the data dir (store, run DBs, logs, keys) into the backup dir, and exit.
+    /// Safe while a server runs on it.
+    Backup,
+    /// Restore a backup into the data dir, which must be empty, and exit.
+    Restore {
+        /// The backup's directory (`fabrik-backup-…`).
+        from: PathBuf,
+    },
 }
 
 impl Config {
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("backups"))
     }
 
     pub fn root(&self) -> PathBuf {

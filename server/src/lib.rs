@@ -2,6 +2,7 @@
 pub mod api;
 pub mod auth;
 pub mod backend;
+pub mod backup;
 pub mod client_addr;
 pub mod clock;
 pub mod config;
@@ -67,6 +68,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
             data_dir: data_dir.clone(),
             sealer,
             notifier,
+            backup_dir: config.backup_dir(),
             required_env: config
                 .required_env
                 .iter()

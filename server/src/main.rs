@@ -1,5 +1,5 @@
 use clap::Parser;
-use fabrik_server::config::Config;
+use fabrik_server::config::{Command, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -10,6 +10,13 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = Config::parse();
+    match &config.command {
+        Some(Command::Backup) => return fabrik_server::backup::shell_backup(&config).await,
+        Some(Command::Restore { from }) => {
+            return fabrik_server::backup::shell_restore(&config, from)
+        }
+        None => {}
+    }
     let (router, _service) = fabrik_server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: thin handlers over [`Service`]; errors are
 //! `{"error":{"code","message"}}` with a fitting status.
+mod backups;
 mod env;
 mod events;
 mod fleet;
@@ -90,6 +91,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/metrics/{file}"),
     ("GET", "/admin/prices"),
     ("PUT", "/admin/prices"),
+    ("GET", "/admin/backups"),
+    ("POST", "/admin/backups"),
 ];
 
 /// Largest request body any endpoint (API or server function) accepts.
@@ -110,6 +113,7 @@ pub fn routes() -> Router<AppState> {
         .merge(schedules::routes())
         .merge(fleet::routes())
         .merge(metrics::routes())
+        .merge(backups::routes())
         .merge(notify::routes())
         .fallback(|| async {
             error_response(&domain::Error::not_found(

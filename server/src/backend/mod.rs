@@ -182,6 +182,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn log_size(&self, run: &RunRecord) -> u64;
     /// A cheap way to learn whether the run's Smithers DB changed since the last look.
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe>;
+    /// Whom the server acts as on run files found on this machine (for backups).
+    fn file_owner(&self) -> artifacts::FileOwner {
+        artifacts::FileOwner::SERVER
+    }
     /// Where runs go, for the admin page: this host, or the cluster's nodes, with
     /// the runs' volumes. What can't be read is a note in it.
     async fn fleet(&self) -> domain::fleet::FleetView;

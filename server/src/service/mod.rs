@@ -1,6 +1,7 @@
 //! The service layer behind the JSON API and the pages' server functions: every rule
 //! is applied here, once. One module per capability (`runs/…`); they share the store,
 //! the backend, the live channel and the per-run locks defined here.
+pub(crate) mod backups;
 mod env;
 mod fleet;
 mod locks;
@@ -48,6 +49,8 @@ pub struct Service {
     required_env: Vec<String>,
     /// Delivers notifications from the outbox.
     notifier: Arc<Notifier>,
+    data_dir: PathBuf,
+    backups: backups::Backups,
 }
 
 /// What the server needs to build a [`Service`].
@@ -60,6 +63,8 @@ pub struct ServiceParts {
     pub sealer: Sealer,
     pub required_env: Vec<String>,
     pub notifier: Arc<Notifier>,
+    /// Where "Back up now" writes.
+    pub backup_dir: PathBuf,
 }
 
 impl Service {
@@ -78,6 +83,8 @@ impl Service {
             sealer: parts.sealer,
             required_env: parts.required_env,
             notifier: parts.notifier,
+            backups: backups::Backups::new(parts.backup_dir),
+            data_dir: parts.data_dir,
         })
     }
 

@@ -245,6 +245,19 @@ const MIGRATIONS: &[&str] = &[
         updated_by TEXT NOT NULL
     );
     "#,
+    // 10: backups taken from the admin page or the API.
+    r#"
+    CREATE TABLE backups (
+        id INTEGER PRIMARY KEY,
+        started_at_ms INTEGER NOT NULL,
+        finished_at_ms INTEGER,
+        path TEXT,
+        bytes INTEGER NOT NULL DEFAULT 0,
+        runs INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        by TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -1,6 +1,7 @@
 //! The server's own state in SQLite (runs, run events, audit log), under the data dir.
 //! One connection behind a mutex; every call runs on the blocking pool.
 mod audit;
+mod backups;
 mod env;
 mod metrics;
 mod migrations;

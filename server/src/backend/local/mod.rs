@@ -237,6 +237,10 @@ impl Backend for LocalBackend {
             .unwrap_or(0)
     }
 
+    fn file_owner(&self) -> artifacts::FileOwner {
+        self.confinement.file_owner()
+    }
+
     fn change_probe(&self, run: &RunRecord) -> Box<dyn ChangeProbe> {
         Box::new(artifacts::DbProbe {
             watcher: smithers::Watcher::new(run.db_path.clone()),
