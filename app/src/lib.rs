@@ -27,7 +27,8 @@ use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::admin::{
-    cluster::ClusterPage, credentials::CredentialsPage, metrics::MetricsPage, AdminFrame,
+    backups::BackupsPage, cluster::ClusterPage, credentials::CredentialsPage, metrics::MetricsPage,
+    AdminFrame,
 };
 use pages::settings::{
     audit::AuditLogPage, notifications::NotificationsPage, prices::PricesPage, tokens::TokensPage,
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("metrics") view=MetricsPage/>
                         <Route path=path!("cluster") view=ClusterPage/>
                         <Route path=path!("credentials") view=CredentialsPage/>
+                        <Route path=path!("backups") view=BackupsPage/>
                     </ParentRoute>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>

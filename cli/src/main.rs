@@ -89,6 +89,12 @@ enum Command {
     },
     /// Checks the server, the sign-in and (admins) the machines, and says what to do.
     Doctor,
+    /// Backs up the server's store and run DBs now (admins); `fabrik backup list` shows
+    /// the history with each backup's restore command.
+    Backup {
+        #[command(subcommand)]
+        command: Option<BackupCommand>,
+    },
     /// A k9s-style view of every signed-in server's runs (? for the keys, q quits).
     Dashboard,
     /// A background process keeping every server's runs at hand for the dashboard and
@@ -238,6 +244,12 @@ enum DaemonCommand {
     /// The daemon itself (what `start` runs in the background).
     #[command(hide = true)]
     Serve,
+}
+
+#[derive(Subcommand)]
+enum BackupCommand {
+    /// The most recent backups, newest first.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -463,6 +475,10 @@ async fn execute(cli: Cli) -> Result<i32> {
             command: CredentialsCommand::List,
         } => admin::credentials(&session()?).await,
         Command::Doctor => admin::doctor(&session()?).await,
+        Command::Backup { command: None } => admin::backup(&session()?).await,
+        Command::Backup {
+            command: Some(BackupCommand::List),
+        } => admin::backups(&session()?).await,
         Command::Daemon { command } => match command {
             DaemonCommand::Start => fabrik_cli::daemon::start().await,
             DaemonCommand::Stop => fabrik_cli::daemon::stop().await,

@@ -157,6 +157,21 @@ async fn the_cli_and_the_api_give_the_same_results() {
         String::from_utf8_lossy(&doctor.stdout)
     );
 
+    // A backup from the CLI is the one the API lists first, with its restore command.
+    let made = json_of(&fabrik(&server, &["backup", "-o", "json"], None));
+    let history = api.get("/admin/backups").await;
+    assert_eq!(made, history[0]);
+    assert!(std::path::Path::new(made["path"].as_str().unwrap())
+        .join("manifest.json")
+        .exists());
+    let listed = fabrik(&server, &["backup", "list"], None);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains("ok") && text.contains("restore"), "{text}");
+    assert_eq!(
+        json_of(&fabrik(&server, &["backup", "list", "-o", "json"], None)),
+        history
+    );
+
     // A spec from the interview, its todo generated and approved: as the API has them.
     let answers = "weekly-summary\nSummarise each week's runs in one page\n\n\
         Publish the summary every Monday by 09:00\nLink every failed run with its reason\n\

@@ -6,8 +6,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use domain::service::{
-    AdminService, EnvService, FleetService, MetricsService, NotifyService, RunService,
-    ScheduleService, SpecService,
+    AdminService, BackupService, EnvService, FleetService, MetricsService, NotifyService,
+    RunService, ScheduleService, SpecService,
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
@@ -40,6 +40,7 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
     let notify: Arc<dyn NotifyService> = state.service.clone();
     let fleet: Arc<dyn FleetService> = state.service.clone();
     let metrics: Arc<dyn MetricsService> = state.service.clone();
+    let backups: Arc<dyn BackupService> = state.service.clone();
     let admin: Arc<dyn AdminService> = state.auth.clone();
     move || {
         provide_context(notify.clone());
@@ -49,6 +50,7 @@ fn request_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'stati
         provide_context(schedules.clone());
         provide_context(fleet.clone());
         provide_context(metrics.clone());
+        provide_context(backups.clone());
         provide_context(admin.clone());
     }
 }

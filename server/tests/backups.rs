@@ -104,7 +104,10 @@ async fn a_backup_taken_while_a_run_writes_restores_every_table() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(ok, "ok", "a consistent copy of a DB being written");
-    assert!(backup.join("env.key").exists(), "the key that opens stored secrets");
+    assert!(
+        backup.join("env.key").exists(),
+        "the key that opens stored secrets"
+    );
     assert!(backup.join("runs").join(&id).join("run.log").exists());
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("backups"))
         .unwrap()

@@ -8,6 +8,7 @@
 //! extensions, which leptos_axum hands us as `http::request::Parts` ([`actor`],
 //! [`principal`]). Role rules live in the services; pages only hide what a role can't do.
 mod admin;
+mod backups;
 mod env;
 mod fleet;
 mod metrics;
@@ -17,6 +18,7 @@ mod schedules;
 mod specs;
 
 pub use admin::*;
+pub use backups::*;
 pub use env::*;
 pub use fleet::*;
 pub use metrics::*;
@@ -82,8 +84,8 @@ fn signed_out() -> AppError {
 pub(crate) mod ctx {
     use crate::error::AppError;
     use domain::service::{
-        AdminService, EnvService, FleetService, MetricsService, NotifyService, RunService,
-        ScheduleService, SpecService,
+        AdminService, BackupService, EnvService, FleetService, MetricsService, NotifyService,
+        RunService, ScheduleService, SpecService,
     };
     use domain::ErrorCode;
     use std::sync::Arc;
@@ -110,6 +112,10 @@ pub(crate) mod ctx {
 
     pub fn fleet() -> Result<Arc<dyn FleetService>, AppError> {
         provided("fleet service")
+    }
+
+    pub fn backups() -> Result<Arc<dyn BackupService>, AppError> {
+        provided("backup service")
     }
 
     pub fn metrics() -> Result<Arc<dyn MetricsService>, AppError> {

@@ -1,8 +1,9 @@
-//! `fabrik credentials list` and `fabrik doctor`.
+//! `fabrik credentials list`, `fabrik backup` and `fabrik doctor`.
 use super::Session;
 use crate::client::typed;
 use crate::error::Result;
 use crate::output::{self, Cell, Table, Tone};
+use domain::backup::BackupView;
 use domain::fleet::CredentialsView;
 use serde_json::Value;
 
@@ -29,6 +30,52 @@ pub async fn credentials(s: &Session) -> Result<i32> {
         })
     })?;
     Ok(0)
+}
+
+/// Backs up now and says where it went and how to restore it.
+pub async fn backup(s: &Session) -> Result<i32> {
+    let made: Value = s
+        .client
+        .post("/admin/backups", &serde_json::json!({}))
+        .await?;
+    output::print(s.format, &made, |v| {
+        let b: BackupView = typed(v)?;
+        Ok(backup_table(vec![b]))
+    })?;
+    Ok(0)
+}
+
+pub async fn backups(s: &Session) -> Result<i32> {
+    let list: Value = s.client.get("/admin/backups").await?;
+    output::print(s.format, &list, |v| {
+        let list: Vec<BackupView> = typed(v)?;
+        Ok(backup_table(list))
+    })?;
+    Ok(0)
+}
+
+fn backup_table(list: Vec<BackupView>) -> Table {
+    Table {
+        headers: vec!["started", "state", "runs", "size", "by", "restore with"],
+        rows: list
+            .into_iter()
+            .map(|b| {
+                let state = match (&b.error, b.finished_at_ms) {
+                    (Some(e), _) => Cell::toned(format!("failed: {e}"), Tone::Bad),
+                    (None, None) => Cell::toned("running", Tone::Warn),
+                    (None, Some(_)) => Cell::toned("ok", Tone::Good),
+                };
+                vec![
+                    domain::time::rfc3339(b.started_at_ms).into(),
+                    state,
+                    b.runs.to_string().into(),
+                    human_bytes(b.bytes).into(),
+                    b.by.clone().into(),
+                    b.restore_command().unwrap_or_default().into(),
+                ]
+            })
+            .collect(),
+    }
 }
 
 /// One check: what was looked at, whether it is fine, and what to do if not.
@@ -127,4 +174,20 @@ fn report(checks: Vec<Check>) -> Result<i32> {
     };
     print!("{}", table.render(output::colour()));
     Ok(if failed { 1 } else { 0 })
+}
+
+/// 1536 → `1.5 KiB`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

@@ -1,5 +1,6 @@
 //! `/admin/*` (admins): what runs use and cost, where they go — this host or the
 //! cluster — and the credentials they get.
+pub mod backups;
 pub mod cluster;
 pub mod credentials;
 pub mod metrics;
@@ -20,7 +21,7 @@ pub fn AdminFrame() -> impl IntoView {
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Admin"</h1>
                     <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
-                        "What runs use and cost, where they go and what they get: metrics, machines, volumes, storage and credentials."
+                        "What runs use and cost, where they go and what they get: metrics, machines, volumes, storage, credentials and backups."
                     </p>
                 </div>
                 {if allowed {
@@ -29,6 +30,7 @@ pub fn AdminFrame() -> impl IntoView {
                             <PageTab href="/admin/metrics" testid="admin-tab-metrics" icon=I::Hash label="Metrics"/>
                             <PageTab href="/admin/cluster" testid="admin-tab-cluster" icon=I::Cpu label="Cluster"/>
                             <PageTab href="/admin/credentials" testid="admin-tab-credentials" icon=I::Key label="Credentials"/>
+                            <PageTab href="/admin/backups" testid="admin-tab-backups" icon=I::Download label="Backups"/>
                         </TabBar>
                         <Outlet/>
                     }
