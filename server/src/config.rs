@@ -109,6 +109,14 @@ pub struct Config {
     #[arg(long, env = "FABRIK_COOKIE_SECURE")]
     pub cookie_secure: bool,
 
+    /// A bearer token that lets a scraper read `/metrics` (admins' sign-ins work too).
+    #[arg(long, env = "FABRIK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Also serve `/metrics`, with no sign-in, on this address (keep it private).
+    #[arg(long, env = "FABRIK_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Where backups go (default: `backups` in the data dir). Put it on another disk.
     #[arg(long, env = "FABRIK_BACKUP_DIR", global = true)]
     pub backup_dir: Option<PathBuf>,

@@ -15,6 +15,7 @@ pub mod service;
 pub mod state;
 pub mod store;
 pub mod streams;
+pub mod telemetry;
 pub mod templates;
 pub mod web;
 
@@ -59,6 +60,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         },
     )?);
     let templates = Templates::new(vec![root.join("templates"), data_dir.join("templates")]);
+    let telemetry = telemetry::Telemetry::new();
     let service = Arc::new(
         Service::new(ServiceParts {
             store: store.clone(),
@@ -69,6 +71,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
             sealer,
             notifier,
             backup_dir: config.backup_dir(),
+            telemetry: telemetry.clone(),
             required_env: config
                 .required_env
                 .iter()
@@ -108,9 +111,15 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         streams,
         proxies: Arc::new(proxies),
         secure_cookies: config.cookie_secure,
+        telemetry,
+        metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
     };
+    if let Some(addr) = config.metrics_listen {
+        serve_metrics(addr, state.clone()).await?;
+    }
     let router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(telemetry::guarded))
         .nest("/api/v1", api::routes().merge(auth::http::api_routes()))
         .merge(auth::http::routes())
         .merge(web::routes(&state))
@@ -118,6 +127,11 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::http::guard,
+        ))
+        // Outside the guard, so refusals are counted too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::track,
         ))
         // One body limit for everything (API, server functions, forms): an announced
         // length over it is refused before a byte of the body is read.
@@ -128,6 +142,23 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state);
     Ok((router, service))
+}
+
+/// `/metrics` with no sign-in on an address of its own.
+async fn serve_metrics(addr: std::net::SocketAddr, state: AppState) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!("Cannot serve metrics on {addr}: {e}. Pick another --metrics-listen.")
+    })?;
+    let router = Router::new()
+        .route("/metrics", get(telemetry::open))
+        .with_state(state);
+    tracing::info!("metrics on http://{addr}/metrics");
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 /// The local backend, or Jobs in a cluster when a kubeconfig (or the pod's service

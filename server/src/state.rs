@@ -18,4 +18,7 @@ pub struct AppState {
     pub proxies: Arc<TrustedProxies>,
     /// Mark the session cookie Secure even without `X-Forwarded-Proto: https`.
     pub secure_cookies: bool,
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
+    /// Lets a scraper read `/metrics` without signing in.
+    pub metrics_token: Option<String>,
 }

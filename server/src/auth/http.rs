@@ -30,6 +30,8 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         path,
         "/login" | "/healthz" | "/favicon.svg" | "/manifest.webmanifest" | "/sw.js"
     ) || path.starts_with("/pkg/")
+        // Checks the metrics token or an admin itself.
+        || (method == Method::GET && path == "/metrics")
         || path.starts_with("/icons/")
         || (method == Method::POST
             && matches!(

@@ -51,6 +51,7 @@ pub struct Service {
     notifier: Arc<Notifier>,
     data_dir: PathBuf,
     backups: backups::Backups,
+    telemetry: Arc<crate::telemetry::Telemetry>,
 }
 
 /// What the server needs to build a [`Service`].
@@ -65,6 +66,7 @@ pub struct ServiceParts {
     pub notifier: Arc<Notifier>,
     /// Where "Back up now" writes.
     pub backup_dir: PathBuf,
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
 }
 
 impl Service {
@@ -84,6 +86,7 @@ impl Service {
             required_env: parts.required_env,
             notifier: parts.notifier,
             backups: backups::Backups::new(parts.backup_dir),
+            telemetry: parts.telemetry,
             data_dir: parts.data_dir,
         })
     }
@@ -98,6 +101,11 @@ impl Service {
 
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
+    }
+
+    /// Notifications sent and failed, by channel and type, since the server started.
+    pub fn notification_counts(&self) -> Vec<(String, String, bool, u64)> {
+        self.notifier.counters.rows()
     }
 
     fn announce(&self, record: &RunRecord) {

@@ -17,6 +17,20 @@ impl Service {
         run_id: &str,
         request: FeedbackRequest,
     ) -> Result<RunSummary> {
+        let decision = request.decision;
+        let decided = self.decide_gate_once(actor, run_id, request).await;
+        if decided.is_ok() {
+            self.telemetry.feedback_submitted(decision.as_str());
+        }
+        decided
+    }
+
+    async fn decide_gate_once(
+        &self,
+        actor: &Actor,
+        run_id: &str,
+        request: FeedbackRequest,
+    ) -> Result<RunSummary> {
         actor.role.require(Action::DecideGate)?;
         request.validate()?;
         let _lock = self.locks.lock(run_id).await;
