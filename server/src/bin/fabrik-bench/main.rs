@@ -8,9 +8,12 @@
 //!   4. a gate reached in the run DB → the Web Push and the first channel request
 //!      received, and push delivery to 1,000 browsers (`notify.rs`);
 //!   5. 10,000 Jobs the fabrik CLI made, in a Kubernetes emulator: listed as runs, the
-//!      first page against the local backend's, a Job's change → SSE (`kube.rs`).
+//!      first page against the local backend's, a Job's change → SSE (`kube.rs`);
+//!   6. `/admin/metrics` over 100,000 runs, and backup throughput against a plain copy
+//!      (`admin.rs`).
 //!
 //! Run: `cargo run --release -p fabrik-server --bin fabrik-bench` (see BENCHMARKS.md).
+mod admin;
 mod kube;
 mod notify;
 
@@ -49,10 +52,14 @@ async fn main() -> anyhow::Result<()> {
     if wanted("kube") {
         kube::runs_from_jobs(&client).await?;
     }
+    if wanted("admin") {
+        admin::metrics_page(&client).await?;
+        admin::backup_throughput()?;
+    }
     Ok(())
 }
 
-async fn start(
+pub(crate) async fn start(
     data_dir: &Path,
 ) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
     start_with(data_dir, &[]).await
@@ -108,7 +115,7 @@ fn seed_runs(db: &Path, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Timing {
+pub(crate) struct Timing {
     median: Duration,
     bytes: usize,
 }
@@ -130,7 +137,11 @@ impl Get for reqwest_lite::Authed {
     }
 }
 
-async fn time_get(client: &impl Get, url: &str, rounds: usize) -> anyhow::Result<Timing> {
+pub(crate) async fn time_get(
+    client: &impl Get,
+    url: &str,
+    rounds: usize,
+) -> anyhow::Result<Timing> {
     let mut times = Vec::with_capacity(rounds);
     let mut bytes = 0;
     for _ in 0..rounds {
