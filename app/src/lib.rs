@@ -28,7 +28,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::admin::{
     backups::BackupsPage, cluster::ClusterPage, credentials::CredentialsPage, metrics::MetricsPage,
-    AdminFrame,
+    overview::OverviewPage, AdminFrame,
 };
 use pages::settings::{
     audit::AuditLogPage, notifications::NotificationsPage, prices::PricesPage, tokens::TokensPage,
@@ -116,7 +116,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schedules/new") view=NewSchedulePage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("/admin") view=AdminFrame>
-                        <Route path=path!("") view=|| view! { <Redirect path="/admin/cluster"/> } ssr=SsrMode::Async/>
+                        <Route path=path!("") view=OverviewPage/>
                         <Route path=path!("metrics") view=MetricsPage/>
                         <Route path=path!("cluster") view=ClusterPage/>
                         <Route path=path!("credentials") view=CredentialsPage/>

@@ -13,6 +13,7 @@ pub mod filter;
 pub mod fleet;
 pub mod metrics;
 pub mod notify;
+pub mod overview;
 pub mod run;
 pub mod schedule;
 pub mod service;

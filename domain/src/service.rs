@@ -14,6 +14,7 @@ use crate::notify::{
     ChannelKind, ChannelUpdate, ChannelView, DeviceView, NotifySettings, OutboxStatus,
     PushSubscription,
 };
+use crate::overview::Overview;
 use crate::run::{LogChunk, RunDetail, RunPage, RunSummary};
 use crate::schedule::{CronPreview, CronPreviewRequest, NewSchedule, ScheduleView};
 use crate::spec::{Spec, SpecSummary, SpecView, Todo};
@@ -173,6 +174,8 @@ pub trait MetricsService: Send + Sync + 'static {
     async fn run_costs(&self, actor: &Actor, range: TimeRange) -> Result<Vec<RunCost>>;
     async fn price_table(&self, actor: &Actor) -> Result<PriceTable>;
     async fn set_price_table(&self, actor: &Actor, table: PriceTable) -> Result<PriceTable>;
+    /// `/admin`: active runs, gates waiting, failures, upcoming schedules, machines.
+    async fn overview(&self, actor: &Actor) -> Result<Overview>;
 }
 
 /// Backups of the server's state (admins).

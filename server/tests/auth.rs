@@ -417,6 +417,7 @@ async fn viewers_are_refused_every_change() {
         "/api/v1/admin/metrics/runs.csv",
         "/api/v1/admin/prices",
         "/api/v1/admin/backups",
+        "/api/v1/admin/overview",
     ] {
         assert_eq!(
             get(&vera, &server.url(admin_only)).await.0,

@@ -35,3 +35,10 @@ pub async fn save_prices(text: String) -> Result<usize, AppError> {
     .await;
     answer(result)
 }
+
+/// What `/admin` shows.
+#[server(endpoint = "overview", input = Json)]
+pub async fn load_overview() -> Result<domain::overview::Overview, AppError> {
+    let result = async move { Ok(ctx::metrics()?.overview(&actor()?).await?) }.await;
+    answer(result)
+}

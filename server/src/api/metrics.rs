@@ -1,5 +1,5 @@
-//! `/api/v1/admin/metrics` (the report, and every run's cost as CSV or JSON) and
-//! `/api/v1/admin/prices` (the price table), admins only.
+//! `/api/v1/admin/metrics` (the report, and every run's cost as CSV or JSON),
+//! `/api/v1/admin/prices` (the price table) and `/api/v1/admin/overview`, admins only.
 use super::{fail, json_body, ApiResult};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -18,6 +18,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/metrics", get(report))
         .route("/admin/metrics/{file}", get(export))
         .route("/admin/prices", get(prices).put(set_prices))
+        .route("/admin/overview", get(overview))
+}
+
+async fn overview(State(s): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {
+    Ok(Json(s.service.overview(&who).await.map_err(fail)?).into_response())
 }
 
 #[derive(Deserialize)]

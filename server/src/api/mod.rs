@@ -91,6 +91,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/metrics/{file}"),
     ("GET", "/admin/prices"),
     ("PUT", "/admin/prices"),
+    ("GET", "/admin/overview"),
     ("GET", "/admin/backups"),
     ("POST", "/admin/backups"),
 ];

@@ -6,7 +6,8 @@ use crate::store::AuditEntry;
 use domain::auth::Action;
 use domain::cost::PriceTable;
 use domain::metrics::{MetricsReport, RunCost, TimeRange};
-use domain::service::{Actor, MetricsService};
+use domain::overview::{Overview, UpcomingRun};
+use domain::service::{Actor, MetricsService, ScheduleService};
 
 const PRICE_TABLE: &str = "price_table";
 
@@ -41,6 +42,38 @@ impl MetricsService for Service {
     async fn price_table(&self, actor: &Actor) -> domain::Result<PriceTable> {
         actor.role.require(Action::SeeMetrics)?;
         Ok(self.prices().await)
+    }
+
+    async fn overview(&self, actor: &Actor) -> domain::Result<Overview> {
+        actor.role.require(Action::SeeMetrics)?;
+        let now = now_ms();
+        let stored = public(self.store.overview().await)?;
+        let fleet = self.backend.fleet().await;
+        let mut upcoming: Vec<UpcomingRun> = self
+            .list_schedules(actor)
+            .await?
+            .into_iter()
+            .filter(|s| !s.suspended)
+            .filter_map(|s| {
+                Some(UpcomingRun {
+                    at_ms: s.next_fire_ms?,
+                    template: s.dispatch.template.clone(),
+                    schedule: s.name,
+                })
+            })
+            .collect();
+        upcoming.sort_by_key(|u| u.at_ms);
+        upcoming.truncate(10);
+        Ok(Overview {
+            now_ms: now,
+            active: stored.active,
+            waiting: stored.waiting,
+            failures: stored.failures,
+            upcoming,
+            machines: fleet.machines,
+            fleet_source: fleet.source,
+            fleet_notes: fleet.notes,
+        })
     }
 
     async fn set_price_table(

@@ -285,3 +285,71 @@ fn durations(c: &Connection, from: i64) -> rusqlite::Result<Vec<TemplateDuration
     })?;
     rows.collect()
 }
+
+/// How many waiting runs and failures the overview lists.
+const OVERVIEW_ROWS: i64 = 10;
+
+/// What `/admin` reads from the store (the rest comes from the backend and schedules).
+pub struct StoredOverview {
+    pub active: Vec<domain::overview::ActiveCount>,
+    pub waiting: Vec<domain::overview::WaitingRun>,
+    pub failures: Vec<domain::overview::FailedRun>,
+}
+
+impl Store {
+    pub async fn overview(&self) -> Result<StoredOverview> {
+        use domain::overview::{ActiveCount, FailedRun, WaitingRun};
+        self.call(|c| {
+            let tx = c.transaction()?;
+            let active = tx
+                .prepare_cached(
+                    "SELECT template, status, COUNT(*) FROM runs \
+                     WHERE status IN ('pending', 'running', 'waiting-approval') \
+                     GROUP BY template, status ORDER BY template, status",
+                )?
+                .query_map([], |r| {
+                    Ok(ActiveCount {
+                        template: r.get(0)?,
+                        status: r.get(1)?,
+                        runs: r.get::<_, i64>(2)? as u64,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let waiting = tx
+                .prepare_cached(
+                    "SELECT run_id, template, spec, updated_at_ms FROM runs \
+                     WHERE status = 'waiting-approval' ORDER BY updated_at_ms LIMIT ?1",
+                )?
+                .query_map([OVERVIEW_ROWS], |r| {
+                    Ok(WaitingRun {
+                        run_id: r.get(0)?,
+                        template: r.get(1)?,
+                        spec: r.get(2)?,
+                        since_ms: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let failures = tx
+                .prepare_cached(
+                    "SELECT run_id, template, COALESCE(finished_at_ms, updated_at_ms), error FROM runs \
+                     WHERE status = 'failed' ORDER BY created_at_ms DESC LIMIT ?1",
+                )?
+                .query_map([OVERVIEW_ROWS], |r| {
+                    Ok(FailedRun {
+                        run_id: r.get(0)?,
+                        template: r.get(1)?,
+                        at_ms: r.get(2)?,
+                        reason: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            tx.commit()?;
+            Ok(StoredOverview {
+                active,
+                waiting,
+                failures,
+            })
+        })
+        .await
+    }
+}

@@ -4,6 +4,7 @@ pub mod backups;
 pub mod cluster;
 pub mod credentials;
 pub mod metrics;
+pub mod overview;
 
 use crate::components::{PageTab, TabBar, I};
 use crate::pages::settings::{your_role, AdminOnly};
@@ -27,6 +28,7 @@ pub fn AdminFrame() -> impl IntoView {
                 {if allowed {
                     view! {
                         <TabBar label="Admin">
+                            <PageTab href="/admin" testid="admin-tab-overview" icon=I::Heart label="Overview"/>
                             <PageTab href="/admin/metrics" testid="admin-tab-metrics" icon=I::Hash label="Metrics"/>
                             <PageTab href="/admin/cluster" testid="admin-tab-cluster" icon=I::Cpu label="Cluster"/>
                             <PageTab href="/admin/credentials" testid="admin-tab-credentials" icon=I::Key label="Credentials"/>
