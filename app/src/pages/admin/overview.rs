@@ -32,7 +32,7 @@ fn Glance(o: Overview) -> impl IntoView {
             "Active runs",
             o.active_total().to_string(),
             "overview-active",
-            "/runs?status=active",
+            "/runs?status=running",
         ),
         (
             "Waiting at a gate",
