@@ -109,6 +109,10 @@ pub struct Config {
     #[arg(long, env = "FABRIK_COOKIE_SECURE")]
     pub cookie_secure: bool,
 
+    /// `pretty` for people at a terminal, `json` (one object per line) for log shippers.
+    #[arg(long, env = "FABRIK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
     /// A bearer token that lets a scraper read `/metrics` (admins' sign-ins work too).
     #[arg(long, env = "FABRIK_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
@@ -123,6 +127,12 @@ pub struct Config {
 
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
 }
 
 /// What to do instead of serving.

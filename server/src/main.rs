@@ -1,15 +1,10 @@
 use clap::Parser;
-use fabrik_server::config::{Command, Config};
+use fabrik_server::config::{Command, Config, LogFormat};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,fabrik_server=info".into()),
-        )
-        .init();
     let config = Config::parse();
+    init_logging(config.log_format);
     match &config.command {
         Some(Command::Backup) => return fabrik_server::backup::shell_backup(&config).await,
         Some(Command::Restore { from }) => {
@@ -40,4 +35,22 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// Logs to stderr as text or JSON lines; each request's lines carry its id and route.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,fabrik_server=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }

@@ -22,6 +22,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tracing::Instrument;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -191,15 +192,37 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .map(|p| route_label(p.as_str()))
         .unwrap_or_else(|| "fallback".into());
     let method = req.method().to_string();
+    let id = request_id(req.headers());
+    let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
     let started = Instant::now();
-    let response = next.run(req).await;
-    state.telemetry.observe(
-        &route,
-        &method,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    state.telemetry.observe(&route, &method, status, seconds);
+    span.in_scope(|| {
+        tracing::debug!(status, ms = (seconds * 1000.0).round() as u64, "answered");
+    });
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
     response
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// The caller's `X-Request-Id` when it is a sane token (a proxy's), else a new one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| ulid::Ulid::new().to_string())
 }
 
 /// `/runs/{id}` → `/runs/:id`: braces inside label values trip some scrapers' parsers.

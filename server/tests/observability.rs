@@ -167,3 +167,48 @@ async fn metrics_count_requests_by_route_and_the_runs_and_gates() {
         404
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_parse_carry_request_ids_and_no_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("server.log");
+    let server = Server::start_logging_with(tmp.path(), &log, &[("FABRIK_LOG_FORMAT", "json")]);
+    let token = token_for(&server, "admin", ADMIN_PASSWORD).await;
+    let c = server.admin().await;
+    let secret = "sk-live-never-log-me-4242";
+    let r = c
+        .put(server.url("/api/v1/env/acme/dev"))
+        .json(&json!({"vars": {"ANTHROPIC_API_KEY": secret}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let traced = c
+        .get(server.url("/api/v1/runs/NOPE"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(traced.status(), 404);
+    assert_eq!(traced.headers()["x-request-id"], "trace-me-123", "echoed");
+    let fresh = c.get(server.url("/api/v1/runs")).send().await.unwrap();
+    assert_eq!(fresh.headers()["x-request-id"].len(), 26, "a new ULID when none is given");
+    server.kill();
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 10, "{} lines", lines.len());
+    assert!(
+        lines.iter().any(|l| l["span"]["id"] == "trace-me-123"
+            && l["span"]["route"] == "/api/v1/runs/:id"
+            && l["level"].is_string()),
+        "the request's lines carry its id and route"
+    );
+    for needle in [secret, ADMIN_PASSWORD, token.as_str()] {
+        assert!(!text.contains(needle), "a secret reached the log");
+    }
+}

@@ -70,9 +70,16 @@ impl Server {
 
     /// Starts with everything the server logs (at `RUST_LOG=trace`) written to `log`.
     pub fn start_logging_to(data_dir: &Path, log: &Path) -> Server {
+        Server::start_logging_with(data_dir, log, &[])
+    }
+
+    /// [`Server::start_logging_to`] with more environment variables.
+    pub fn start_logging_with(data_dir: &Path, log: &Path, env: &[(&str, &str)]) -> Server {
         let file = std::fs::File::create(log).expect("create the log file");
         let also = file.try_clone().expect("clone the log file");
-        Server::spawn(data_dir, &[("RUST_LOG", "trace")], file.into(), also.into())
+        let mut all = vec![("RUST_LOG", "trace")];
+        all.extend_from_slice(env);
+        Server::spawn(data_dir, &all, file.into(), also.into())
     }
 
     fn spawn(data_dir: &Path, env: &[(&str, &str)], stdout: Stdio, stderr: Stdio) -> Server {
