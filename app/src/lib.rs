@@ -31,8 +31,8 @@ use pages::admin::{
     overview::OverviewPage, AdminFrame,
 };
 use pages::settings::{
-    audit::AuditLogPage, notifications::NotificationsPage, prices::PricesPage, tokens::TokensPage,
-    users::UsersPage, SettingsFrame,
+    audit::AuditLogPage, notifications::NotificationsPage, observability::ObservabilityPage,
+    prices::PricesPage, tokens::TokensPage, users::UsersPage, SettingsFrame,
 };
 use pages::{
     dispatch::DispatchPage,
@@ -129,6 +129,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("users") view=UsersPage/>
                         <Route path=path!("audit") view=AuditLogPage/>
                         <Route path=path!("prices") view=PricesPage/>
+                        <Route path=path!("observability") view=ObservabilityPage/>
                     </ParentRoute>
                 </Routes>
             </Layout>

@@ -11,6 +11,7 @@ pub mod event;
 pub mod feedback;
 pub mod filter;
 pub mod fleet;
+pub mod links;
 pub mod metrics;
 pub mod notify;
 pub mod overview;

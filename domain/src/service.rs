@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::feedback::FeedbackRequest;
 use crate::filter::RunFilter;
 use crate::fleet::{CredentialsView, FleetView};
+use crate::links::{LinkCheck, ObservabilityLinks};
 use crate::metrics::{MetricsReport, RunCost, TimeRange};
 use crate::notify::{
     ChannelKind, ChannelUpdate, ChannelView, DeviceView, NotifySettings, OutboxStatus,
@@ -176,6 +177,15 @@ pub trait MetricsService: Send + Sync + 'static {
     async fn set_price_table(&self, actor: &Actor, table: PriceTable) -> Result<PriceTable>;
     /// `/admin`: active runs, gates waiting, failures, upcoming schedules, machines.
     async fn overview(&self, actor: &Actor) -> Result<Overview>;
+    /// Grafana, Loki and LAOS links (everyone signed in may follow them).
+    async fn links(&self, actor: &Actor) -> Result<ObservabilityLinks>;
+    async fn set_links(
+        &self,
+        actor: &Actor,
+        links: ObservabilityLinks,
+    ) -> Result<ObservabilityLinks>;
+    /// Asks each link whether it answers, and says what to do about those that don't.
+    async fn check_links(&self, actor: &Actor) -> Result<Vec<LinkCheck>>;
 }
 
 /// Backups of the server's state (admins).

@@ -123,3 +123,20 @@ test("backups: back up now, see it in the history with its restore command", asy
   assert.match(await row.getByTestId("restore-command").innerText(), /^fabrik-server --data-dir \S+ restore \S+fabrik-backup-/);
   await shot(page, "65-admin-backups");
 });
+
+test("observability links: a bad URL is refused, a saved one that is down says what to do", async () => {
+  const { base } = ctx.server;
+  const page = await signedInPage(ctx.browser, base, { viewport: { width: 1280, height: 900 } });
+  await open(page, `${base}/settings/observability`);
+  await page.getByTestId("link-loki").fill("loki.local");
+  await page.getByTestId("links-save").click();
+  await page.getByTestId("form-error").getByText("'loki.local' is not a URL").waitFor();
+  await page.getByTestId("link-loki").fill("http://127.0.0.1:9");
+  await page.getByTestId("links-save").click();
+  await page.getByTestId("links-saved").waitFor();
+  await page.getByTestId("links-check").click();
+  const check = page.locator('[data-testid="link-check"][data-ok="false"]');
+  await check.waitFor();
+  assert.match(await check.innerText(), /Loki: Loki at http:\/\/127\.0\.0\.1:9\/ready refused the connection/);
+  await shot(page, "66-settings-observability");
+});

@@ -151,3 +151,64 @@ async fn bad_ranges_and_prices_are_refused_and_lose_nothing() {
     assert_eq!(code, 403, "{body}");
     assert_eq!(put(&vera, &url, before).await.0, 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn observability_links_are_checked_and_say_what_is_unreachable() {
+    let server = Server::start();
+    let c = server.admin().await;
+    let url = server.url("/api/v1/admin/links");
+    let (code, body) = put(
+        &c,
+        &url,
+        json!({"grafana": "grafana.local", "loki": null, "laos": null}),
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("'grafana.local' is not a URL"));
+    assert_eq!(
+        get(&c, &url).await.1,
+        json!({"grafana": null, "loki": null, "laos": null}),
+        "nothing saved"
+    );
+
+    // A Grafana that answers, and a Loki port nothing listens on.
+    let grafana = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let grafana_url = format!("http://{}", grafana.local_addr().unwrap());
+    let app = axum::Router::new().route("/api/health", axum::routing::get(|| async { "ok" }));
+    tokio::spawn(async move { axum::serve(grafana, app).await.unwrap() });
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let loki_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, saved) = put(
+        &c,
+        &url,
+        json!({"grafana": format!("{grafana_url}/"), "loki": loki_url, "laos": ""}),
+    )
+    .await;
+    assert_eq!(code, 200, "{saved}");
+    assert_eq!(
+        saved["grafana"],
+        grafana_url.as_str(),
+        "trailing slash dropped"
+    );
+    assert_eq!(saved["laos"], Value::Null);
+
+    let (code, checks) = post(&c, &server.url("/api/v1/admin/links/check"), json!({})).await;
+    assert_eq!(code, 200, "{checks}");
+    let checks = checks.as_array().unwrap();
+    assert_eq!(checks.len(), 2);
+    assert_eq!(
+        (checks[0]["name"].as_str(), checks[0]["ok"].as_bool()),
+        (Some("Grafana"), Some(true))
+    );
+    assert_eq!(checks[1]["ok"], false);
+    let detail = checks[1]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(&format!("Loki at {loki_url}/ready refused the connection"))
+            && detail.contains("check that Loki runs"),
+        "{detail}"
+    );
+}

@@ -192,7 +192,11 @@ async fn json_logs_parse_carry_request_ids_and_no_secrets() {
     assert_eq!(traced.status(), 404);
     assert_eq!(traced.headers()["x-request-id"], "trace-me-123", "echoed");
     let fresh = c.get(server.url("/api/v1/runs")).send().await.unwrap();
-    assert_eq!(fresh.headers()["x-request-id"].len(), 26, "a new ULID when none is given");
+    assert_eq!(
+        fresh.headers()["x-request-id"].len(),
+        26,
+        "a new ULID when none is given"
+    );
     server.kill();
 
     let text = std::fs::read_to_string(&log).unwrap();

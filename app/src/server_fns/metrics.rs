@@ -42,3 +42,33 @@ pub async fn load_overview() -> Result<domain::overview::Overview, AppError> {
     let result = async move { Ok(ctx::metrics()?.overview(&actor()?).await?) }.await;
     answer(result)
 }
+
+#[server(endpoint = "links", input = Json)]
+pub async fn load_links() -> Result<domain::links::ObservabilityLinks, AppError> {
+    let result = async move { Ok(ctx::metrics()?.links(&actor()?).await?) }.await;
+    answer(result)
+}
+
+#[server(endpoint = "save_links")]
+pub async fn save_links(
+    grafana: String,
+    loki: String,
+    laos: String,
+) -> Result<domain::links::ObservabilityLinks, AppError> {
+    let result = async move {
+        let links = domain::links::ObservabilityLinks {
+            grafana: Some(grafana),
+            loki: Some(loki),
+            laos: Some(laos),
+        };
+        Ok(ctx::metrics()?.set_links(&actor()?, links).await?)
+    }
+    .await;
+    answer(result)
+}
+
+#[server(endpoint = "check_links")]
+pub async fn check_links() -> Result<Vec<domain::links::LinkCheck>, AppError> {
+    let result = async move { Ok(ctx::metrics()?.check_links(&actor()?).await?) }.await;
+    answer(result)
+}

@@ -19,6 +19,25 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/metrics/{file}", get(export))
         .route("/admin/prices", get(prices).put(set_prices))
         .route("/admin/overview", get(overview))
+        .route("/admin/links", get(links).put(set_links))
+        .route("/admin/links/check", axum::routing::post(check_links))
+}
+
+async fn links(State(s): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {
+    Ok(Json(s.service.links(&who).await.map_err(fail)?).into_response())
+}
+
+async fn set_links(
+    State(s): State<AppState>,
+    Extension(who): Extension<Actor>,
+    body: Bytes,
+) -> ApiResult {
+    let links = json_body(&body).map_err(fail)?;
+    Ok(Json(s.service.set_links(&who, links).await.map_err(fail)?).into_response())
+}
+
+async fn check_links(State(s): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {
+    Ok(Json(s.service.check_links(&who).await.map_err(fail)?).into_response())
 }
 
 async fn overview(State(s): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {

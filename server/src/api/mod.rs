@@ -92,6 +92,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/prices"),
     ("PUT", "/admin/prices"),
     ("GET", "/admin/overview"),
+    ("GET", "/admin/links"),
+    ("PUT", "/admin/links"),
+    ("POST", "/admin/links/check"),
     ("GET", "/admin/backups"),
     ("POST", "/admin/backups"),
 ];

@@ -1,6 +1,7 @@
 //! `/settings/*`: API tokens (everyone), users, the audit log and prices (admins).
 pub mod audit;
 pub mod notifications;
+pub mod observability;
 pub mod prices;
 pub mod tokens;
 pub mod users;
@@ -37,6 +38,7 @@ pub fn SettingsFrame() -> impl IntoView {
                         {admin.then(|| view! { <PageTab href="/settings/users" testid="settings-tab-users" icon=I::Users label="Users"/> })}
                         {audit.then(|| view! { <PageTab href="/settings/audit" testid="settings-tab-audit" icon=I::List label="Audit log"/> })}
                         {prices.then(|| view! { <PageTab href="/settings/prices" testid="settings-tab-prices" icon=I::Hash label="Prices"/> })}
+                        {prices.then(|| view! { <PageTab href="/settings/observability" testid="settings-tab-observability" icon=I::Heart label="Observability"/> })}
                 </TabBar>
                 <Outlet/>
             </div>
