@@ -49,6 +49,20 @@ fn dump(path: &Path, from: &str, to: &str) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+async fn wait_until_async<F: std::future::Future<Output = bool>>(
+    what: &str,
+    check: impl Fn() -> F,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn fabrik_server(args: &[&str], data_dir: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_fabrik-server"))
         .arg("--data-dir")
@@ -67,6 +81,12 @@ async fn a_backup_taken_while_a_run_writes_restores_every_table() {
     let id = dispatch_demo(&c, &server).await;
     wait_for(&c, &server, &id, "tasks to start", |d| {
         d["summary"]["progress"]["finished"].as_u64() > Some(0)
+    })
+    .await;
+    // The store has the run's tokens too (kept as the run changes).
+    wait_until_async("the run's tokens in the store", || async {
+        let (_, m) = get(&c, &server.url("/api/v1/admin/metrics?range=24h")).await;
+        m["models"].as_array().is_some_and(|a| !a.is_empty())
     })
     .await;
 

@@ -56,8 +56,26 @@ async fn metrics_add_up_the_tokens_of_real_runs_and_cost_them() {
     let table = json!({"prices": [{"model": "mock-*", "input": 2.0, "output": 10.0, "cache_read": 0.0, "cache_write": 0.0}]});
     assert_eq!(put(&c, &url, table).await.0, 200);
 
-    let (code, report) = get(&c, &server.url("/api/v1/admin/metrics?range=24h")).await;
-    assert_eq!(code, 200, "{report}");
+    // The store catches up with the runs' last writes within a poll or two.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let report = loop {
+        let (code, report) = get(&c, &server.url("/api/v1/admin/metrics?range=24h")).await;
+        assert_eq!(code, 200, "{report}");
+        let ended = report["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["finished"].as_u64().unwrap() + o["failed"].as_u64().unwrap());
+        let tokens = report["models"][0]["input_tokens"].as_u64();
+        if ended.sum::<u64>() == 2 && tokens == Some(a.0 + r.0) {
+            break report;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store never caught up: {report}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     assert_eq!(report["runs"], 2);
     let model = &report["models"][0];
     assert_eq!(model["model"], "mock-demo-1");
