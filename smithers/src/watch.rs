@@ -85,10 +85,11 @@ impl Watcher {
 const SETTLE: Duration = Duration::from_millis(500);
 
 /// True while a writer is still setting the database up: the file is empty, or it was
-/// just switched to WAL and its writer has not made the `-shm` index yet. A reader that
-/// opens it then makes the writer's next statement fail (`SQLITE_BUSY` on the switch to
-/// WAL, `SQLITE_BUSY_RECOVERY` while the reader builds the index), and Smithers sets no
-/// busy timeout. An old WAL file with no `-shm` is a DB whose writer has gone.
+/// just switched to WAL and its writer has not committed in WAL mode yet (no `-shm`
+/// index, or an empty `-wal`: the index may still be being built). A reader that opens
+/// it then makes the writer's next statement fail (`SQLITE_BUSY` on the switch to WAL,
+/// `SQLITE_BUSY_RECOVERY` while the reader builds the index), and Smithers sets no busy
+/// timeout. An old WAL file with no `-shm` is a DB whose writer has gone.
 fn being_created(path: &Path) -> bool {
     let Ok(meta) = std::fs::metadata(path) else {
         return false;
@@ -101,7 +102,9 @@ fn being_created(path: &Path) -> bool {
         .ok()
         .and_then(|m| m.elapsed().ok())
         .is_some_and(|age| age < SETTLE);
-    recent && is_wal(path) && !shm_path(path).exists()
+    let first_commit_pending = !beside(path, "-shm").exists()
+        || std::fs::metadata(beside(path, "-wal")).is_ok_and(|m| m.len() == 0);
+    recent && is_wal(path) && first_commit_pending
 }
 
 /// The header's read/write format versions are 2 in WAL mode.
@@ -113,9 +116,10 @@ fn is_wal(path: &Path) -> bool {
         .is_ok_and(|()| header[18] == 2 && header[19] == 2)
 }
 
-fn shm_path(path: &Path) -> PathBuf {
+/// `state.db` → `state.db-shm`.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push("-shm");
+    name.push(suffix);
     PathBuf::from(name)
 }
 

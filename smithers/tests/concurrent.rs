@@ -20,11 +20,10 @@ fn live_db() -> (common::Copy, Connection) {
         .unwrap();
     assert_eq!(mode, "wal");
     writer.busy_timeout(Duration::ZERO).unwrap();
-    // As Smithers goes on to do: the writer's first statement in WAL makes the -shm.
+    // As Smithers goes on to do: its first commit in WAL makes the -shm and the WAL's
+    // first frames.
     writer
-        .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
+        .execute_batch("CREATE TABLE IF NOT EXISTS _live (x); INSERT INTO _live VALUES (1);")
         .unwrap();
     (db, writer)
 }
