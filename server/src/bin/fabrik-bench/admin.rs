@@ -99,6 +99,7 @@ pub async fn metrics_page(client: &reqwest_lite::Client) -> anyhow::Result<()> {
 /// A data dir like a busy server's: the store with 20,000 runs and 200 run DBs of
 /// about 1 MB each.
 fn busy_data_dir(dir: &Path) -> anyhow::Result<Vec<RunFiles>> {
+    std::fs::create_dir_all(dir)?;
     drop(fabrik_server::store::Store::open(&dir.join("fabrik.db"))?);
     seed_runs_with_tokens(
         &dir.join("fabrik.db"),
