@@ -41,8 +41,14 @@ pub fn run_frame(
     body: fn(RunData, RunDetail) -> AnyView,
 ) -> impl IntoView {
     let data = use_run_data();
-    let title = move || format!("{title_prefix} {}", short_id(&data.id.get()));
-    let href = move || back_href(&data.id.get());
+    // try_get: a page torn down mid-render (the browser navigated away) has no id.
+    let title = move || {
+        format!(
+            "{title_prefix} {}",
+            short_id(&data.id.try_get().unwrap_or_default())
+        )
+    };
+    let href = move || back_href(&data.id.try_get().unwrap_or_default());
     view! {
         <Title text=title/>
         <div class="page space-y-6">
