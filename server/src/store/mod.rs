@@ -10,6 +10,7 @@ mod runs;
 mod schedules;
 mod settings;
 mod specs;
+mod telemetry;
 
 pub use audit::AuditEntry;
 pub use env::{StaleVersion, StoredEnvSet};
