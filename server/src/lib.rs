@@ -17,6 +17,7 @@ pub mod store;
 pub mod streams;
 pub mod telemetry;
 pub mod templates;
+pub mod traces;
 pub mod web;
 
 use crate::auth::Auth;

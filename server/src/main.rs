@@ -1,10 +1,16 @@
 use clap::Parser;
-use fabrik_server::config::{Command, Config, LogFormat};
+use fabrik_server::config::{Command, Config};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    init_logging(config.log_format);
+    let _tracing = fabrik_server::traces::init(config.log_format)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(config))
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
     match &config.command {
         Some(Command::Backup) => return fabrik_server::backup::shell_backup(&config).await,
         Some(Command::Restore { from }) => {
@@ -35,20 +41,4 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
-}
-
-/// Logs to stdout as text or JSON lines; each request's lines carry its id and route.
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,fabrik_server=info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
-    }
 }

@@ -193,11 +193,20 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .unwrap_or_else(|| "fallback".into());
     let method = req.method().to_string();
     let id = request_id(req.headers());
-    let span = tracing::info_span!("request", id = %id, method = %method, route = %route);
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %method,
+        route = %route,
+        otel.name = format!("{method} {route}"),
+        otel.kind = "server",
+        http.response.status_code = tracing::field::Empty,
+    );
     let started = Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
     let seconds = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
     state.telemetry.observe(&route, &method, status, seconds);
     span.in_scope(|| {
         tracing::debug!(status, ms = (seconds * 1000.0).round() as u64, "answered");

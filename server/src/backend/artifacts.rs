@@ -57,8 +57,9 @@ impl crate::backend::ChangeProbe for DbProbe {
 }
 
 pub async fn snapshot(db: PathBuf, run_id: String, owner: FileOwner) -> SnapshotRead {
+    let span = tracing::info_span!("smithers.read_snapshot", db = %db.display());
     let read = tokio::task::spawn_blocking(move || {
-        owner.act(|| smithers::read_snapshot(&db, Some(&run_id)))
+        span.in_scope(|| owner.act(|| smithers::read_snapshot(&db, Some(&run_id))))
     });
     match read.await {
         Ok(Ok(snapshot)) => SnapshotRead::Read(Box::new(snapshot)),
@@ -80,7 +81,9 @@ pub async fn decide_gate(
         Decision::Approve => smithers::Decision::Approve,
         Decision::Reject => smithers::Decision::Deny,
     };
+    let span = tracing::info_span!("smithers.decide_gate", db = %db.display());
     Ok(tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
         owner.act(|| {
             smithers::decide_gate(
                 &db,

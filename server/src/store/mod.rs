@@ -49,10 +49,59 @@ impl Store {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let conn = self.conn.clone();
+        // Only beneath a request or a service call: the watcher's own ticks would
+        // otherwise send a trace every 50 ms.
+        let span = if tracing::Span::current().is_none() {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!("store", op = operation::<F>())
+        };
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
+            span.in_scope(|| {
+                let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                f(&mut guard)
+            })
         })
         .await?
+    }
+}
+
+/// The store method a closure was written in, for its trace span:
+/// `fabrik_server::store::runs::<impl …Store>::list::{{closure}}` → `runs::list`.
+fn operation<F>() -> String {
+    operation_of(std::any::type_name::<F>())
+}
+
+fn operation_of(type_name: &str) -> String {
+    let mut depth = 0;
+    let plain: String = type_name
+        .chars()
+        .filter(|c| {
+            match c {
+                '<' => depth += 1,
+                '>' => depth -= 1,
+                _ => return depth == 0,
+            }
+            false
+        })
+        .collect();
+    let parts: Vec<&str> = plain
+        .split("::")
+        .filter(|p| !p.is_empty() && !p.starts_with('{'))
+        .collect();
+    let from = parts.iter().position(|p| *p == "store").unwrap_or(0) + 1;
+    parts[from.min(parts.len())..].join("::")
+}
+
+#[cfg(test)]
+mod operation_tests {
+    #[test]
+    fn a_closures_type_name_becomes_its_store_method() {
+        let name = "fabrik_server::store::runs::<impl fabrik_server::store::Store>::list::{{closure}}::{{closure}}";
+        assert_eq!(super::operation_of(name), "runs::list");
+        assert_eq!(
+            super::operation_of("fabrik_server::service::x::{{closure}}"),
+            "service::x"
+        );
     }
 }

@@ -21,6 +21,7 @@ use crate::store::RunRecord;
 
 #[async_trait::async_trait]
 impl RunService for Service {
+    #[tracing::instrument(name = "service.list_runs", skip_all)]
     async fn list_runs(&self, actor: &Actor, filter: RunFilter) -> domain::Result<RunPage> {
         actor.role.require(Action::View)?;
         let (rows, next_cursor) = public(self.store.list_runs(filter).await)?;
@@ -30,11 +31,13 @@ impl RunService for Service {
         })
     }
 
+    #[tracing::instrument(name = "service.get_run", skip(self, actor))]
     async fn get_run(&self, actor: &Actor, run_id: &str) -> domain::Result<RunDetail> {
         actor.role.require(Action::View)?;
         public(self.detail(run_id).await)
     }
 
+    #[tracing::instrument(name = "service.dispatch", skip_all)]
     async fn dispatch(
         &self,
         actor: &Actor,
@@ -43,14 +46,17 @@ impl RunService for Service {
         public(self.dispatch_run(actor, request).await)
     }
 
+    #[tracing::instrument(name = "service.cancel", skip(self, actor))]
     async fn cancel(&self, actor: &Actor, run_id: &str) -> domain::Result<RunSummary> {
         public(self.cancel_run(actor, run_id).await)
     }
 
+    #[tracing::instrument(name = "service.resume", skip(self, actor))]
     async fn resume(&self, actor: &Actor, run_id: &str) -> domain::Result<RunSummary> {
         public(self.resume_run(actor, run_id).await)
     }
 
+    #[tracing::instrument(name = "service.feedback", skip(self, actor, request))]
     async fn feedback(
         &self,
         actor: &Actor,
@@ -60,6 +66,7 @@ impl RunService for Service {
         public(self.decide_gate(actor, run_id, request).await)
     }
 
+    #[tracing::instrument(name = "service.logs", skip(self, actor))]
     async fn logs(
         &self,
         actor: &Actor,
@@ -71,6 +78,7 @@ impl RunService for Service {
         public(self.read_log(run_id, offset, max_bytes).await)
     }
 
+    #[tracing::instrument(name = "service.templates", skip_all)]
     async fn templates(&self, actor: &Actor) -> domain::Result<Vec<TemplateSummary>> {
         actor.role.require(Action::View)?;
         let all = public(self.templates.list())?;
