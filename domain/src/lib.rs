@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod backup;
+pub mod board;
 pub mod cost;
 pub mod dispatch;
 pub mod env;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod feedback;
 pub mod filter;
 pub mod fleet;

@@ -219,6 +219,8 @@ pub fn buckets(range: TimeRange, from_ms: i64, to_ms: i64) -> Vec<Outcomes> {
 }
 
 /// One line per run, for spreadsheets: times in RFC 3339 (UTC), cost in USD.
+use crate::export::csv_field;
+
 pub fn runs_csv(runs: &[RunCost]) -> String {
     let mut out = String::from(
         "run_id,template,status,created_at,duration_seconds,tokens,cost_usd,unpriced_tokens\n",
@@ -239,15 +241,6 @@ pub fn runs_csv(runs: &[RunCost]) -> String {
         ));
     }
     out
-}
-
-/// Quotes a field that holds a comma, quote or line break; doubles its quotes.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// Dollars as people read them: cents under $100, whole dollars above.

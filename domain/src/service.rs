@@ -87,6 +87,12 @@ pub trait RunService: Send + Sync + 'static {
         max_bytes: u64,
     ) -> Result<LogChunk>;
     async fn templates(&self, actor: &Actor) -> Result<Vec<TemplateSummary>>;
+    /// The active runs' tasks in lanes (`/runs?view=board`).
+    async fn board(&self, actor: &Actor) -> Result<crate::board::Board>;
+    /// The newest `limit` events of all runs, newest first.
+    async fn activity(&self, actor: &Actor, limit: u32) -> Result<Vec<crate::board::ActivityItem>>;
+    /// Every run the filter matches (all pages; its limit and cursor are ignored).
+    async fn export_runs(&self, actor: &Actor, filter: RunFilter) -> Result<Vec<RunSummary>>;
 }
 
 /// Env sets: per project and env, values encrypted at rest, versioned so no save

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: thin handlers over [`Service`]; errors are
 //! `{"error":{"code","message"}}` with a fitting status.
 mod backups;
+mod board;
 mod env;
 mod events;
 mod fleet;
@@ -85,6 +86,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/users"),
     ("PATCH", "/users/{name}"),
     ("GET", "/audit"),
+    ("GET", "/board"),
+    ("GET", "/activity"),
     ("GET", "/admin/cluster"),
     ("GET", "/admin/credentials"),
     ("GET", "/admin/metrics"),
@@ -117,6 +120,7 @@ pub fn routes() -> Router<AppState> {
         .merge(schedules::routes())
         .merge(fleet::routes())
         .merge(metrics::routes())
+        .merge(board::routes())
         .merge(backups::routes())
         .merge(notify::routes())
         .fallback(|| async {
@@ -146,6 +150,9 @@ async fn list_runs(
     Extension(who): Extension<Actor>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> ApiResult {
+    if let Some((_, format)) = params.iter().find(|(k, _)| k == "format") {
+        return board::export(&state, &who, format, &params).await;
+    }
     let filter = RunFilter::from_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(fail)?;
     let page = state.service.list_runs(&who, filter).await.map_err(fail)?;

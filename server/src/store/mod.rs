@@ -2,6 +2,7 @@
 //! One connection behind a mutex; every call runs on the blocking pool.
 mod audit;
 mod backups;
+mod board;
 mod env;
 mod metrics;
 mod migrations;

@@ -103,7 +103,7 @@ pub enum UpdateOutcome {
     Stale,
 }
 
-const COLUMNS: &str = "run_id, template, workflow, spec, project, backend, created_at_ms, \
+pub(super) const COLUMNS: &str = "run_id, template, workflow, spec, project, backend, created_at_ms, \
     started_at_ms, finished_at_ms, exec_state, pid, exit_code, exec_detail, workspace, db_path, \
     log_path, status, phase, task, progress_finished, progress_total, error, observed_seq, env, options";
 
@@ -163,7 +163,7 @@ impl RunRecord {
         self
     }
 
-    fn from_row(r: &Row) -> rusqlite::Result<RunRecord> {
+    pub(super) fn from_row(r: &Row) -> rusqlite::Result<RunRecord> {
         let exec: String = r.get(9)?;
         let status: String = r.get(16)?;
         Ok(RunRecord {

@@ -1,5 +1,6 @@
 //! Runs: dispatch, the process lifecycle (events, cancel, resume), gate decisions,
 //! observation of the Smithers DB, and logs — each in its own module.
+mod board;
 mod dispatch;
 pub(crate) use dispatch::{SPEC_FILE, TODO_FILE};
 mod found;
@@ -10,6 +11,7 @@ mod observe;
 
 use super::{public, Service};
 use domain::auth::Action;
+use domain::board::{ActivityItem, Board, ACTIVITY_MAX};
 use domain::dispatch::{DispatchRequest, Dispatched};
 use domain::feedback::FeedbackRequest;
 use domain::filter::RunFilter;
@@ -83,5 +85,32 @@ impl RunService for Service {
         actor.role.require(Action::View)?;
         let all = public(self.templates.list())?;
         Ok(all.iter().map(Template::summary).collect())
+    }
+
+    #[tracing::instrument(name = "service.board", skip_all)]
+    async fn board(&self, actor: &Actor) -> domain::Result<Board> {
+        actor.role.require(Action::View)?;
+        public(self.active_board().await)
+    }
+
+    #[tracing::instrument(name = "service.activity", skip(self, actor))]
+    async fn activity(&self, actor: &Actor, limit: u32) -> domain::Result<Vec<ActivityItem>> {
+        actor.role.require(Action::View)?;
+        if limit == 0 || limit > ACTIVITY_MAX {
+            return Err(domain::Error::bad_request(format!(
+                "limit must be from 1 to {ACTIVITY_MAX}, not {limit}."
+            )));
+        }
+        public(self.store.activity(limit).await)
+    }
+
+    #[tracing::instrument(name = "service.export_runs", skip_all)]
+    async fn export_runs(
+        &self,
+        actor: &Actor,
+        filter: RunFilter,
+    ) -> domain::Result<Vec<RunSummary>> {
+        actor.role.require(Action::View)?;
+        public(self.all_matching(filter).await)
     }
 }
