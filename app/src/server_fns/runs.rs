@@ -116,3 +116,27 @@ pub async fn read_logs(run_id: String, offset: u64, max_bytes: u64) -> Result<Lo
     .await;
     answer(result)
 }
+
+/// `/runs?view=board`: the active runs' tasks in lanes, and the server's clock.
+#[server(endpoint = "runs_board", input = Json)]
+pub async fn runs_board() -> Result<(domain::board::Board, i64), AppError> {
+    let result = async move {
+        let board = ctx::service()?.board(&actor()?).await?;
+        Ok((board, ctx::now_ms()))
+    }
+    .await;
+    answer(result)
+}
+
+/// `/runs?view=activity`: the newest events of all runs, and the server's clock.
+#[server(endpoint = "runs_activity", input = Json)]
+pub async fn runs_activity(
+    limit: u32,
+) -> Result<(Vec<domain::board::ActivityItem>, i64), AppError> {
+    let result = async move {
+        let events = ctx::service()?.activity(&actor()?, limit).await?;
+        Ok((events, ctx::now_ms()))
+    }
+    .await;
+    answer(result)
+}

@@ -1,12 +1,19 @@
-//! `/runs`: every run, newest first, filtered by the URL query, updated live.
+//! `/runs`: every run, newest first, filtered by the URL query, updated live; its board
+//! (`?view=board`) and activity feed (`?view=activity`) views.
+mod activity;
+mod board;
+
 use crate::components::{
-    ErrorBanner, Icon, LiveDuration, NeedsFeedbackBadge, ProgressBar, RelativeTime, StatusBadge, I,
+    ErrorBanner, Icon, LiveDuration, NeedsFeedbackBadge, ProgressBar, RelativeTime, StatusBadge,
+    TabBar, TabLink, I,
 };
 use crate::error::AppError;
 use crate::format::short_id;
 use crate::live::{on_live, LiveMsg};
 use crate::server_fns::{list_runs, RunListing};
 use crate::session::use_session;
+use activity::RunsActivity;
+use board::RunsBoard;
 use domain::auth::Action;
 use domain::filter::RunFilter;
 use domain::run::{RunStatus, RunSummary};
@@ -35,6 +42,72 @@ pub fn runs_href(filter: &RunFilter) -> String {
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let query = use_query_map();
+    let view_name = Memo::new(move |_| {
+        query.with(|q| match q.get_str("view") {
+            Some("board") => "board",
+            Some("activity") => "activity",
+            _ => "list",
+        })
+    });
+    let tab = move |name: &'static str| Signal::derive(move || view_name.get() == name);
+
+    view! {
+        <Title text="Runs"/>
+        <div class="page space-y-5">
+            <div class="flex flex-wrap items-end justify-between gap-4">
+                <div>
+                    <h1 class="text-2xl font-semibold tracking-tight">"Runs"</h1>
+                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
+                        {move || match view_name.get() {
+                            "board" => "The active runs' tasks, lane by lane. Updates live.",
+                            "activity" => "What happened to runs lately, newest first. Updates live.",
+                            _ => "Every run, newest first. Status, progress and new runs update live.",
+                        }}
+                    </p>
+                </div>
+                {match use_session().refusal(Action::Dispatch) {
+                    None => view! {
+                        <a href="/dispatch" class="btn btn-primary" data-testid="runs-dispatch-link">
+                            <Icon icon=I::Plus class="h-4 w-4"/>
+                            "Dispatch run"
+                        </a>
+                    }
+                    .into_any(),
+                    Some(why) => view! {
+                        <span title=why class="inline-flex">
+                            <button type="button" class="btn btn-primary" data-testid="runs-dispatch-link" data-denied="true" disabled>
+                                <Icon icon=I::Plus class="h-4 w-4"/>
+                                "Dispatch run"
+                            </button>
+                        </span>
+                    }
+                    .into_any(),
+                }}
+            </div>
+            <TabBar label="Runs views">
+                <TabLink href="/runs" testid="runs-view-list" active=tab("list")>
+                    <Icon icon=I::List class="h-4 w-4"/>"List"
+                </TabLink>
+                <TabLink href="/runs?view=board" testid="runs-view-board" active=tab("board")>
+                    <Icon icon=I::Square class="h-4 w-4"/>"Board"
+                </TabLink>
+                <TabLink href="/runs?view=activity" testid="runs-view-activity" active=tab("activity")>
+                    <Icon icon=I::Clock class="h-4 w-4"/>"Activity"
+                </TabLink>
+            </TabBar>
+            {move || match view_name.get() {
+                "board" => view! { <RunsBoard/> }.into_any(),
+                "activity" => view! { <RunsActivity/> }.into_any(),
+                _ => view! { <RunsListView/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// The filtered, paged list with its export links.
+#[component]
+fn RunsListView() -> impl IntoView {
+    let query = use_query_map();
     let filter = Memo::new(move |_| {
         query.with(|q| {
             let pairs: Vec<(&str, &str)> = KEYS
@@ -62,57 +135,44 @@ pub fn RunsPage() -> impl IntoView {
     });
 
     let loading = RwSignal::new(false);
+    let export = move |format: &str| {
+        let mut f = filter.get().unwrap_or_default();
+        f.limit = None;
+        f.cursor = None;
+        let q = f.to_query();
+        let sep = if q.is_empty() { "" } else { "&" };
+        format!("/api/v1/runs?format={format}{sep}{q}")
+    };
 
     view! {
-        <Title text="Runs"/>
-        <div class="page space-y-5">
-            <div class="flex flex-wrap items-end justify-between gap-4">
-                <div>
-                    <h1 class="text-2xl font-semibold tracking-tight">"Runs"</h1>
-                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
-                        "Every run, newest first. Status, progress and new runs update live."
-                    </p>
-                </div>
-                {match use_session().refusal(Action::Dispatch) {
-                    None => view! {
-                        <a href="/dispatch" class="btn btn-primary" data-testid="runs-dispatch-link">
-                            <Icon icon=I::Plus class="h-4 w-4"/>
-                            "Dispatch run"
-                        </a>
-                    }
-                    .into_any(),
-                    Some(why) => view! {
-                        <span title=why class="inline-flex">
-                            <button type="button" class="btn btn-primary" data-testid="runs-dispatch-link" data-denied="true" disabled>
-                                <Icon icon=I::Plus class="h-4 w-4"/>
-                                "Dispatch run"
-                            </button>
-                        </span>
-                    }
-                    .into_any(),
-                }}
-            </div>
-            <FilterBar query filter loading/>
-            <Transition
-                fallback=|| view! { <TableSkeleton/> }
-                set_pending=loading
-            >
-                {move || Suspend::new(async move {
-                    let f = filter.get();
-                    match (runs.await, f) {
-                        (Ok(listing), Ok(f)) => {
-                            view! { <RunsList listing filter=f/> }.into_any()
-                        }
-                        (Err(e), _) | (_, Err(e)) => view! {
-                            <ErrorBanner error=e>
-                                <a href="/runs" class="link font-medium">"Clear filters"</a>
-                            </ErrorBanner>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
+        <FilterBar query filter loading/>
+        <div class="flex justify-end gap-2 text-sm">
+            <a href=move || export("csv") download="fabrik-runs.csv" class="btn btn-secondary" data-testid="runs-export-csv">
+                <Icon icon=I::Download class="h-4 w-4"/>"CSV"
+            </a>
+            <a href=move || export("json") download="fabrik-runs.json" class="btn btn-secondary" data-testid="runs-export-json">
+                <Icon icon=I::Download class="h-4 w-4"/>"JSON"
+            </a>
         </div>
+        <Transition
+            fallback=|| view! { <TableSkeleton/> }
+            set_pending=loading
+        >
+            {move || Suspend::new(async move {
+                let f = filter.get();
+                match (runs.await, f) {
+                    (Ok(listing), Ok(f)) => {
+                        view! { <RunsList listing filter=f/> }.into_any()
+                    }
+                    (Err(e), _) | (_, Err(e)) => view! {
+                        <ErrorBanner error=e>
+                            <a href="/runs" class="link font-medium">"Clear filters"</a>
+                        </ErrorBanner>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 
