@@ -87,6 +87,11 @@ pub struct ProviderKeys {
     pub provider: String,
     pub keys: usize,
     pub names: Vec<String>,
+    /// The key runs get as the provider's variable, once an admin rotated.
+    #[serde(default)]
+    pub rotation: Option<crate::credentials::Rotation>,
+    #[serde(default)]
+    pub rate_limit: crate::credentials::RateLimitState,
 }
 
 /// Key names grouped by provider, as the seed spec names them: `ANTHROPIC_API_KEY`,
@@ -108,6 +113,7 @@ pub fn group_keys<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<ProviderK
                 provider,
                 keys: names.len(),
                 names,
+                ..Default::default()
             }
         })
         .collect()

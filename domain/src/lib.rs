@@ -5,6 +5,7 @@ pub mod auth;
 pub mod backup;
 pub mod board;
 pub mod cost;
+pub mod credentials;
 pub mod dispatch;
 pub mod env;
 pub mod error;

@@ -50,6 +50,27 @@ impl ObservabilityLinks {
         }
     }
 
+    /// The Grafana link for one run: the dashboard with `var-run_id` set, the variable
+    /// name the fabrik dashboards (and Loki's `fabrik_run_id` label) filter by.
+    pub fn grafana_for_run(&self, run_id: &str) -> Option<String> {
+        let base = self.grafana.as_deref()?;
+        Some(with_query(
+            base,
+            &format!("var-run_id={}", query_value(run_id)),
+        ))
+    }
+
+    /// The Grafana link over the last `hours` (Grafana reads `from=now-7d&to=now`).
+    pub fn grafana_for_range(&self, hours: i64) -> Option<String> {
+        let base = self.grafana.as_deref()?;
+        let from = if hours % 24 == 0 {
+            format!("now-{}d", hours / 24)
+        } else {
+            format!("now-{hours}h")
+        };
+        Some(with_query(base, &format!("from={from}&to=now")))
+    }
+
     /// `(name, base URL, the path that answers when it is up)` for each link set.
     pub fn probes(&self) -> Vec<(&'static str, String, &'static str)> {
         [
@@ -61,6 +82,30 @@ impl ObservabilityLinks {
         .filter_map(|(name, url, path)| Some((name, url.clone()?, path)))
         .collect()
     }
+}
+
+fn with_query(base: &str, pair: &str) -> String {
+    let (base, fragment) = base
+        .split_once('#')
+        .map_or((base, None), |(b, f)| (b, Some(f)));
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let joined = format!("{base}{sep}{pair}");
+    match fragment {
+        Some(f) => format!("{joined}#{f}"),
+        None => joined,
+    }
+}
+
+/// Percent-encodes what a query value may not hold as it is.
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn check_url(url: &str) -> std::result::Result<(), String> {
@@ -84,6 +129,36 @@ fn check_url(url: &str) -> std::result::Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grafana_links_carry_the_run_or_the_range() {
+        let none = ObservabilityLinks::default();
+        assert_eq!(none.grafana_for_run("r1"), None);
+        let plain = ObservabilityLinks {
+            grafana: Some("https://g.example.com/d/abc/fabrik".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            plain.grafana_for_run("hoth loop/1").as_deref(),
+            Some("https://g.example.com/d/abc/fabrik?var-run_id=hoth%20loop%2F1")
+        );
+        assert_eq!(
+            plain.grafana_for_range(168).as_deref(),
+            Some("https://g.example.com/d/abc/fabrik?from=now-7d&to=now")
+        );
+        let with_query = ObservabilityLinks {
+            grafana: Some("https://g.example.com/d/abc?orgId=1#panel".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            with_query.grafana_for_range(24).as_deref(),
+            Some("https://g.example.com/d/abc?orgId=1&from=now-1d&to=now#panel")
+        );
+        assert_eq!(
+            with_query.grafana_for_range(6).as_deref(),
+            Some("https://g.example.com/d/abc?orgId=1&from=now-6h&to=now#panel")
+        );
+    }
 
     #[test]
     fn urls_are_checked_blank_ones_dropped_and_every_problem_named() {

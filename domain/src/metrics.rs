@@ -161,6 +161,9 @@ pub struct MetricsReport {
     pub costliest_runs: Vec<RunCost>,
     pub outcomes: Vec<Outcomes>,
     pub durations: Vec<TemplateDuration>,
+    /// The site's Grafana over the same range, when an admin set one.
+    #[serde(default)]
+    pub grafana_url: Option<String>,
 }
 
 impl MetricsReport {
@@ -327,6 +330,7 @@ mod tests {
             costliest_runs: vec![],
             outcomes: vec![],
             durations: vec![],
+            grafana_url: None,
         };
         let p = report.providers();
         assert_eq!(p[0].provider, "openai");

@@ -346,6 +346,9 @@ pub struct RunDetail {
     /// Estimated from the site's price table; `None` when a model used has no price.
     #[serde(default)]
     pub cost_usd: Option<f64>,
+    /// The site's Grafana dashboard for this run, when an admin set one.
+    #[serde(default)]
+    pub grafana_url: Option<String>,
 }
 
 impl RunDetail {

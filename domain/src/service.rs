@@ -171,6 +171,9 @@ pub trait ScheduleService: Send + Sync + 'static {
 pub trait FleetService: Send + Sync + 'static {
     async fn fleet(&self, actor: &Actor) -> Result<FleetView>;
     async fn credentials(&self, actor: &Actor) -> Result<CredentialsView>;
+    /// Moves the provider's runs to the next key of its pool (new runs; running ones
+    /// keep theirs).
+    async fn rotate_credential(&self, actor: &Actor, provider: &str) -> Result<CredentialsView>;
 }
 
 /// Token usage and cost over the runs, and the price table they are costed with.

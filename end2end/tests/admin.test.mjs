@@ -139,4 +139,21 @@ test("observability links: a bad URL is refused, a saved one that is down says w
   await check.waitFor();
   assert.match(await check.innerText(), /Loki: Loki at http:\/\/127\.0\.0\.1:9\/ready refused the connection/);
   await shot(page, "66-settings-observability");
+
+  // With Grafana set, the metrics page and a run's page link into it.
+  await page.getByTestId("link-grafana").fill("https://grafana.example.com/d/fabrik/runs");
+  await page.getByTestId("links-save").click();
+  await page.getByTestId("links-saved").waitFor();
+  await open(page, `${base}/admin/metrics?range=30d`);
+  assert.equal(
+    await page.getByTestId("metrics-grafana").getAttribute("href"),
+    "https://grafana.example.com/d/fabrik/runs?from=now-30d&to=now",
+  );
+  const runs = await (await page.request.get(`${base}/api/v1/runs?limit=1`)).json();
+  const id = runs.runs[0].run_id;
+  await open(page, `${base}/runs/${id}`);
+  assert.equal(
+    await page.getByTestId("run-grafana").getAttribute("href"),
+    `https://grafana.example.com/d/fabrik/runs?var-run_id=${id}`,
+  );
 });

@@ -98,6 +98,7 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
         })
     });
     let timeline = Memo::new(move |_| detail.with(|d| d.timeline.clone()));
+    let grafana = Memo::new(move |_| detail.with(|d| d.grafana_url.clone()));
     let gate =
         Memo::new(move |_| detail.with(|d| d.open_gate().or_else(|| d.decided_gate()).cloned()));
 
@@ -418,6 +419,12 @@ fn RunView(data: RunData, initial: RunDetail) -> impl IntoView {
             <div class="space-y-6">
                 <Card title="Execution" icon=I::Cpu>
                     <ExecutionInfo execution/>
+                    {move || grafana.get().map(|url| view! {
+                        <a href=url target="_blank" rel="noopener noreferrer" data-testid="run-grafana"
+                            class="link mt-4 inline-flex items-center gap-1.5 text-sm font-medium">
+                            <Icon icon=I::ArrowRight class="h-4 w-4"/>"Open in Grafana"
+                        </a>
+                    })}
                 </Card>
                 {move || gate.get().map(|g| view! {
                     <Card title="Human gate" icon=I::Shield testid="gate-card">

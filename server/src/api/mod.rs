@@ -90,6 +90,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/activity"),
     ("GET", "/admin/cluster"),
     ("GET", "/admin/credentials"),
+    ("POST", "/admin/credentials/{provider}/rotate"),
     ("GET", "/admin/metrics"),
     ("GET", "/admin/metrics/{file}"),
     ("GET", "/admin/prices"),

@@ -35,6 +35,9 @@ pub struct Launch {
     /// The env set it was dispatched with (its values are in `env` too): a cluster
     /// hands it to the run in a Secret of its own, as the fabrik CLI does.
     pub env_set: Option<EnvSetRef>,
+    /// Provider variables to set from a credential of the pool (`ANTHROPIC_API_KEY` ←
+    /// `ANTHROPIC_API_KEY_2`), unless `env` sets the variable itself.
+    pub credential_picks: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -14,6 +14,15 @@ impl FleetService for Service {
 
     async fn credentials(&self, actor: &Actor) -> domain::Result<CredentialsView> {
         actor.role.require(Action::SeeFleet)?;
-        public(self.backend.credentials().await)
+        public(self.credentials_view().await)
+    }
+
+    async fn rotate_credential(
+        &self,
+        actor: &Actor,
+        provider: &str,
+    ) -> domain::Result<CredentialsView> {
+        actor.role.require(Action::ChangeSettings)?;
+        public(self.rotate(actor, provider).await)
     }
 }

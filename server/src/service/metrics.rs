@@ -17,6 +17,16 @@ const LINK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 impl Service {
     /// The admin's price table, or the built-in one until an admin saves theirs.
+    /// The observability links, or none when they can't be read (a page still shows).
+    pub(crate) async fn site_links(&self) -> ObservabilityLinks {
+        self.store
+            .setting::<ObservabilityLinks>(LINKS)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
     pub(crate) async fn prices(&self) -> PriceTable {
         match self.store.setting::<PriceTable>(PRICE_TABLE).await {
             Ok(Some(table)) => table,
@@ -34,7 +44,12 @@ impl MetricsService for Service {
     async fn metrics(&self, actor: &Actor, range: TimeRange) -> domain::Result<MetricsReport> {
         actor.role.require(Action::SeeMetrics)?;
         let prices = self.prices().await;
-        public(self.store.metrics(range, now_ms(), prices).await)
+        let report = public(self.store.metrics(range, now_ms(), prices).await)?;
+        let hours = range.length_ms() / 3_600_000;
+        Ok(MetricsReport {
+            grafana_url: self.site_links().await.grafana_for_range(hours),
+            ..report
+        })
     }
 
     async fn run_costs(&self, actor: &Actor, range: TimeRange) -> domain::Result<Vec<RunCost>> {

@@ -2,6 +2,7 @@
 //! is applied here, once. One module per capability (`runs/…`); they share the store,
 //! the backend, the live channel and the per-run locks defined here.
 pub(crate) mod backups;
+mod credentials;
 mod env;
 mod fleet;
 mod locks;

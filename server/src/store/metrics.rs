@@ -80,6 +80,7 @@ impl Store {
                 outcomes: outcomes(&tx, range, from, now_ms)?,
                 durations: durations(&tx, from)?,
                 models,
+                grafana_url: None,
             };
             tx.commit()?;
             Ok(report)

@@ -258,6 +258,17 @@ const MIGRATIONS: &[&str] = &[
         by TEXT NOT NULL
     );
     "#,
+    // 11: rate-limit failures seen in runs, per provider.
+    r#"
+    CREATE TABLE rate_limit_events (
+        run_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        provider TEXT NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (run_id, at_ms, message)
+    ) WITHOUT ROWID;
+    CREATE INDEX rate_limits_by_provider ON rate_limit_events (provider, at_ms DESC);
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -3,6 +3,7 @@
 mod audit;
 mod backups;
 mod board;
+mod credentials;
 mod env;
 mod metrics;
 mod migrations;
@@ -14,6 +15,7 @@ mod specs;
 mod telemetry;
 
 pub use audit::AuditEntry;
+pub use credentials::RateLimitEvent;
 pub use env::{StaleVersion, StoredEnvSet};
 pub use notify::{OutboxItem, StoredChannel, StoredSubscription, TokenUse};
 pub use runs::{ExecChange, NewEvent, NewRun, RunRecord, Transition, UpdateOutcome};
@@ -22,12 +24,16 @@ pub use specs::{SpecWrite, Stamp};
 
 use crate::error::Result;
 use rusqlite::Connection;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// Settings as last read or written (run pages read the price table and links on
+    /// every view); this store is the only writer while the server runs.
+    settings: Arc<Mutex<HashMap<&'static str, Option<String>>>>,
 }
 
 impl Store {
@@ -40,6 +46,7 @@ impl Store {
         migrations::apply(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            settings: Default::default(),
         })
     }
 

@@ -11,15 +11,36 @@ impl Store {
         &self,
         key: &'static str,
     ) -> Result<Option<T>> {
-        self.call(move |c| {
-            let text: Option<String> = c
-                .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-        })
-        .await
+        let cached = self.cached_setting(key);
+        let text = match cached {
+            Some(text) => text,
+            None => {
+                let text: Option<String> = self
+                    .call(move |c| {
+                        Ok(
+                            c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                                r.get(0)
+                            })
+                            .optional()?,
+                        )
+                    })
+                    .await?;
+                // A save that landed meanwhile has cached the newer value: keep it.
+                let mut cache = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+                cache.entry(key).or_insert(text).clone()
+            }
+        };
+        Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+    }
+
+    fn cached_setting(&self, key: &str) -> Option<Option<String>> {
+        let cache = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        cache.get(key).cloned()
+    }
+
+    fn cache_setting(&self, key: &'static str, text: Option<String>) {
+        let mut cache = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        cache.insert(key, text);
     }
 
     /// Saves `value` under `key` with its audit entry, in one transaction.
@@ -30,6 +51,7 @@ impl Store {
         audit: AuditEntry,
     ) -> Result<()> {
         let text = serde_json::to_string(value)?;
+        let saved = text.clone();
         self.call(move |c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -42,6 +64,8 @@ impl Store {
             tx.commit()?;
             Ok(())
         })
-        .await
+        .await?;
+        self.cache_setting(key, Some(saved));
+        Ok(())
     }
 }

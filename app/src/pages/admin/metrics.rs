@@ -105,6 +105,7 @@ fn Report(report: MetricsReport) -> impl IntoView {
     let (durations_svg, no_durations) = (duration_chart(&report), report.durations.is_empty());
     let (outcomes_svg, no_runs) = (outcome_chart(&report), report.runs == 0);
     let for_table = report.clone();
+    let grafana = report.grafana_url.clone();
     view! {
         <div class="space-y-6" data-testid="metrics" data-range=range>
             <p class="text-sm text-slate-500 dark:text-slate-400">{span}</p>
@@ -132,9 +133,22 @@ fn Report(report: MetricsReport) -> impl IntoView {
             <Legend/>
             <ProviderTable report=for_table/>
             <CostliestRuns report/>
-            <p class="text-xs text-slate-500 dark:text-slate-400">
-                "For anything deeper, scrape " <code>"/metrics"</code> " into Prometheus and use Grafana (links in Settings)."
-            </p>
+            {match grafana {
+                Some(url) => view! {
+                    <p class="text-sm">
+                        <a href=url target="_blank" rel="noopener noreferrer" data-testid="metrics-grafana"
+                            class="link inline-flex items-center gap-1.5 font-medium">
+                            <Icon icon=I::ArrowRight class="h-4 w-4"/>"Open this range in Grafana"
+                        </a>
+                    </p>
+                }.into_any(),
+                None => view! {
+                    <p class="text-xs text-slate-500 dark:text-slate-400">
+                        "For anything deeper, scrape " <code>"/metrics"</code> " into Prometheus and set Grafana's URL in "
+                        <a href="/settings/observability" class="link">"Settings"</a>"."
+                    </p>
+                }.into_any(),
+            }}
         </div>
     }
 }

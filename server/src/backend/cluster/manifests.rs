@@ -7,10 +7,10 @@ use k8s_openapi::api::batch::v1::{
     Job, JobSpec, PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement, PodFailurePolicyRule,
 };
 use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, EnvFromSource, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSpec, PodTemplateSpec,
-    ResourceRequirements, Secret, SecretEnvSource, SecretVolumeSource, Volume, VolumeMount,
-    VolumeResourceRequirements,
+    ConfigMap, ConfigMapVolumeSource, Container, EnvFromSource, EnvVar, EnvVarSource,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod,
+    PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretEnvSource, SecretKeySelector,
+    SecretVolumeSource, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -375,6 +375,29 @@ pub fn reader_pod(run_id: &str, settings: &RunSettings) -> Pod {
     }
 }
 
+/// A rotated pool's key as the provider's variable, read from the credentials Secret
+/// (explicit `env` wins over every `envFrom`), unless the run sets the variable itself.
+fn credential_picks(launch: &Launch) -> Option<Vec<EnvVar>> {
+    let vars: Vec<EnvVar> = launch
+        .credential_picks
+        .iter()
+        .filter(|(var, _)| !launch.env.contains_key(*var))
+        .map(|(var, key)| EnvVar {
+            name: var.clone(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: CREDENTIALS.into(),
+                    key: key.clone(),
+                    optional: Some(true),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    (!vars.is_empty()).then_some(vars)
+}
+
 fn secret_env(name: String) -> EnvFromSource {
     EnvFromSource {
         secret_ref: Some(SecretEnvSource {
@@ -506,6 +529,7 @@ pub fn job(launch: &Launch, run: &RunLabels, settings: &RunSettings, name: Strin
         command: Some(launch.command.clone()),
         working_dir: Some(WORKSPACE.into()),
         env_from: Some(env_from),
+        env: credential_picks(launch),
         volume_mounts: Some(mounts),
         resources: (!limits.is_empty()).then(|| ResourceRequirements {
             requests: Some(limits.clone()),
@@ -573,6 +597,7 @@ mod tests {
                 env: "dev_eu".into(),
                 vars: BTreeMap::from([("ANTHROPIC_API_KEY".to_string(), "sk-1".to_string())]),
             }),
+            credential_picks: Default::default(),
         }
     }
 
@@ -688,6 +713,52 @@ mod tests {
                 .claim_name,
             "data-fabrik-hoth-todo-loop-e2e-20260312-39"
         );
+    }
+
+    #[test]
+    fn a_rotated_pool_sets_the_providers_variable_from_the_credentials_secret() {
+        let mut rotated = launch();
+        rotated.credential_picks = BTreeMap::from([
+            (
+                "ANTHROPIC_API_KEY".to_string(),
+                "ANTHROPIC_API_KEY_2".to_string(),
+            ),
+            ("OPENAI_API_KEY".to_string(), "OPENAI_API_KEY_3".to_string()),
+        ]);
+        let job = job(
+            &rotated,
+            &RunLabels::default(),
+            &settings(),
+            "fabrik-x".into(),
+        );
+        let container = &job.spec.unwrap().template.spec.unwrap().containers[0];
+        let env = container.env.clone().unwrap();
+        assert_eq!(
+            env.len(),
+            1,
+            "the run's own ANTHROPIC_API_KEY wins: {env:?}"
+        );
+        assert_eq!(env[0].name, "OPENAI_API_KEY");
+        let from = env[0].value_from.clone().unwrap().secret_key_ref.unwrap();
+        assert_eq!(
+            (from.name.as_str(), from.key.as_str()),
+            (CREDENTIALS, "OPENAI_API_KEY_3")
+        );
+        assert!(env[0].value.is_none(), "never a value in the manifest");
+        let plain = job_of(&launch());
+        assert!(plain.is_none(), "no rotation, no env entries");
+    }
+
+    fn job_of(launch: &Launch) -> Option<Vec<EnvVar>> {
+        let job = job(
+            launch,
+            &RunLabels::default(),
+            &settings(),
+            "fabrik-x".into(),
+        );
+        job.spec.unwrap().template.spec.unwrap().containers[0]
+            .env
+            .clone()
     }
 
     #[test]

@@ -265,6 +265,7 @@ mod tests {
                 spec: Some("weekly".into()),
                 project: Some("hoth".into()),
                 env_set: None,
+                credential_picks: Default::default(),
             },
         }
     }

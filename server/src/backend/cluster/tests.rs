@@ -84,6 +84,7 @@ fn launch(purpose: &'static str) -> Launch {
         spec: Some("add-login".into()),
         project: Some("acme".into()),
         env_set: None,
+        credential_picks: Default::default(),
     }
 }
 

@@ -95,6 +95,11 @@ impl Backend for LocalBackend {
     async fn launch(&self, mut launch: Launch) -> Result<Option<u32>> {
         // The run's own settings, env set and template win over the credentials.
         if let Ok(credentials) = fleet::read_credentials(&self.credentials_file()) {
+            for (var, key) in &launch.credential_picks {
+                if let (false, Some(value)) = (launch.env.contains_key(var), credentials.get(key)) {
+                    launch.env.insert(var.clone(), value.clone());
+                }
+            }
             for (key, value) in credentials {
                 launch.env.entry(key).or_insert(value);
             }
@@ -299,6 +304,7 @@ mod tests {
                 spec: None,
                 project: None,
                 env_set: None,
+                credential_picks: Default::default(),
             })
             .await
             .unwrap()

@@ -151,6 +151,7 @@ impl Service {
             spec: record.spec.clone(),
             project: record.project.clone(),
             env_set,
+            credential_picks: Default::default(),
         })
     }
 

@@ -15,7 +15,8 @@ use domain::Error as DomainError;
 
 impl Service {
     /// Starts `launch` for `record` and stores its pid; the caller holds the lock.
-    pub(super) async fn start(&self, record: &RunRecord, launch: Launch) -> Result<()> {
+    pub(super) async fn start(&self, record: &RunRecord, mut launch: Launch) -> Result<()> {
+        launch.credential_picks = self.credential_picks().await;
         let pid = match self.backend.launch(launch).await {
             Ok(pid) => pid,
             Err(e) => {

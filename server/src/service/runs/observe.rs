@@ -42,6 +42,7 @@ impl Service {
             self.store
                 .set_run_tokens(run_id, snapshot.tokens.clone())
                 .await?;
+            self.note_rate_limits(run_id, &snapshot).await?;
         }
         let outcome = self
             .store
@@ -93,6 +94,7 @@ impl Service {
             },
             log_bytes: self.backend.log_size(&record).await,
             cost_usd: self.prices().await.cost_of(&snapshot.tokens),
+            grafana_url: self.site_links().await.grafana_for_run(run_id),
             smithers: snapshot,
             source: SmithersSource { problem },
             timeline,
