@@ -255,6 +255,10 @@ enum BackupCommand {
 #[derive(Subcommand)]
 enum CredentialsCommand {
     List,
+    /// Moves the provider's new runs to the next key of its pool (admins).
+    Rotate {
+        provider: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -474,6 +478,9 @@ async fn execute(cli: Cli) -> Result<i32> {
         Command::Credentials {
             command: CredentialsCommand::List,
         } => admin::credentials(&session()?).await,
+        Command::Credentials {
+            command: CredentialsCommand::Rotate { provider },
+        } => admin::rotate(&session()?, &provider).await,
         Command::Doctor => admin::doctor(&session()?).await,
         Command::Backup { command: None } => admin::backup(&session()?).await,
         Command::Backup {

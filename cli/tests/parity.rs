@@ -157,6 +157,29 @@ async fn the_cli_and_the_api_give_the_same_results() {
         String::from_utf8_lossy(&doctor.stdout)
     );
 
+    // Rotating a pool from the CLI: the same view the API then shows.
+    std::fs::write(
+        server.dir.path().join("credentials.env"),
+        "ANTHROPIC_API_KEY_1=sk-a\nANTHROPIC_API_KEY_2=sk-b\n",
+    )
+    .unwrap();
+    let rotated = json_of(&fabrik(
+        &server,
+        &["credentials", "rotate", "anthropic", "-o", "json"],
+        None,
+    ));
+    assert_eq!(
+        rotated["providers"][0]["rotation"]["active"],
+        "ANTHROPIC_API_KEY_2"
+    );
+    assert_eq!(rotated, api.get("/admin/credentials").await);
+    let listed = fabrik(&server, &["credentials", "list"], None);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.contains("ANTHROPIC_API_KEY_2") && text.contains("by admin"),
+        "{text}"
+    );
+
     // A backup from the CLI is the one the API lists first, with its restore command.
     let made = json_of(&fabrik(&server, &["backup", "-o", "json"], None));
     let history = api.get("/admin/backups").await;

@@ -43,7 +43,17 @@ test("an admin sees this host, the runs' workspaces and the credentials runs get
   await anthropic.waitFor();
   assert.equal(await anthropic.getByTestId("provider-keys").innerText(), "2");
   assert.doesNotMatch(await page.locator("main").innerText(), /sk-one|ghp_x/, "never a value");
+  assert.equal(await anthropic.getByTestId("rate-limit").getAttribute("data-limited"), "false");
+  const github = page.locator('[data-testid="provider"][data-provider="github"]');
+  assert.equal(await github.getByTestId("rotate").count(), 0, "one key: nothing to rotate to");
+  assert.equal(await anthropic.getByTestId("last-rotation").innerText(), "never");
+  await anthropic.getByTestId("rotate").click();
+  await anthropic.getByTestId("active-key").waitFor();
+  assert.equal(await anthropic.getByTestId("active-key").innerText(), "ANTHROPIC_API_KEY_2");
+  assert.match(await anthropic.getByTestId("last-rotation").innerText(), /by admin$/);
   await shot(page, "61-admin-credentials-local");
+  await anthropic.getByTestId("rotate").click();
+  await anthropic.locator('[data-testid="active-key"]', { hasText: "ANTHROPIC_API_KEY_1" }).waitFor();
 });
 
 test("a viewer is told the admin pages are for admins", async () => {

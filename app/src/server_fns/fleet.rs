@@ -18,3 +18,15 @@ pub async fn credential_keys() -> Result<CredentialsView, AppError> {
     let result = async move { Ok(ctx::fleet()?.credentials(&actor()?).await?) }.await;
     answer(result)
 }
+
+/// Moves the provider's new runs to the next key of its pool; the page's new state.
+#[server(endpoint = "rotate_credential")]
+pub async fn rotate_credential(provider: String) -> Result<CredentialsView, AppError> {
+    let result = async move {
+        Ok(ctx::fleet()?
+            .rotate_credential(&actor()?, &provider)
+            .await?)
+    }
+    .await;
+    answer(result)
+}

@@ -9,21 +9,57 @@ use serde_json::Value;
 
 pub async fn credentials(s: &Session) -> Result<i32> {
     let view: Value = s.client.get("/admin/credentials").await?;
-    output::print(s.format, &view, |v| {
+    print_credentials(s, &view)
+}
+
+pub async fn rotate(s: &Session, provider: &str) -> Result<i32> {
+    let path = format!(
+        "/admin/credentials/{}/rotate",
+        crate::client::segment(provider)
+    );
+    let view: Value = s.client.post(&path, &serde_json::json!({})).await?;
+    print_credentials(s, &view)
+}
+
+fn print_credentials(s: &Session, view: &Value) -> Result<i32> {
+    output::print(s.format, view, |v| {
         let view: CredentialsView = typed(v)?;
         if let Some(note) = &view.note {
             eprintln!("{note}");
         }
         Ok(Table {
-            headers: vec!["provider", "keys", "names"],
+            headers: vec![
+                "provider",
+                "keys",
+                "names",
+                "runs get",
+                "rate limit",
+                "rotated",
+            ],
             rows: view
                 .providers
                 .into_iter()
                 .map(|p| {
+                    let limit: Cell = match (p.rate_limit.limited, p.rate_limit.events_24h) {
+                        (true, n) => Cell::toned(format!("limited ({n} in 24h)"), Tone::Bad),
+                        (false, 0) => Cell::toned("ok", Tone::Good),
+                        (false, n) => format!("ok ({n} in 24h)").into(),
+                    };
+                    let rotated = p
+                        .rotation
+                        .as_ref()
+                        .map(|r| format!("{} by {}", domain::time::rfc3339(r.at_ms), r.by))
+                        .unwrap_or_else(|| "never".into());
                     vec![
                         p.provider.into(),
                         p.keys.to_string().into(),
                         p.names.join(" ").into(),
+                        p.rotation
+                            .map(|r| r.active)
+                            .unwrap_or_else(|| "as named".into())
+                            .into(),
+                        limit,
+                        rotated.into(),
                     ]
                 })
                 .collect(),

@@ -370,12 +370,16 @@ fn the_admin_view_sums_runs_credentials_and_storage() {
             ProviderKeys {
                 provider: "anthropic".into(),
                 keys: 2,
-                names: vec![],
+                rate_limit: domain::credentials::RateLimitState {
+                    limited: true,
+                    ..Default::default()
+                },
+                ..Default::default()
             },
             ProviderKeys {
                 provider: "github".into(),
                 keys: 1,
-                names: vec![],
+                ..Default::default()
             },
         ],
         note: None,

@@ -583,10 +583,15 @@ fn admin_summary(app: &App, fleet: &domain::fleet::FleetView, p: Palette) -> Par
                 .iter()
                 .map(|k| {
                     format!(
-                        "{} {} key{}",
+                        "{} {} key{}{}",
                         k.provider,
                         k.keys,
-                        if k.keys == 1 { "" } else { "s" }
+                        if k.keys == 1 { "" } else { "s" },
+                        if k.rate_limit.limited {
+                            " (rate-limited)"
+                        } else {
+                            ""
+                        }
                     )
                 })
                 .collect::<Vec<_>>()
