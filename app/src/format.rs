@@ -36,21 +36,7 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// 1536 → `1.5 KiB`; binary units, as Kubernetes and `df -h` show sizes.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{n} B"),
-        _ if value >= 100.0 => format!("{value:.0} {}", UNITS[unit]),
-        _ => format!("{value:.1} {}", UNITS[unit]),
-    }
-}
+pub use domain::units::bytes;
 
 /// 1500 millicores → `1.5 cores`; 250 → `250m`.
 pub fn cores(millicores: u64) -> String {

@@ -25,5 +25,6 @@ pub mod spec;
 pub mod status;
 pub mod template;
 pub mod time;
+pub mod units;
 
 pub use error::{Error, ErrorCode, Result};

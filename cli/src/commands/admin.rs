@@ -105,7 +105,7 @@ fn backup_table(list: Vec<BackupView>) -> Table {
                     domain::time::rfc3339(b.started_at_ms).into(),
                     state,
                     b.runs.to_string().into(),
-                    human_bytes(b.bytes).into(),
+                    domain::units::bytes(b.bytes).into(),
                     b.by.clone().into(),
                     b.restore_command().unwrap_or_default().into(),
                 ]
@@ -210,20 +210,4 @@ fn report(checks: Vec<Check>) -> Result<i32> {
     };
     print!("{}", table.render(output::colour()));
     Ok(if failed { 1 } else { 0 })
-}
-
-/// 1536 → `1.5 KiB`.
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }

@@ -503,18 +503,6 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
-/// Bytes in binary units, as Kubernetes and `df -h` show sizes.
-fn size(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < units.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", units[unit])
-}
-
 /// A box in the middle of `area`.
 fn centred(area: Rect, width: u16, height: u16) -> Rect {
     let (width, height) = (width.min(area.width), height.min(area.height));
@@ -621,7 +609,7 @@ fn admin_summary(app: &App, fleet: &domain::fleet::FleetView, p: Palette) -> Par
             Span::raw(format!(
                 "{} · {}",
                 plural(fleet.volumes.len(), "volume"),
-                size(stored)
+                domain::units::bytes(stored)
             )),
         ]),
         Line::from(vec![key("from"), Span::raw(fleet.source.clone())]),
