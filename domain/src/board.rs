@@ -217,7 +217,7 @@ mod tests {
         }
     }
 
-    fn lane<'a>(b: &'a Board, lane: Lane) -> Vec<(&'a str, Option<&'a str>)> {
+    fn lane(b: &Board, lane: Lane) -> Vec<(&str, Option<&str>)> {
         b.lanes
             .iter()
             .find(|l| l.lane == lane)

@@ -45,8 +45,8 @@ async fn rotating_a_pool_changes_the_key_new_runs_get() {
         let log = run_log(&c, &server, &id).await;
         // The last: the first is the command line the log starts with.
         log.lines()
-            .filter_map(|l| l.split("key-in-use:").nth(1))
-            .last()
+            .rev()
+            .find_map(|l| l.split("key-in-use:").nth(1))
             .unwrap_or_else(|| panic!("{log}"))
             .trim()
             .trim_end_matches('.')

@@ -174,31 +174,3 @@ fn the_watcher_waits_for_the_database_to_appear() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(watcher.poll().unwrap(), DbChange::NotYet);
 }
-
-/// Smithers' own set-up steps (open, switch to WAL, create tables) with no busy timeout,
-/// the watcher polling between each: a reader that opened the file too early made the
-/// switch fail with SQLITE_BUSY, or the next statement with SQLITE_BUSY_RECOVERY.
-#[test]
-fn polling_while_smithers_sets_its_database_up_never_fails_a_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
-    let mut watcher = Watcher::new(&path);
-    let writer = Connection::open(&path).unwrap();
-    writer.busy_timeout(Duration::ZERO).unwrap();
-    let steps = [
-        "PRAGMA journal_mode = WAL",
-        "PRAGMA foreign_keys = ON",
-        "CREATE TABLE IF NOT EXISTS input (run_id TEXT PRIMARY KEY, payload TEXT)",
-        "CREATE TABLE IF NOT EXISTS _smithers_runs (run_id TEXT PRIMARY KEY, workflow_name TEXT, status TEXT, created_at_ms INTEGER)",
-        "INSERT INTO _smithers_runs VALUES ('r', 'wf', 'running', 1)",
-    ];
-    for step in steps {
-        let _ = watcher.poll();
-        writer
-            .execute_batch(step)
-            .unwrap_or_else(|e| panic!("{step}: {e}"));
-    }
-    assert_eq!(watcher.poll().unwrap(), DbChange::Changed);
-    let snap = watcher.read_snapshot(None).unwrap();
-    assert_eq!(snap.workflow_name.as_deref(), Some("wf"));
-}

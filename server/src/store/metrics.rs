@@ -14,35 +14,6 @@ const COSTLIEST: usize = 10;
 
 impl Store {
     /// Replaces a run's token figures when they differ from the stored ones.
-    pub async fn set_run_tokens(&self, run_id: &str, tokens: Vec<TokenUsage>) -> Result<()> {
-        let run_id = run_id.to_string();
-        self.call(move |c| {
-            let tx = c.transaction()?;
-            if read_run_tokens(&tx, &run_id)? != tokens {
-                tx.execute("DELETE FROM run_tokens WHERE run_id = ?1", [&run_id])?;
-                for t in &tokens {
-                    tx.execute(
-                        "INSERT INTO run_tokens (run_id, model, input_tokens, output_tokens, \
-                         cache_read_tokens, cache_write_tokens, reasoning_tokens) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![
-                            run_id,
-                            t.model,
-                            t.input_tokens as i64,
-                            t.output_tokens as i64,
-                            t.cache_read_tokens as i64,
-                            t.cache_write_tokens as i64,
-                            t.reasoning_tokens as i64
-                        ],
-                    )?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
-    }
-
     pub async fn run_tokens(&self, run_id: &str) -> Result<Vec<TokenUsage>> {
         let run_id = run_id.to_string();
         self.call(move |c| Ok(read_run_tokens(c, &run_id)?)).await
@@ -353,4 +324,34 @@ impl Store {
         })
         .await
     }
+}
+
+/// Replaces the run's token rows when they differ from `tokens` (inside the caller's
+/// transaction: the run's state and its tokens change together).
+pub(super) fn replace_run_tokens(
+    c: &Connection,
+    run_id: &str,
+    tokens: &[TokenUsage],
+) -> Result<()> {
+    if read_run_tokens(c, run_id)? == tokens {
+        return Ok(());
+    }
+    c.execute("DELETE FROM run_tokens WHERE run_id = ?1", [run_id])?;
+    for t in tokens {
+        c.execute(
+            "INSERT INTO run_tokens (run_id, model, input_tokens, output_tokens, \
+             cache_read_tokens, cache_write_tokens, reasoning_tokens) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                run_id,
+                t.model,
+                t.input_tokens as i64,
+                t.output_tokens as i64,
+                t.cache_read_tokens as i64,
+                t.cache_write_tokens as i64,
+                t.reasoning_tokens as i64
+            ],
+        )?;
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@ use super::{AuditEntry, Store};
 use crate::error::Result;
 use domain::dispatch::RunOptions;
 use domain::filter::{Cursor, RunFilter};
-use domain::run::{ExecState, Progress, RunStatus, RunSummary, TimelineEntry};
+use domain::run::{ExecState, Progress, RunStatus, RunSummary, TimelineEntry, TokenUsage};
 use domain::status::{Derived, RunFacts};
 use domain::time::rfc3339;
 use rusqlite::types::Value;
@@ -375,10 +375,13 @@ impl Store {
 
     /// Stores the derived state from observation `seq`, unless a later observation was
     /// stored already; says whether anything visible changed.
+    /// Stores the run's derived state (and its token figures, when the DB was read),
+    /// unless a newer observation got there first.
     pub async fn apply_update(
         &self,
         run_id: &str,
         u: Derived,
+        tokens: Option<Vec<TokenUsage>>,
         seq: i64,
         now_ms: i64,
     ) -> Result<UpdateOutcome> {
@@ -419,6 +422,9 @@ impl Store {
                 "UPDATE runs SET observed_seq = ?2 WHERE run_id = ?1",
                 params![run_id, seq],
             )?;
+            if let Some(tokens) = &tokens {
+                super::metrics::replace_run_tokens(&tx, &run_id, tokens)?;
+            }
             tx.commit()?;
             Ok(if changed > 0 {
                 UpdateOutcome::Changed
@@ -654,9 +660,9 @@ mod tests {
     #[tokio::test]
     async fn updates_report_whether_anything_changed() {
         let (_dir, store) = store_with(1).await;
-        let changed = store.apply_update("run-000", running(1), 1, 10).await;
+        let changed = store.apply_update("run-000", running(1), None, 1, 10).await;
         assert_eq!(changed.unwrap(), UpdateOutcome::Changed);
-        let same = store.apply_update("run-000", running(1), 2, 11).await;
+        let same = store.apply_update("run-000", running(1), None, 2, 11).await;
         assert_eq!(same.unwrap(), UpdateOutcome::Unchanged);
         let r = store.get_run("run-000").await.unwrap().unwrap();
         assert_eq!(r.status, RunStatus::Running);
@@ -667,9 +673,9 @@ mod tests {
     #[tokio::test]
     async fn a_stale_snapshot_never_overwrites_a_newer_one() {
         let (_dir, store) = store_with(1).await;
-        let newer = store.apply_update("run-000", running(5), 7, 10).await;
+        let newer = store.apply_update("run-000", running(5), None, 7, 10).await;
         assert_eq!(newer.unwrap(), UpdateOutcome::Changed);
-        let older = store.apply_update("run-000", running(2), 6, 11).await;
+        let older = store.apply_update("run-000", running(2), None, 6, 11).await;
         assert_eq!(older.unwrap(), UpdateOutcome::Stale);
         let r = store.get_run("run-000").await.unwrap().unwrap();
         assert_eq!(r.progress.finished, 5, "the newer observation stays");

@@ -39,14 +39,12 @@ impl Service {
         let (snapshot, problem) = self.read_snapshot(&record).await;
         let derived = status::derive(&record.facts(), &snapshot, problem.as_deref(), now_ms());
         if problem.is_none() {
-            self.store
-                .set_run_tokens(run_id, snapshot.tokens.clone())
-                .await?;
             self.note_rate_limits(run_id, &snapshot).await?;
         }
+        let tokens = problem.is_none().then(|| snapshot.tokens.clone());
         let outcome = self
             .store
-            .apply_update(run_id, derived.clone(), seq, now_ms())
+            .apply_update(run_id, derived.clone(), tokens, seq, now_ms())
             .await?;
         let record = match outcome {
             UpdateOutcome::Stale => self.record(run_id).await?,
