@@ -269,6 +269,30 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX rate_limits_by_provider ON rate_limit_events (provider, at_ms DESC);
     "#,
+    // 12: free-text search of runs (`q=`) through a trigram index kept in step with the
+    // runs table, so a search that matches nothing never reads every row.
+    r#"
+    CREATE VIRTUAL TABLE runs_fts USING fts5(
+        run_id, spec, template, task, project,
+        content = 'runs', tokenize = 'trigram'
+    );
+    CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
+        INSERT INTO runs_fts (rowid, run_id, spec, template, task, project)
+        VALUES (new.rowid, new.run_id, new.spec, new.template, new.task, new.project);
+    END;
+    CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
+        INSERT INTO runs_fts (runs_fts, rowid, run_id, spec, template, task, project)
+        VALUES ('delete', old.rowid, old.run_id, old.spec, old.template, old.task, old.project);
+    END;
+    CREATE TRIGGER runs_fts_update AFTER UPDATE OF run_id, spec, template, task, project ON runs
+    BEGIN
+        INSERT INTO runs_fts (runs_fts, rowid, run_id, spec, template, task, project)
+        VALUES ('delete', old.rowid, old.run_id, old.spec, old.template, old.task, old.project);
+        INSERT INTO runs_fts (rowid, run_id, spec, template, task, project)
+        VALUES (new.rowid, new.run_id, new.spec, new.template, new.task, new.project);
+    END;
+    INSERT INTO runs_fts (runs_fts) VALUES ('rebuild');
+    "#,
 ];
 
 pub fn apply(conn: &mut Connection) -> rusqlite::Result<()> {
@@ -297,5 +321,32 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn runs_stored_before_the_search_index_are_found_after_it() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS[..11].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO runs (run_id, template, backend, created_at_ms, exec_state, workspace, \
+             db_path, log_path, status, phase, updated_at_ms) \
+             VALUES ('old-run-1', 'demo', 'local', 1, 'exited', '/w', '/w/db', '/w/log', 'finished', 'done', 1)",
+            [],
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let found: String = conn
+            .query_row(
+                "SELECT run_id FROM runs WHERE rowid IN \
+                 (SELECT rowid FROM runs_fts WHERE runs_fts MATCH '\"old-run\"')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, "old-run-1");
     }
 }

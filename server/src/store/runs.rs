@@ -497,7 +497,12 @@ fn list(c: &mut rusqlite::Connection, f: &RunFilter) -> Result<(Vec<RunRecord>, 
         let p = arg(Value::Text(format!("%{}%", escape_like(s))), &mut args);
         clauses.push(format!("spec LIKE {p} ESCAPE '\\'"));
     }
-    if let Some(q) = &f.q {
+    if let Some(q) = f.q.as_ref().filter(|q| few_matches(c, q)) {
+        let p = arg(Value::Text(fts_phrase(q)), &mut args);
+        clauses.push(format!(
+            "rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH {p})"
+        ));
+    } else if let Some(q) = &f.q {
         let p = arg(Value::Text(format!("%{}%", escape_like(q))), &mut args);
         clauses.push(format!(
             "(run_id LIKE {p} ESCAPE '\\' OR spec LIKE {p} ESCAPE '\\' OR template LIKE {p} ESCAPE '\\' \
@@ -548,6 +553,30 @@ fn list(c: &mut rusqlite::Connection, f: &RunFilter) -> Result<(Vec<RunRecord>, 
         None
     };
     Ok((rows, next))
+}
+
+/// At most this many index hits, a search reads them and sorts; beyond, walking the
+/// runs newest first fills a page sooner.
+const FTS_HITS_MAX: i64 = 2_000;
+
+/// Whether `q` can go through the trigram index (3 characters or more) and matches few
+/// enough runs that reading its hits beats walking the runs newest first.
+fn few_matches(c: &rusqlite::Connection, q: &str) -> bool {
+    if q.chars().count() < 3 {
+        return false;
+    }
+    let hits: rusqlite::Result<i64> = c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM runs_fts WHERE runs_fts MATCH ?1 LIMIT ?2)",
+        )
+        .and_then(|mut stmt| stmt.query_row(params![fts_phrase(q), FTS_HITS_MAX], |r| r.get(0)));
+    matches!(hits, Ok(n) if n < FTS_HITS_MAX)
+}
+
+/// `q` as one FTS5 phrase: a substring for the trigram tokenizer, nothing in it an
+/// operator.
+fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
 }
 
 fn escape_like(s: &str) -> String {
@@ -655,6 +684,76 @@ mod tests {
             started_at_ms: Some(5),
             finished_at_ms: None,
         }
+    }
+
+    async fn search(store: &Store, q: &str) -> Vec<String> {
+        let filter = RunFilter {
+            q: Some(q.into()),
+            limit: Some(500),
+            ..Default::default()
+        };
+        let (rows, _) = store.list_runs(filter).await.unwrap();
+        rows.into_iter().map(|r| r.run_id).collect()
+    }
+
+    #[tokio::test]
+    async fn search_follows_updates_and_deletes_and_finds_nothing_when_nothing_matches() {
+        let (_dir, store) = store_with(6).await;
+        assert!(search(&store, "no-such-run").await.is_empty());
+        assert_eq!(search(&store, "RUN-004").await, vec!["run-004"], "any case");
+        assert_eq!(search(&store, "codi").await.len(), 3, "by template");
+        assert_eq!(search(&store, "un").await.len(), 6, "short: still found");
+        assert_eq!(
+            search(&store, "\"quoted\" OR run").await.len(),
+            0,
+            "no operators"
+        );
+
+        let mut task = running(1);
+        task.task = Some("write-the-migration".into());
+        store
+            .apply_update("run-002", task, None, 1, 10)
+            .await
+            .unwrap();
+        assert_eq!(search(&store, "the-migr").await, vec!["run-002"]);
+        let mut next = running(2);
+        next.task = Some("review".into());
+        store
+            .apply_update("run-002", next, None, 2, 11)
+            .await
+            .unwrap();
+        assert!(
+            search(&store, "the-migr").await.is_empty(),
+            "the old task is gone"
+        );
+        assert_eq!(search(&store, "review").await, vec!["run-002"]);
+
+        store
+            .call(|c| {
+                c.execute("DELETE FROM run_events WHERE run_id = 'run-002'", [])?;
+                c.execute("DELETE FROM runs WHERE run_id = 'run-002'", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(search(&store, "review").await.is_empty(), "deleted");
+        assert!(search(&store, "run-002").await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_search_matching_many_runs_pages_like_the_list() {
+        let (_dir, store) = store_with(2 * FTS_HITS_MAX + 10).await;
+        let hits = search(&store, "run-").await;
+        assert_eq!(hits.len(), 500, "a full page");
+        let filter = RunFilter {
+            q: Some("demo".into()),
+            limit: Some(5),
+            ..Default::default()
+        };
+        let (rows, next) = store.list_runs(filter).await.unwrap();
+        assert!(rows.iter().all(|r| r.template == "demo"));
+        assert!(next.is_some());
+        assert_eq!(search(&store, "run-3007").await, vec!["run-3007"]);
     }
 
     #[tokio::test]
