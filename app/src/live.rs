@@ -88,6 +88,24 @@ pub fn use_live() -> Live {
     })
 }
 
+/// Calls `refetch` at most once per `every` while live messages arrive (a board or
+/// feed that rereads what it shows, however many runs change at once).
+pub fn refetch_on_live(every: std::time::Duration, refetch: impl Fn() + Copy + 'static) {
+    let queued = RwSignal::new(false);
+    on_live(move |_| {
+        if !queued.get_untracked() {
+            queued.set(true);
+            set_timeout(
+                move || {
+                    queued.set(false);
+                    refetch();
+                },
+                every,
+            );
+        }
+    });
+}
+
 /// Calls `f` for every live message until the current component is unmounted.
 pub fn on_live(f: impl Fn(&LiveMsg) + 'static) {
     #[cfg(feature = "hydrate")]

@@ -497,7 +497,7 @@ fn list(c: &mut rusqlite::Connection, f: &RunFilter) -> Result<(Vec<RunRecord>, 
         let p = arg(Value::Text(format!("%{}%", escape_like(s))), &mut args);
         clauses.push(format!("spec LIKE {p} ESCAPE '\\'"));
     }
-    if let Some(q) = f.q.as_ref().filter(|q| few_matches(c, q)) {
+    if let Some(q) = f.q.as_ref().filter(|q| few_matches(c, q, f.limit())) {
         let p = arg(Value::Text(fts_phrase(q)), &mut args);
         clauses.push(format!(
             "rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH {p})"
@@ -555,22 +555,21 @@ fn list(c: &mut rusqlite::Connection, f: &RunFilter) -> Result<(Vec<RunRecord>, 
     Ok((rows, next))
 }
 
-/// At most this many index hits, a search reads them and sorts; beyond, walking the
-/// runs newest first fills a page sooner.
-const FTS_HITS_MAX: i64 = 2_000;
-
-/// Whether `q` can go through the trigram index (3 characters or more) and matches few
-/// enough runs that reading its hits beats walking the runs newest first.
-fn few_matches(c: &rusqlite::Connection, q: &str) -> bool {
+/// Whether `q` goes through the trigram index: 3 characters or more, and no more hits
+/// than a page, so reading them by rowid answers the page exactly. With more, matches
+/// are common and walking the runs newest first fills a page as soon; counting stops
+/// one past the page, so the probe stays cheap when a substring is everywhere.
+fn few_matches(c: &rusqlite::Connection, q: &str, page: u32) -> bool {
     if q.chars().count() < 3 {
         return false;
     }
+    let cap = i64::from(page) + 1;
     let hits: rusqlite::Result<i64> = c
         .prepare_cached(
             "SELECT COUNT(*) FROM (SELECT 1 FROM runs_fts WHERE runs_fts MATCH ?1 LIMIT ?2)",
         )
-        .and_then(|mut stmt| stmt.query_row(params![fts_phrase(q), FTS_HITS_MAX], |r| r.get(0)));
-    matches!(hits, Ok(n) if n < FTS_HITS_MAX)
+        .and_then(|mut stmt| stmt.query_row(params![fts_phrase(q), cap], |r| r.get(0)));
+    matches!(hits, Ok(n) if n < cap)
 }
 
 /// `q` as one FTS5 phrase: a substring for the trigram tokenizer, nothing in it an
@@ -742,7 +741,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_search_matching_many_runs_pages_like_the_list() {
-        let (_dir, store) = store_with(2 * FTS_HITS_MAX + 10).await;
+        let (_dir, store) = store_with(1010).await;
         let hits = search(&store, "run-").await;
         assert_eq!(hits.len(), 500, "a full page");
         let filter = RunFilter {
@@ -753,7 +752,7 @@ mod tests {
         let (rows, next) = store.list_runs(filter).await.unwrap();
         assert!(rows.iter().all(|r| r.template == "demo"));
         assert!(next.is_some());
-        assert_eq!(search(&store, "run-3007").await, vec!["run-3007"]);
+        assert_eq!(search(&store, "run-1007").await, vec!["run-1007"]);
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! `/runs?view=activity`: what happened to runs lately, newest first, refreshed live.
 use crate::components::{EmptyState, ErrorBanner, RelativeTime, I};
 use crate::format::short_id;
-use crate::live::{on_live, LiveMsg};
+use crate::live::refetch_on_live;
 use crate::server_fns::runs_activity;
 use domain::board::{ActivityItem, ACTIVITY_DEFAULT};
 use leptos::prelude::*;
@@ -10,19 +10,8 @@ use std::time::Duration;
 #[component]
 pub fn RunsActivity() -> impl IntoView {
     let feed = Resource::new(|| (), |_| runs_activity(ACTIVITY_DEFAULT));
-    let queued = RwSignal::new(false);
-    on_live(move |_msg: &LiveMsg| {
-        if !queued.get_untracked() {
-            queued.set(true);
-            set_timeout(
-                move || {
-                    queued.set(false);
-                    feed.refetch();
-                },
-                Duration::from_millis(1000),
-            );
-        }
-    });
+    // One refetch per second at most, however many runs change at once.
+    refetch_on_live(Duration::from_secs(1), move || feed.refetch());
     view! {
         <Transition fallback=|| view! { <div class="card h-64 animate-pulse"></div> }>
             {move || feed.get().map(|r| match r {

@@ -1,7 +1,7 @@
 //! `/runs?view=board`: the active runs' tasks in four lanes, refreshed as runs change.
 use crate::components::{EmptyState, ErrorBanner, NodeStateIcon, RelativeTime, I};
 use crate::format::short_id;
-use crate::live::{on_live, LiveMsg};
+use crate::live::refetch_on_live;
 use crate::server_fns::runs_board;
 use domain::board::{Board, Card, LaneView};
 use domain::run::NodeState;
@@ -12,19 +12,7 @@ use std::time::Duration;
 pub fn RunsBoard() -> impl IntoView {
     let board = Resource::new(|| (), |_| runs_board());
     // One refetch per second at most, however many runs change at once.
-    let queued = RwSignal::new(false);
-    on_live(move |_msg: &LiveMsg| {
-        if !queued.get_untracked() {
-            queued.set(true);
-            set_timeout(
-                move || {
-                    queued.set(false);
-                    board.refetch();
-                },
-                Duration::from_millis(1000),
-            );
-        }
-    });
+    refetch_on_live(Duration::from_secs(1), move || board.refetch());
     view! {
         <Transition fallback=|| view! { <div class="card h-64 animate-pulse"></div> }>
             {move || board.get().map(|r| match r {
