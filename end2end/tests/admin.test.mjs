@@ -159,6 +159,7 @@ test("observability links: a bad URL is refused, a saved one that is down says w
     await page.getByTestId("metrics-grafana").getAttribute("href"),
     "https://grafana.example.com/d/fabrik/runs?from=now-30d&to=now",
   );
+  await shot(page, "69-metrics-grafana");
   const runs = await (await page.request.get(`${base}/api/v1/runs?limit=1`)).json();
   const id = runs.runs[0].run_id;
   await open(page, `${base}/runs/${id}`);
@@ -166,4 +167,5 @@ test("observability links: a bad URL is refused, a saved one that is down says w
     await page.getByTestId("run-grafana").getAttribute("href"),
     `https://grafana.example.com/d/fabrik/runs?var-run_id=${id}`,
   );
+  await shot(page, "70-run-grafana");
 });

@@ -28,7 +28,8 @@ impl Drop for Tracing {
 pub fn init(format: LogFormat) -> anyhow::Result<Tracing> {
     let logs =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,fabrik_server=info".into());
-    let provider = otlp_endpoint().map(|url| exporter(&url)).transpose()?;
+    let endpoint = otlp_endpoint();
+    let provider = endpoint.as_deref().map(exporter).transpose()?;
     // Traces have their own filter, so a quiet RUST_LOG still sends every span.
     let otel = provider.as_ref().map(|p| {
         tracing_opentelemetry::layer()
@@ -40,7 +41,7 @@ pub fn init(format: LogFormat) -> anyhow::Result<Tracing> {
         .with(otel)
         .try_init()
         .map_err(|e| anyhow::anyhow!("Setting up logging failed: {e}"))?;
-    if let Some(url) = otlp_endpoint() {
+    if let Some(url) = endpoint {
         tracing::info!("sending traces to the OTLP collector at {url}");
     }
     Ok(Tracing { provider })

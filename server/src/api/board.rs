@@ -1,9 +1,8 @@
 //! `/api/v1/board` (the active runs' tasks in lanes), `/api/v1/activity` (recent run
 //! events) and the runs list as a download (`/api/v1/runs?format=csv|json&…filters`).
-use super::{fail, ApiResult};
+use super::{download, fail, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -76,15 +75,9 @@ pub(super) async fn export(
     } else {
         "application/json"
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"fabrik-runs.{format}\""),
-            ),
-        ],
+    Ok(download(
+        content_type,
+        &format!("fabrik-runs.{format}"),
         body,
-    )
-        .into_response())
+    ))
 }

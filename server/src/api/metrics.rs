@@ -1,10 +1,9 @@
 //! `/api/v1/admin/metrics` (the report, and every run's cost as CSV or JSON),
 //! `/api/v1/admin/prices` (the price table) and `/api/v1/admin/overview`, admins only.
-use super::{fail, json_body, ApiResult};
+use super::{download, fail, json_body, ApiResult};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -89,19 +88,12 @@ async fn export(
             ))))
         }
     };
-    let disposition = format!(
-        "attachment; filename=\"fabrik-runs-{}.{}\"",
+    let filename = format!(
+        "fabrik-runs-{}.{}",
         range.as_str(),
         file.rsplit('.').next().unwrap_or("txt")
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(download(content_type, &filename, body))
 }
 
 async fn prices(State(s): State<AppState>, Extension(who): Extension<Actor>) -> ApiResult {

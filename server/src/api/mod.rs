@@ -133,6 +133,21 @@ pub fn routes() -> Router<AppState> {
 
 pub(crate) type ApiResult = Result<Response, Response>;
 
+/// `body` as a file the browser saves as `filename` (plain ASCII names only).
+pub(crate) fn download(content_type: &str, filename: &str, body: String) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub(crate) fn fail(e: domain::Error) -> Response {
     error_response(&e)
 }

@@ -18,7 +18,15 @@ const ROTATIONS: &str = "credential_rotations";
 
 impl Service {
     pub(super) async fn credentials_view(&self) -> Result<CredentialsView> {
-        let mut view = self.backend.credentials().await?;
+        let view = self.backend.credentials().await?;
+        self.with_rotations_and_limits(view).await
+    }
+
+    /// The backend's key names with which key each pool gives runs and the rate limits.
+    async fn with_rotations_and_limits(
+        &self,
+        mut view: CredentialsView,
+    ) -> Result<CredentialsView> {
         let rotations = self.rotations().await?;
         let limits = self.store.rate_limit_states(now_ms()).await?;
         for p in &mut view.providers {
@@ -69,7 +77,7 @@ impl Service {
             },
         );
         self.store.set_setting(ROTATIONS, &rotations, audit).await?;
-        self.credentials_view().await
+        self.with_rotations_and_limits(view).await
     }
 
     async fn rotations(&self) -> Result<Rotations> {

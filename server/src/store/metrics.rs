@@ -14,11 +14,6 @@ const COSTLIEST: usize = 10;
 
 impl Store {
     /// Replaces a run's token figures when they differ from the stored ones.
-    pub async fn run_tokens(&self, run_id: &str) -> Result<Vec<TokenUsage>> {
-        let run_id = run_id.to_string();
-        self.call(move |c| Ok(read_run_tokens(c, &run_id)?)).await
-    }
-
     /// The report for runs created from `range`'s start until `now_ms`.
     pub async fn metrics(
         &self,
