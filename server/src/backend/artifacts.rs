@@ -54,6 +54,10 @@ impl crate::backend::ChangeProbe for DbProbe {
             Err(e) => Err(e.to_string()),
         }
     }
+
+    fn db_file(&self) -> Option<&Path> {
+        Some(self.watcher.path())
+    }
 }
 
 pub async fn snapshot(db: PathBuf, run_id: String, owner: FileOwner) -> SnapshotRead {

@@ -251,6 +251,11 @@ pub trait Backend: Send + Sync + 'static {
 /// the DB exists). Errors are words for the server log.
 pub trait ChangeProbe: Send {
     fn changed(&mut self) -> std::result::Result<bool, String>;
+    /// The DB file on this machine, when file-system notifications can say it changed
+    /// (the poll then only backs them up).
+    fn db_file(&self) -> Option<&std::path::Path> {
+        None
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -39,7 +39,7 @@ pub struct Service {
     /// Workflows named at dispatch are looked up from here and must lie in `workflows/`
     /// beneath one of them (the install root, the data dir).
     workflow_bases: Vec<PathBuf>,
-    live: broadcast::Sender<LiveEvent>,
+    live: broadcast::Sender<Arc<Published>>,
     /// Every state change of a run happens under its lock, in one order.
     locks: RunLocks,
     /// Numbers Smithers observations, so an older read never overwrites a newer one.
@@ -53,6 +53,13 @@ pub struct Service {
     data_dir: PathBuf,
     backups: backups::Backups,
     telemetry: Arc<crate::telemetry::Telemetry>,
+}
+
+/// A live event and its JSON, as every stream sends it.
+#[derive(Debug)]
+pub struct Published {
+    pub event: LiveEvent,
+    pub json: String,
 }
 
 /// What the server needs to build a [`Service`].
@@ -92,7 +99,9 @@ impl Service {
         })
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+    /// Live events. Each is serialized once and shared, so a thousand open streams cost
+    /// a thousand reference counts per event, not a thousand copies.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.live.subscribe()
     }
 
@@ -110,9 +119,15 @@ impl Service {
     }
 
     fn announce(&self, record: &RunRecord) {
-        let _ = self.live.send(LiveEvent::RunChanged {
+        let event = LiveEvent::RunChanged {
             run: record.summary(),
-        });
+        };
+        match serde_json::to_string(&event) {
+            Ok(json) => {
+                let _ = self.live.send(Arc::new(Published { event, json }));
+            }
+            Err(e) => tracing::error!(error = %e, "a live event could not be serialized"),
+        }
     }
 
     fn next_observation(&self) -> i64 {

@@ -3,7 +3,7 @@
 //!   1. the runs list with 100,000 runs in the store (API first page and the SSR page),
 //!      against /healthz and against the same list with 1,000 runs;
 //!   2. a Smithers DB write → the SSE event arriving at a client, p50/p95 over 200 changes,
-//!      against a plain HTTP round trip;
+//!      against a plain HTTP round trip, and at every one of 1,000 clients (`sse.rs`);
 //!   3. sign-in and token checks, env parse/diff and saves;
 //!   4. a gate reached in the run DB → the Web Push and the first channel request
 //!      received, and push delivery to 1,000 browsers (`notify.rs`);
@@ -16,6 +16,7 @@
 mod admin;
 mod kube;
 mod notify;
+mod sse;
 
 use clap::Parser;
 use fabrik_server::config::Config;
@@ -35,8 +36,12 @@ async fn main() -> anyhow::Result<()> {
     if wanted("runs") {
         list_benchmark(&client).await?;
     }
+    if only.as_deref() == Some("serve-sse") {
+        return sse::serve(Path::new(&std::env::args().nth(2).expect("a data dir"))).await;
+    }
     if wanted("sse") {
-        sse_benchmark(&client).await?;
+        sse::one_client(&client).await?;
+        sse::many_clients(&client).await?;
     }
     if wanted("login") {
         login_benchmark(&client).await?;
@@ -65,7 +70,7 @@ pub(crate) async fn start(
     start_with(data_dir, &[]).await
 }
 
-async fn start_with(
+pub(crate) async fn start_with(
     data_dir: &Path,
     extra: &[&str],
 ) -> anyhow::Result<(String, std::sync::Arc<fabrik_server::service::Service>)> {
@@ -250,7 +255,7 @@ fn smithers_db(path: &Path, run_id: &str) -> anyhow::Result<rusqlite::Connection
 }
 
 /// A running run whose Smithers DB the bench writes, as Smithers would.
-async fn bench_run(
+pub(crate) async fn bench_run(
     service: &fabrik_server::service::Service,
     dir: &Path,
     run_id: &str,
@@ -301,51 +306,6 @@ pub(crate) fn running() -> fabrik_server::store::Transition {
         }),
         ..Default::default()
     }
-}
-
-async fn sse_benchmark(client: &reqwest_lite::Client) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (base, service) = start(dir.path()).await?;
-    let writer = bench_run(&service, dir.path(), "01BENCHSSE").await?;
-    let client = &client.with_token(&client.token(&base).await?);
-    let mut events = client.stream(&format!("{base}/api/v1/events")).await?;
-    let rtt = time_get(client, &format!("{base}/healthz"), 200).await?;
-    let mut latencies = Vec::new();
-    for i in 0..200 {
-        let state = if i % 2 == 0 { "finished" } else { "pending" };
-        let expected = if i % 2 == 0 {
-            "\"finished\":1"
-        } else {
-            "\"finished\":0"
-        };
-        // Write at a random moment, as Smithers does, not in step with the server's poll.
-        tokio::time::sleep(Duration::from_millis(jitter_ms(i))).await;
-        let t = Instant::now();
-        writer.execute(
-            "UPDATE _smithers_nodes SET state = ?1, updated_at_ms = ?2 WHERE node_id = 'a'",
-            params![state, i as i64],
-        )?;
-        events.wait_for(expected).await?;
-        latencies.push(t.elapsed());
-    }
-    latencies.sort();
-    let p = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    println!(
-        "\n## Smithers DB write → SSE event at a client ({} changes)",
-        latencies.len()
-    );
-    println!("| p50 | p95 | max | HTTP round trip (median) | p50 / round trip | poll interval |");
-    println!("|---|---|---|---|---|---|");
-    println!(
-        "| {:.1} ms | {:.1} ms | {:.1} ms | {:.2} ms | {:.0}× | {} ms |",
-        ms(p(0.5)),
-        ms(p(0.95)),
-        ms(*latencies.last().unwrap()),
-        ms(rtt.median),
-        p(0.5).as_secs_f64() / rtt.median.as_secs_f64(),
-        fabrik_server::live::POLL.as_millis()
-    );
-    Ok(())
 }
 
 /// Sign-in cost (argon2id) alone and under concurrent load: argon2 runs at most
@@ -606,7 +566,7 @@ pub(crate) fn ms(d: Duration) -> f64 {
 }
 
 /// Minimal HTTP/1.1 client over tokio (keeps the bench free of TLS stacks).
-mod reqwest_lite {
+pub(crate) mod reqwest_lite {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpStream;
 

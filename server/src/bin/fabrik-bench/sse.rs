@@ -1,0 +1,178 @@
+//! A Smithers DB write → its SSE event: at one client (server in this process), and at
+//! every one of 1,000 clients with the server in a child process, so its memory can be
+//! read on its own.
+use super::reqwest_lite::{Authed, Client};
+use super::{bench_run, jitter_ms, ms, start, time_get};
+use rusqlite::params;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CHANGES: usize = 200;
+const CLIENTS: usize = 1000;
+const RUN_ID: &str = "01BENCHSSE";
+
+/// The UPDATE a change makes, and what its event then says.
+fn change(i: usize) -> (&'static str, &'static str) {
+    if i.is_multiple_of(2) {
+        ("finished", "\"finished\":1")
+    } else {
+        ("pending", "\"finished\":0")
+    }
+}
+
+fn write(writer: &rusqlite::Connection, i: usize) -> anyhow::Result<()> {
+    writer.execute(
+        "UPDATE _smithers_nodes SET state = ?1, updated_at_ms = ?2 WHERE node_id = 'a'",
+        params![change(i).0, i as i64],
+    )?;
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * q) as usize]
+}
+
+pub async fn one_client(client: &Client) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (base, service) = start(dir.path()).await?;
+    let writer = bench_run(&service, dir.path(), RUN_ID).await?;
+    let client = &client.with_token(&client.token(&base).await?);
+    let mut events = client.stream(&format!("{base}/api/v1/events")).await?;
+    let rtt = time_get(client, &format!("{base}/healthz"), 200).await?;
+    let mut latencies = Vec::new();
+    for i in 0..CHANGES {
+        // Write at a random moment, as Smithers does, not in step with any poll.
+        tokio::time::sleep(Duration::from_millis(jitter_ms(i))).await;
+        let t = Instant::now();
+        write(&writer, i)?;
+        events.wait_for(change(i).1).await?;
+        latencies.push(t.elapsed());
+    }
+    latencies.sort();
+    let p = |q| percentile(&latencies, q);
+    println!("\n## Smithers DB write → SSE event at a client ({CHANGES} changes)");
+    println!("| p50 | p95 | max | HTTP round trip (median) | p50 / round trip | noticed by |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {:.1} ms | {:.1} ms | {:.1} ms | {:.2} ms | {:.1}× | file-system notification (poll {} ms without, {} ms behind it) |",
+        ms(p(0.5)),
+        ms(p(0.95)),
+        ms(*latencies.last().unwrap()),
+        ms(rtt.median),
+        p(0.5).as_secs_f64() / rtt.median.as_secs_f64(),
+        fabrik_server::live::POLL.as_millis(),
+        fabrik_server::live::FALLBACK_POLL.as_millis(),
+    );
+    Ok(())
+}
+
+/// `fabrik-bench serve-sse DIR`: the server with the bench's run, for `many_clients`.
+pub async fn serve(dir: &Path) -> anyhow::Result<()> {
+    let (base, service) = super::start_with(dir, &["--max-streams-per-user=2000"]).await?;
+    drop(bench_run(&service, dir, RUN_ID).await?);
+    println!("{base}");
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+struct ChildServer(std::process::Child);
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl ChildServer {
+    fn start(dir: &Path) -> anyhow::Result<(ChildServer, String)> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .arg("serve-sse")
+            .arg(dir)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        let out = child.stdout.take().expect("piped stdout");
+        let mut base = String::new();
+        std::io::BufReader::new(out).read_line(&mut base)?;
+        Ok((ChildServer(child), base.trim().to_string()))
+    }
+
+    fn rss_mb(&self) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0.0);
+        kb / 1024.0
+    }
+}
+
+/// When each change reached each client.
+type Arrivals = Arc<Mutex<Vec<Vec<Instant>>>>;
+
+async fn follow(client: &Authed, base: &str, arrivals: Arrivals) -> anyhow::Result<()> {
+    let mut events = client.stream(&format!("{base}/api/v1/events")).await?;
+    events.wait_for("event: hello").await?;
+    tokio::spawn(async move {
+        for i in 0..CHANGES {
+            if events.wait_for(change(i).1).await.is_err() {
+                return;
+            }
+            arrivals.lock().unwrap()[i].push(Instant::now());
+        }
+    });
+    Ok(())
+}
+
+pub async fn many_clients(client: &Client) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (server, base) = ChildServer::start(dir.path())?;
+    let writer = rusqlite::Connection::open(dir.path().join(RUN_ID).join("state.db"))?;
+    let client = client.with_token(&client.token(&base).await?);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_mb = server.rss_mb();
+    let arrivals: Arrivals = Arc::new(Mutex::new(vec![Vec::new(); CHANGES]));
+    for _ in 0..CLIENTS {
+        follow(&client, &base, arrivals.clone()).await?;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let connected_mb = server.rss_mb();
+    let (mut first, mut last) = (Vec::new(), Vec::new());
+    for i in 0..CHANGES {
+        tokio::time::sleep(Duration::from_millis(jitter_ms(i))).await;
+        let t = Instant::now();
+        write(&writer, i)?;
+        let deadline = t + Duration::from_secs(10);
+        while arrivals.lock().unwrap()[i].len() < CLIENTS {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "change {i} did not reach every client"
+            );
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        let times = &arrivals.lock().unwrap()[i];
+        first.push(*times.iter().min().unwrap() - t);
+        last.push(*times.iter().max().unwrap() - t);
+    }
+    let loaded_mb = server.rss_mb();
+    first.sort();
+    last.sort();
+    println!("\n## Smithers DB write → SSE event with {CLIENTS} clients connected ({CHANGES} changes, server in its own process)");
+    println!("| first client p50 | p95 | every client p50 | p95 | max | server RSS idle | with {CLIENTS} clients | after {CHANGES} changes | per 1,000 clients |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {idle_mb:.0} MB | {connected_mb:.0} MB | {loaded_mb:.0} MB | {:.1} MB |",
+        ms(percentile(&first, 0.5)),
+        ms(percentile(&first, 0.95)),
+        ms(percentile(&last, 0.5)),
+        ms(percentile(&last, 0.95)),
+        ms(*last.last().unwrap()),
+        (loaded_mb - idle_mb) * 1000.0 / CLIENTS as f64,
+    );
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! The live path under many watchers: every open event stream gets the same run events
+//! in the same order, from writes to a genuine demo run's Smithers DB.
+mod common;
+
+use common::*;
+use futures::StreamExt;
+use std::time::Duration;
+
+const CLIENTS: usize = 1000;
+const WRITES: u32 = 12;
+
+/// The `data:` of each `run` event about `run_id`, until one says `last`.
+async fn run_events(resp: reqwest::Response, run_id: String, last: String) -> Vec<String> {
+    let mut body = resp.bytes_stream();
+    let (mut buf, mut seen) = (String::new(), Vec::new());
+    while let Some(chunk) = body.next().await {
+        buf.push_str(&String::from_utf8_lossy(
+            &chunk.expect("the stream goes on"),
+        ));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            let data = frame.lines().find_map(|l| l.strip_prefix("data: "));
+            let is_run = frame.lines().any(|l| l == "event: run");
+            match data {
+                Some(data) if is_run && data.contains(&run_id) => {
+                    seen.push(data.to_string());
+                    if data.contains(&last) {
+                        return seen;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    panic!("the stream ended after {} events", seen.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thousand_streams_get_every_event_in_the_same_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    fast_demo_template(tmp.path(), 150);
+    let server = Server::start_with(tmp.path(), &[("FABRIK_MAX_STREAMS_PER_USER", "1100")]);
+    let c = server.admin().await;
+    let (id, detail) = demo_at_gate(&c, &server).await;
+    let total = detail["summary"]["progress"]["total"]
+        .as_u64()
+        .expect("a node count") as u32;
+    let last = format!("\"total\":{}", total + WRITES);
+
+    let mut streams = Vec::new();
+    for _ in 0..CLIENTS {
+        let resp = c.get(server.url("/api/v1/events")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        streams.push(tokio::spawn(run_events(resp, id.clone(), last.clone())));
+    }
+    // Each new finished node is one more in the run's progress: an event per write.
+    let db = rusqlite::Connection::open(run_db(&server, &id)).unwrap();
+    for k in 1..=WRITES {
+        db.execute(
+            "INSERT INTO _smithers_nodes (run_id, node_id, iteration, state, updated_at_ms, output_table) \
+             VALUES (?1, ?2, 0, 'finished', ?3, 'out')",
+            rusqlite::params![id, format!("extra-{k}"), 1_900_000_000_000i64 + k as i64],
+        )
+        .unwrap();
+        // One write at a time, so each is its own event (the server would rightly fold
+        // writes made faster than it reads them into one).
+        let want = (total + k) as u64;
+        wait_for(&c, &server, &id, "the write", |d| {
+            d["summary"]["progress"]["total"] == want
+        })
+        .await;
+    }
+
+    let mut sequences = Vec::new();
+    for s in streams {
+        let seen = tokio::time::timeout(Duration::from_secs(60), s)
+            .await
+            .expect("every stream gets the last write")
+            .unwrap();
+        sequences.push(seen);
+    }
+    let first = &sequences[0];
+    for k in 1..=WRITES {
+        let total = format!("\"total\":{}", total + k);
+        assert!(
+            first.iter().any(|e| e.contains(&total)),
+            "write {k} was streamed"
+        );
+    }
+    assert!(
+        sequences.iter().all(|s| s == first),
+        "every stream got the same {} events in the same order",
+        first.len()
+    );
+}
