@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo leptos build --release
+cargo leptos build --release --split --precompress
 exec target/server-release/fabrik-server "$@"

@@ -17,8 +17,8 @@ step "clippy (server side, and the wasm front end)"
 RUSTFLAGS=$FLAGS cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 RUSTFLAGS=$FLAGS cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-step "build the site and the server (cargo leptos build)"
-cargo leptos build
+step "build the site (split into per-page WASM chunks) and the server"
+cargo leptos build --split
 
 step "unit and integration tests"
 RUSTFLAGS=$FLAGS cargo test --workspace --exclude frontend

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod components;
 pub mod error;
 pub mod format;
+mod lazy;
 pub mod live;
 pub mod notify;
 pub mod pages;
@@ -25,28 +26,11 @@ use components::theme::THEME_SCRIPT;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::Lazy;
 use leptos_router::{path, SsrMode};
-use pages::admin::{
-    backups::BackupsPage, cluster::ClusterPage, credentials::CredentialsPage, metrics::MetricsPage,
-    overview::OverviewPage, AdminFrame,
-};
-use pages::settings::{
-    audit::AuditLogPage, notifications::NotificationsPage, observability::ObservabilityPage,
-    prices::PricesPage, tokens::TokensPage, users::UsersPage, SettingsFrame,
-};
-use pages::{
-    dispatch::DispatchPage,
-    env::diff::EnvReviewPage,
-    env::editor::EnvEditorPage,
-    env::EnvListPage,
-    feedback::FeedbackPage,
-    login::LoginPage,
-    not_found::NotFound,
-    run::RunPage,
-    runs::RunsPage,
-    schedules::{new::NewSchedulePage, SchedulesPage},
-    specs::{detail::SpecPage, todo::TodoPage, wizard::SpecWizardPage, SpecsPage},
-};
+use pages::admin::AdminFrame;
+use pages::settings::SettingsFrame;
+use pages::{login::LoginPage, not_found::NotFound, runs::RunsPage};
 
 pub use error::AppError;
 
@@ -101,35 +85,35 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/runs"/> } ssr=SsrMode::Async/>
                     <Route path=path!("/runs") view=RunsPage/>
-                    <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
-                    <Route path=path!("/runs/:id/feedback") view=FeedbackPage ssr=SsrMode::Async/>
-                    <Route path=path!("/dispatch") view=DispatchPage/>
-                    <Route path=path!("/env") view=EnvListPage/>
-                    <Route path=path!("/env/:project") view=EnvListPage/>
-                    <Route path=path!("/env/:project/:env") view=EnvEditorPage ssr=SsrMode::Async/>
-                    <Route path=path!("/env/:project/:env/diff") view=EnvReviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/specs") view=SpecsPage/>
-                    <Route path=path!("/specs/new") view=SpecWizardPage/>
-                    <Route path=path!("/specs/:id") view=SpecPage ssr=SsrMode::Async/>
-                    <Route path=path!("/specs/:id/todo") view=TodoPage ssr=SsrMode::Async/>
-                    <Route path=path!("/schedules") view=SchedulesPage/>
-                    <Route path=path!("/schedules/new") view=NewSchedulePage/>
+                    <Route path=path!("/runs/:id") view={Lazy::<lazy::Run>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/runs/:id/feedback") view={Lazy::<lazy::Feedback>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/dispatch") view={Lazy::<lazy::Dispatch>::new()}/>
+                    <Route path=path!("/env") view={Lazy::<lazy::EnvList>::new()}/>
+                    <Route path=path!("/env/:project") view={Lazy::<lazy::EnvList>::new()}/>
+                    <Route path=path!("/env/:project/:env") view={Lazy::<lazy::EnvEditor>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/env/:project/:env/diff") view={Lazy::<lazy::EnvReview>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/specs") view={Lazy::<lazy::Specs>::new()}/>
+                    <Route path=path!("/specs/new") view={Lazy::<lazy::SpecWizard>::new()}/>
+                    <Route path=path!("/specs/:id") view={Lazy::<lazy::Spec>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/specs/:id/todo") view={Lazy::<lazy::Todo>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/schedules") view={Lazy::<lazy::Schedules>::new()}/>
+                    <Route path=path!("/schedules/new") view={Lazy::<lazy::NewSchedule>::new()}/>
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("/admin") view=AdminFrame>
-                        <Route path=path!("") view=OverviewPage/>
-                        <Route path=path!("metrics") view=MetricsPage/>
-                        <Route path=path!("cluster") view=ClusterPage/>
-                        <Route path=path!("credentials") view=CredentialsPage/>
-                        <Route path=path!("backups") view=BackupsPage/>
+                        <Route path=path!("") view={Lazy::<lazy::Overview>::new()}/>
+                        <Route path=path!("metrics") view={Lazy::<lazy::Metrics>::new()}/>
+                        <Route path=path!("cluster") view={Lazy::<lazy::Cluster>::new()}/>
+                        <Route path=path!("credentials") view={Lazy::<lazy::Credentials>::new()}/>
+                        <Route path=path!("backups") view={Lazy::<lazy::Backups>::new()}/>
                     </ParentRoute>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>
-                        <Route path=path!("tokens") view=TokensPage/>
-                        <Route path=path!("notifications") view=NotificationsPage/>
-                        <Route path=path!("users") view=UsersPage/>
-                        <Route path=path!("audit") view=AuditLogPage/>
-                        <Route path=path!("prices") view=PricesPage/>
-                        <Route path=path!("observability") view=ObservabilityPage/>
+                        <Route path=path!("tokens") view={Lazy::<lazy::Tokens>::new()}/>
+                        <Route path=path!("notifications") view={Lazy::<lazy::Notifications>::new()}/>
+                        <Route path=path!("users") view={Lazy::<lazy::Users>::new()}/>
+                        <Route path=path!("audit") view={Lazy::<lazy::AuditLog>::new()}/>
+                        <Route path=path!("prices") view={Lazy::<lazy::Prices>::new()}/>
+                        <Route path=path!("observability") view={Lazy::<lazy::Observability>::new()}/>
                     </ParentRoute>
                 </Routes>
             </Layout>

@@ -76,7 +76,7 @@ impl RunStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Progress {
     pub finished: u32,
     pub total: u32,
@@ -91,7 +91,7 @@ impl Progress {
 }
 
 /// One row of the runs list. Field names up to `progress` are the real fabrik CLI's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RunSummary {
     pub run_id: String,
     pub project: Option<String>,

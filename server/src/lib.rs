@@ -140,10 +140,19 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
             api::BODY_LIMIT,
         ))
         .layer(axum::middleware::map_response(explain_too_large))
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Pages and API answers are compressed as they are sent, at a level fit for that:
+        // at brotli's default here (4) compressing the runs page cost more than rendering
+        // it. Release builds serve the WASM, JS and CSS
+        // precompressed at the highest level (`cargo leptos build --precompress`).
+        .layer(tower_http::compression::CompressionLayer::new().quality(
+            tower_http::compression::CompressionLevel::Precise(DYNAMIC_COMPRESSION),
+        ))
         .with_state(state);
     Ok((router, service))
 }
+
+/// The brotli and gzip level of responses compressed as they are sent (BENCHMARKS.md).
+const DYNAMIC_COMPRESSION: i32 = 2;
 
 /// `/metrics` with no sign-in on an address of its own.
 async fn serve_metrics(addr: std::net::SocketAddr, state: AppState) -> anyhow::Result<()> {

@@ -3,36 +3,6 @@ use domain::auth::Role;
 use domain::run::{NodeState, RunStatus};
 use leptos::prelude::*;
 
-fn status_tone(status: RunStatus) -> (&'static str, &'static str) {
-    // (badge classes, dot classes)
-    match status {
-        RunStatus::Pending => (
-            "bg-slate-100 text-slate-700 ring-slate-300 dark:bg-slate-800 dark:text-slate-300 dark:ring-slate-600",
-            "bg-slate-400",
-        ),
-        RunStatus::Running => (
-            "bg-blue-50 text-blue-700 ring-blue-200 dark:bg-blue-500/10 dark:text-blue-300 dark:ring-blue-500/30",
-            "bg-blue-500 animate-pulse",
-        ),
-        RunStatus::WaitingApproval => (
-            "bg-amber-50 text-amber-800 ring-amber-300 dark:bg-amber-500/10 dark:text-amber-300 dark:ring-amber-500/30",
-            "bg-amber-500",
-        ),
-        RunStatus::Finished => (
-            "bg-emerald-50 text-emerald-700 ring-emerald-200 dark:bg-emerald-500/10 dark:text-emerald-300 dark:ring-emerald-500/30",
-            "bg-emerald-500",
-        ),
-        RunStatus::Failed => (
-            "bg-red-50 text-red-700 ring-red-200 dark:bg-red-500/10 dark:text-red-300 dark:ring-red-500/30",
-            "bg-red-500",
-        ),
-        RunStatus::Cancelled => (
-            "bg-zinc-100 text-zinc-600 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-400 dark:ring-zinc-600",
-            "bg-zinc-400",
-        ),
-    }
-}
-
 /// The run's status word (from `RunStatus::label`), coloured by status.
 #[component]
 pub fn StatusBadge(
@@ -42,21 +12,16 @@ pub fn StatusBadge(
     testid: &'static str,
     #[prop(optional)] large: bool,
 ) -> impl IntoView {
-    let (tone, dot) = status_tone(status);
-    let size = if large {
-        "px-3 py-1 text-sm"
-    } else {
-        "px-2 py-0.5 text-xs"
-    };
+    // Colours per status live in the stylesheet (`.st-*`): a list of 50 runs would
+    // otherwise carry the same long class lists 50 times.
+    let size = if large { "badge-lg" } else { "badge-sm" };
     view! {
         <span
             data-testid=testid
             data-status=status.as_str()
-            class=format!(
-                "inline-flex items-center gap-1.5 whitespace-nowrap rounded-full font-medium capitalize ring-1 ring-inset {size} {tone}",
-            )
+            class=format!("badge {size} st-{}", status.as_str())
         >
-            <span class=format!("h-1.5 w-1.5 rounded-full {dot}")></span>
+            <span class="badge-dot"></span>
             {status.label()}
         </span>
     }

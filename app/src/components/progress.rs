@@ -9,14 +9,13 @@ pub fn ProgressBar(
     #[prop(optional)] wide: bool,
 ) -> impl IntoView {
     let pct = progress.percent();
-    let fill = match status {
-        Some(RunStatus::Finished) => "bg-emerald-500",
-        Some(RunStatus::Failed) => "bg-red-500",
-        Some(RunStatus::WaitingApproval) => "bg-amber-500",
-        Some(RunStatus::Cancelled) => "bg-zinc-400",
-        _ => "bg-indigo-500",
+    // The fill's colour per status is in the stylesheet (`.bar-fill.st-*`).
+    let fill = status.map_or("", RunStatus::as_str);
+    let track = if wide {
+        "bar-track bar-wide"
+    } else {
+        "bar-track"
     };
-    let track = if wide { "h-2.5" } else { "h-1.5" };
     view! {
         <div
             data-testid="progress-bar"
@@ -27,17 +26,12 @@ pub fn ProgressBar(
             aria-valuemax=progress.total.to_string()
             aria-valuenow=progress.finished.to_string()
             aria-label=format!("{} of {} tasks finished", progress.finished, progress.total)
-            class="flex min-w-24 items-center gap-2"
+            class="bar"
         >
-            <div class=format!(
-                "{track} flex-1 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800",
-            )>
-                <div
-                    class=format!("h-full rounded-full transition-[width] duration-500 {fill}")
-                    style=format!("width: {pct}%")
-                ></div>
+            <div class=track>
+                <div class=format!("bar-fill st-{fill}") style=format!("width: {pct}%")></div>
             </div>
-            <span class="shrink-0 text-xs tabular-nums text-slate-500 dark:text-slate-400">
+            <span class="bar-count">
                 {format!("{}/{}", progress.finished, progress.total)}
             </span>
         </div>

@@ -4,8 +4,11 @@
 //! A file-system notification for a run's DB directory makes the watcher ask SQLite at
 //! once whether a commit happened, then again every [`SETTLE_POLL`] for [`SETTLE`]:
 //! SQLite publishes a WAL commit in its shared-memory index just after the last write
-//! the notification reports. Runs without notifications are polled every [`POLL`];
-//! runs with them every [`FALLBACK_POLL`], in case one is lost.
+//! the notification reports. Runs with notifications are also polled every
+//! [`FALLBACK_POLL`], in case one is lost. Running runs without them (their DB not made
+//! yet, or a cluster run's copy) are polled every [`POLL`]; a run whose process has
+//! ended, waiting at a gate someone may decide from outside, every [`FALLBACK_POLL`]:
+//! thousands of those must not cost a core.
 //!
 //! The set of watched runs is kept here, re-read from the store when a run appears or
 //! changes status (seen on the live channel) and every [`RELIST`] otherwise.
@@ -14,7 +17,7 @@ use crate::backend::ChangeProbe;
 use crate::service::{Published, Service};
 use crate::store::RunRecord;
 use domain::event::LiveEvent;
-use domain::run::RunStatus;
+use domain::run::{ExecState, RunStatus};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -36,6 +39,8 @@ type InFlight = Arc<Mutex<HashMap<String, bool>>>;
 struct Watched {
     probe: Box<dyn ChangeProbe>,
     status: RunStatus,
+    /// Its process is (about to be) running.
+    active: bool,
     /// The directory notifications come from, once it could be watched.
     notified_dir: Option<PathBuf>,
     next_check: Instant,
@@ -152,13 +157,16 @@ impl Watch {
     }
 
     fn add_or_update(&mut self, run: RunRecord) {
+        let active = matches!(run.exec_state, ExecState::Pending | ExecState::Running);
         if let Some(w) = self.runs.get_mut(&run.run_id) {
             w.status = run.status;
+            w.active = active;
             return;
         }
         let watched = Watched {
             probe: self.service.backend().change_probe(&run),
             status: run.status,
+            active,
             notified_dir: None,
             next_check: Instant::now(),
             settle_until: None,
@@ -211,8 +219,8 @@ impl Watch {
         }
         w.next_check = match w.settle_until {
             Some(until) if now < until => now + SETTLE_POLL,
-            _ if w.notified_dir.is_some() => now + FALLBACK_POLL,
-            _ => now + POLL,
+            _ if w.active && w.notified_dir.is_none() => now + POLL,
+            _ => now + FALLBACK_POLL,
         };
     }
 

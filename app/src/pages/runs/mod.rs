@@ -491,7 +491,7 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
                     <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
                         <For
                             each=rows.clone()
-                            key=|(r, fresh)| format!("{fresh}{}", serde_json::to_string(r).unwrap_or_default())
+                            key=|(r, fresh)| row_key(r, *fresh)
                             children=move |(run, fresh)| view! { <RunRow run fresh server_now/> }
                         />
                     </tbody>
@@ -522,6 +522,15 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
             </div>
         </nav>
     }
+}
+
+/// A row is redrawn when anything in it changed (a hash of the row, not its JSON: this
+/// runs for every row of every render).
+fn row_key(run: &RunSummary, fresh: bool) -> (bool, u64) {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    run.hash(&mut hasher);
+    (fresh, hasher.finish())
 }
 
 #[component]
@@ -559,44 +568,39 @@ fn RunRow(run: RunSummary, fresh: bool, server_now: i64) -> impl IntoView {
             class=if fresh { "run-row row-flash" } else { "run-row" }
             on:click=on_click
         >
-            <td class="c-id px-4 py-3">
-                <a
-                    href=href
-                    data-testid="run-link"
-                    title=run.run_id.clone()
-                    class="whitespace-nowrap font-mono text-xs font-semibold text-indigo-600 hover:underline dark:text-indigo-400"
-                >
+            <td class="c-id">
+                <a href=href data-testid="run-link" title=run.run_id.clone() class="run-id">
                     {short_id(&run.run_id)}
                 </a>
             </td>
-            <td class="c-spec px-3 py-3" data-label="Spec">
-                <span class="block max-w-48 truncate" title=run.spec.clone().unwrap_or_default()>
+            <td class="c-spec" data-label="Spec">
+                <span class="cell-text" title=run.spec.clone().unwrap_or_default()>
                     {run.spec.clone().unwrap_or_else(|| "—".into())}
                 </span>
             </td>
-            <td class="c-template hidden px-3 py-3 lg:table-cell" data-label="Template">
-                <span class="rounded bg-slate-100 px-1.5 py-0.5 text-xs font-medium text-slate-700 dark:bg-slate-800 dark:text-slate-300">
+            <td class="c-template" data-label="Template">
+                <span class="chip">
                     {run.template.clone()}
                 </span>
             </td>
-            <td class="c-status px-3 py-3">
-                <div class="flex flex-wrap items-center gap-1.5">
+            <td class="c-status">
+                <div class="cell-badges">
                     <StatusBadge status/>
                     {run.needs_feedback.then(|| view! { <NeedsFeedbackBadge run_id=run.run_id.clone()/> })}
                 </div>
             </td>
-            <td class="c-task px-3 py-3" data-label="Task">
-                <span class="block max-w-44 truncate font-mono text-xs text-slate-600 dark:text-slate-300" title=run.task.clone().unwrap_or_default()>
+            <td class="c-task" data-label="Task">
+                <span class="cell-mono" title=run.task.clone().unwrap_or_default()>
                     {run.task.clone().unwrap_or_else(|| "—".into())}
                 </span>
             </td>
-            <td class="c-progress px-3 py-3" data-label="Progress">
+            <td class="c-progress" data-label="Progress">
                 <ProgressBar progress=run.progress status/>
             </td>
-            <td class="c-duration whitespace-nowrap px-3 py-3 text-slate-600 dark:text-slate-300" data-label="Duration">
+            <td class="c-duration" data-label="Duration">
                 <LiveDuration start=run.started_at_ms end=run.finished_at_ms server_now/>
             </td>
-            <td class="c-created hidden whitespace-nowrap px-4 py-3 text-slate-500 lg:table-cell dark:text-slate-400" data-label="Created">
+            <td class="c-created" data-label="Created">
                 <RelativeTime at_ms=run.created_at_ms server_now/>
             </td>
         </tr>

@@ -4,12 +4,14 @@
 //!      against /healthz and against the same list with 1,000 runs;
 //!   2. a Smithers DB write → the SSE event arriving at a client, p50/p95 over 200 changes,
 //!      against a plain HTTP round trip, and at every one of 1,000 clients (`sse.rs`);
-//!   3. sign-in and token checks, env parse/diff and saves;
-//!   4. a gate reached in the run DB → the Web Push and the first channel request
+//!   3. the runs page under 64 connections (wrk) against the JSON API for the same rows,
+//!      and the server's memory during and after (`ssr.rs`);
+//!   4. sign-in and token checks, env parse/diff and saves;
+//!   5. a gate reached in the run DB → the Web Push and the first channel request
 //!      received, and push delivery to 1,000 browsers (`notify.rs`);
-//!   5. 10,000 Jobs the fabrik CLI made, in a Kubernetes emulator: listed as runs, the
+//!   6. 10,000 Jobs the fabrik CLI made, in a Kubernetes emulator: listed as runs, the
 //!      first page against the local backend's, a Job's change → SSE (`kube.rs`);
-//!   6. `/admin/metrics` over 100,000 runs, and backup throughput against a plain copy
+//!   7. `/admin/metrics` over 100,000 runs, and backup throughput against a plain copy
 //!      (`admin.rs`).
 //!
 //! Run: `cargo run --release -p fabrik-server --bin fabrik-bench` (see BENCHMARKS.md).
@@ -17,12 +19,18 @@ mod admin;
 mod kube;
 mod notify;
 mod sse;
+mod ssr;
 
 use clap::Parser;
 use fabrik_server::config::Config;
 use rusqlite::params;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// mimalloc hands freed memory back to the system soon after a burst of requests;
+/// glibc's per-thread arenas kept it (BENCHMARKS.md: RSS after the page under load).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ADMIN_PASSWORD: &str = "bench-password-1";
 
@@ -32,16 +40,22 @@ async fn main() -> anyhow::Result<()> {
     // `fabrik-bench env` runs one part; no argument runs them all.
     let only = std::env::args().nth(1);
     let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    // A server for a parent bench process (its one line on stdout is the base URL).
+    if only.as_deref() == Some("serve") {
+        let dir = std::env::args().nth(2).expect("a data dir");
+        let with_run = std::env::args().nth(3).as_deref() == Some("with-run");
+        return sse::serve(Path::new(&dir), with_run).await;
+    }
     println!("# fabrik-bench");
     if wanted("runs") {
         list_benchmark(&client).await?;
     }
-    if only.as_deref() == Some("serve-sse") {
-        return sse::serve(Path::new(&std::env::args().nth(2).expect("a data dir"))).await;
-    }
     if wanted("sse") {
         sse::one_client(&client).await?;
         sse::many_clients(&client).await?;
+    }
+    if wanted("ssr") {
+        ssr::page_under_load(&client).await?;
     }
     if wanted("login") {
         login_benchmark(&client).await?;
@@ -95,7 +109,7 @@ pub(crate) async fn start_with(
     Ok((format!("http://{addr}"), service))
 }
 
-fn seed_runs(db: &Path, n: usize) -> anyhow::Result<()> {
+pub(crate) fn seed_runs(db: &Path, n: usize) -> anyhow::Result<()> {
     let mut conn = rusqlite::Connection::open(db)?;
     let tx = conn.transaction()?;
     {
@@ -292,6 +306,8 @@ pub(crate) async fn bench_run(
         )
         .await?;
     service.store().transition(run_id, running(), 0).await?;
+    // As after a dispatch: the run is announced, so the watcher takes it up at once.
+    service.refresh(run_id).await?;
     Ok(writer)
 }
 

@@ -67,16 +67,19 @@ pub async fn one_client(client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `fabrik-bench serve-sse DIR`: the server with the bench's run, for `many_clients`.
-pub async fn serve(dir: &Path) -> anyhow::Result<()> {
+/// `fabrik-bench serve DIR [with-run]`: the server alone in this process (with the
+/// bench's run whose DB the parent writes), for benches that read its memory.
+pub async fn serve(dir: &Path, with_run: bool) -> anyhow::Result<()> {
     let (base, service) = super::start_with(dir, &["--max-streams-per-user=2000"]).await?;
-    drop(bench_run(&service, dir, RUN_ID).await?);
+    if with_run {
+        drop(bench_run(&service, dir, RUN_ID).await?);
+    }
     println!("{base}");
     std::future::pending::<()>().await;
     Ok(())
 }
 
-struct ChildServer(std::process::Child);
+pub(crate) struct ChildServer(std::process::Child);
 
 impl Drop for ChildServer {
     fn drop(&mut self) {
@@ -86,21 +89,27 @@ impl Drop for ChildServer {
 }
 
 impl ChildServer {
-    fn start(dir: &Path) -> anyhow::Result<(ChildServer, String)> {
+    pub(crate) fn start(dir: &Path, with_run: bool) -> anyhow::Result<(ChildServer, String)> {
         use std::io::BufRead;
         let mut child = std::process::Command::new(std::env::current_exe()?)
-            .arg("serve-sse")
+            .arg("serve")
             .arg(dir)
+            .args(with_run.then_some("with-run"))
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .spawn()?;
         let out = child.stdout.take().expect("piped stdout");
         let mut base = String::new();
         std::io::BufReader::new(out).read_line(&mut base)?;
-        Ok((ChildServer(child), base.trim().to_string()))
+        let child = ChildServer(child);
+        anyhow::ensure!(
+            base.starts_with("http://"),
+            "the bench server said {base:?}"
+        );
+        Ok((child, base.trim().to_string()))
     }
 
-    fn rss_mb(&self) -> f64 {
+    pub(crate) fn rss_mb(&self) -> f64 {
         let status =
             std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
         let kb: f64 = status
@@ -131,7 +140,7 @@ async fn follow(client: &Authed, base: &str, arrivals: Arrivals) -> anyhow::Resu
 
 pub async fn many_clients(client: &Client) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let (server, base) = ChildServer::start(dir.path())?;
+    let (server, base) = ChildServer::start(dir.path(), true)?;
     let writer = rusqlite::Connection::open(dir.path().join(RUN_ID).join("state.db"))?;
     let client = client.with_token(&client.token(&base).await?);
     tokio::time::sleep(Duration::from_secs(1)).await;

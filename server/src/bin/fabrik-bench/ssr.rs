@@ -1,0 +1,106 @@
+//! The server-rendered runs page under load: `wrk -c64` against `/runs` and against the
+//! JSON API for the same 50 rows, with 10,000 runs stored; the server runs in a child
+//! process so its memory is read on its own, under load and after it.
+use super::reqwest_lite::Client;
+use super::seed_runs;
+use super::sse::ChildServer;
+use std::process::Command;
+use std::time::Duration;
+
+const RUNS: usize = 10_000;
+const CONNECTIONS: u32 = 64;
+const SECONDS: u32 = 10;
+
+struct Load {
+    per_second: f64,
+    p99_ms: f64,
+}
+
+/// `wrk` against `url`; its requests per second and p99 latency.
+fn wrk(url: &str, token: &str, brotli: bool) -> anyhow::Result<Load> {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{CONNECTIONS}"),
+        &format!("-d{SECONDS}s"),
+        "--latency",
+    ])
+    .args(["-H", &format!("Authorization: Bearer {token}")]);
+    if brotli {
+        cmd.args(["-H", "Accept-Encoding: br"]);
+    }
+    let out = cmd.arg(url).output().map_err(|e| {
+        anyhow::anyhow!("wrk could not run ({e}): install it (apt-get install wrk)")
+    })?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(!text.contains("Non-2xx"), "wrk saw errors:\n{text}");
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_string()))
+            .ok_or_else(|| anyhow::anyhow!("no '{prefix}' in wrk's output:\n{text}"))
+    };
+    let per_second = field("Requests/sec:")?.parse()?;
+    Ok(Load {
+        per_second,
+        p99_ms: duration_ms(&field("99%")?)?,
+    })
+}
+
+/// wrk's `12.34ms`, `1.20s` or `850.00us`.
+fn duration_ms(v: &str) -> anyhow::Result<f64> {
+    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
+    let (n, unit) = v.split_at(split);
+    let n: f64 = n.parse()?;
+    Ok(match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => anyhow::bail!("unknown unit in {v}"),
+    })
+}
+
+pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    drop(fabrik_server::store::Store::open(
+        &dir.path().join("fabrik.db"),
+    )?);
+    seed_runs(&dir.path().join("fabrik.db"), RUNS)?;
+    let (server, base) = ChildServer::start(dir.path(), false)?;
+    let token = client.token(&base).await?;
+    let page_bytes = client
+        .with_token(&token)
+        .get(&format!("{base}/runs"))
+        .await?
+        .len();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle_mb = server.rss_mb();
+    let api = wrk(&format!("{base}/api/v1/runs"), &token, true)?;
+    let page_br = wrk(&format!("{base}/runs"), &token, true)?;
+    let page = wrk(&format!("{base}/runs"), &token, false)?;
+    let loaded_mb = server.rss_mb();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rested_mb = server.rss_mb();
+    println!(
+        "\n## The runs page under load ({RUNS} runs stored, 50 rows, wrk -c{CONNECTIONS} for {SECONDS} s each, server in its own process)"
+    );
+    println!("| | req/s | p99 | req/s / JSON API |");
+    println!("|---|---|---|---|");
+    for (what, load) in [
+        ("GET /api/v1/runs (br)", &api),
+        ("GET /runs (br)", &page_br),
+        ("GET /runs (uncompressed)", &page),
+    ] {
+        println!(
+            "| {what} | {:.0} | {:.1} ms | {:.2}× |",
+            load.per_second,
+            load.p99_ms,
+            load.per_second / api.per_second
+        );
+    }
+    println!(
+        "\nPage: {:.0} KB uncompressed. Server RSS: {idle_mb:.0} MB idle, {loaded_mb:.0} MB after the load, {rested_mb:.0} MB 5 s later.",
+        page_bytes as f64 / 1024.0
+    );
+    Ok(())
+}
