@@ -1,3 +1,5 @@
+#![recursion_limit = "512"]
+
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Hydrates the server-rendered page. Asynchronous, as a lazy route's code may have to

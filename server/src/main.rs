@@ -1,11 +1,6 @@
 use clap::Parser;
 use fabrik_server::config::{Command, Config};
 
-/// mimalloc hands freed memory back to the system soon after a burst of requests;
-/// glibc's per-thread arenas kept it (BENCHMARKS.md: RSS after the page under load).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let _tracing = fabrik_server::traces::init(config.log_format)?;

@@ -27,11 +27,6 @@ use rusqlite::params;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// mimalloc hands freed memory back to the system soon after a burst of requests;
-/// glibc's per-thread arenas kept it (BENCHMARKS.md: RSS after the page under load).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const ADMIN_PASSWORD: &str = "bench-password-1";
 
 #[tokio::main]
