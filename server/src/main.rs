@@ -2,6 +2,7 @@ use clap::Parser;
 use fabrik_server::config::{Command, Config};
 
 fn main() -> anyhow::Result<()> {
+    raise_open_files_limit();
     let config = Config::parse();
     let _tracing = fabrik_server::traces::init(config.log_format)?;
     tokio::runtime::Builder::new_multi_thread()
@@ -41,4 +42,15 @@ async fn run(config: Config) -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// Each open live stream holds a socket, and `--max-streams` (4096 by default) is above
+/// the usual soft limit of 1024 open files: lift the soft limit to the hard one.
+fn raise_open_files_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+        }
+    }
 }

@@ -35,8 +35,19 @@ async fn run_events(resp: reqwest::Response, run_id: String, last: String) -> Ve
     panic!("the stream ended after {} events", seen.len());
 }
 
+/// The test holds 1,000 sockets: more than a soft limit of 1,024 open files leaves room
+/// for (the server lifts its own).
+fn raise_open_files_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard).unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_streams_get_every_event_in_the_same_order() {
+    raise_open_files_limit();
     let tmp = tempfile::tempdir().unwrap();
     fast_demo_template(tmp.path(), 150);
     let server = Server::start_with(tmp.path(), &[("FABRIK_MAX_STREAMS_PER_USER", "1100")]);
