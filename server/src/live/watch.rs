@@ -18,7 +18,7 @@ use crate::service::{Published, Service};
 use crate::store::RunRecord;
 use domain::event::LiveEvent;
 use domain::run::{ExecState, RunStatus};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -142,10 +142,11 @@ impl Watch {
                 return;
             }
         };
+        let listed_ids: HashSet<&str> = listed.iter().map(|r| r.run_id.as_str()).collect();
         let gone: Vec<String> = self
             .runs
             .keys()
-            .filter(|id| !listed.iter().any(|r| &r.run_id == *id))
+            .filter(|id| !listed_ids.contains(id.as_str()))
             .cloned()
             .collect();
         for id in gone {
