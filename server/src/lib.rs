@@ -5,6 +5,7 @@ pub mod backend;
 pub mod backup;
 pub mod client_addr;
 pub mod clock;
+pub mod compress;
 pub mod config;
 pub mod data_dir;
 pub mod error;
@@ -140,19 +141,13 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
             api::BODY_LIMIT,
         ))
         .layer(axum::middleware::map_response(explain_too_large))
-        // Pages and API answers are compressed as they are sent, at a level fit for that:
-        // brotli's default here (4) took 2.2× as long as level 2 on the runs page, for 18%
-        // fewer bytes (BENCHMARKS.md). Release builds serve the WASM, JS and CSS
-        // precompressed at the highest level (`cargo leptos build --precompress`).
-        .layer(tower_http::compression::CompressionLayer::new().quality(
-            tower_http::compression::CompressionLevel::Precise(DYNAMIC_COMPRESSION),
-        ))
+        // Pages, API answers and logs are compressed as they are sent (see `compress`);
+        // release builds serve the WASM, JS and CSS precompressed at the highest level
+        // (`cargo leptos build --precompress`).
+        .layer(axum::middleware::from_fn(compress::compress))
         .with_state(state);
     Ok((router, service))
 }
-
-/// The brotli and gzip level of responses compressed as they are sent (BENCHMARKS.md).
-const DYNAMIC_COMPRESSION: i32 = 2;
 
 /// `/metrics` with no sign-in on an address of its own.
 async fn serve_metrics(addr: std::net::SocketAddr, state: AppState) -> anyhow::Result<()> {

@@ -2,7 +2,7 @@
 use crate::error::Result;
 use crate::store::Store;
 use domain::auth::{Role, TokenView, UserView};
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// A user row with its password hash (never leaves the server).
 #[derive(Debug, Clone)]
@@ -38,13 +38,13 @@ fn token_from_row(r: &Row) -> rusqlite::Result<TokenView> {
 
 impl Store {
     pub async fn user_count(&self) -> Result<i64> {
-        self.call(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?))
             .await
     }
 
     pub async fn user(&self, username: &str) -> Result<Option<UserRecord>> {
         let username = username.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1"),
                 [username],
@@ -56,7 +56,7 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<UserView>> {
-        self.call(|c| {
+        self.read(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {USER_COLUMNS} FROM users ORDER BY username"
             ))?;
@@ -154,46 +154,52 @@ impl Store {
     }
 
     /// The session's user, if the session is live and the user enabled; touches
-    /// `last_seen_ms` at most once a minute. Expired sessions are deleted.
+    /// `last_seen_ms` at most once a minute. Expired sessions are deleted. Every request
+    /// asks this, so it reads on a reader and takes the writer only for those writes.
     pub async fn session_user(
         &self,
         id_hash: String,
         now_ms: i64,
         idle_ms: i64,
     ) -> Result<Option<UserView>> {
-        self.call(move |c| {
-            let row: Option<(String, i64, i64)> = c
-                .query_row(
-                    "SELECT username, last_seen_ms, expires_at_ms FROM sessions WHERE id_hash = ?1",
-                    [&id_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((username, last_seen, expires)) = row else {
-                return Ok(None);
-            };
-            if now_ms > expires || now_ms - last_seen > idle_ms {
+        let lookup = id_hash.clone();
+        let found = self
+            .read(move |c| {
+                let row: Option<(String, i64, i64)> = c
+                    .query_row(
+                        "SELECT username, last_seen_ms, expires_at_ms FROM sessions WHERE id_hash = ?1",
+                        [&lookup],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                let Some((username, last_seen, expires)) = row else {
+                    return Ok(None);
+                };
+                Ok(Some((last_seen, expires, enabled_user(c, &username)?)))
+            })
+            .await?;
+        let Some((last_seen, expires, user)) = found else {
+            return Ok(None);
+        };
+        if now_ms > expires || now_ms - last_seen > idle_ms {
+            self.call(move |c| {
                 c.execute("DELETE FROM sessions WHERE id_hash = ?1", [&id_hash])?;
-                return Ok(None);
-            }
-            if now_ms - last_seen > 60_000 {
+                Ok(())
+            })
+            .await?;
+            return Ok(None);
+        }
+        if now_ms - last_seen > 60_000 {
+            self.call(move |c| {
                 c.execute(
                     "UPDATE sessions SET last_seen_ms = ?2 WHERE id_hash = ?1",
                     params![id_hash, now_ms],
                 )?;
-            }
-            let user = c
-                .query_row(
-                    &format!(
-                        "SELECT {USER_COLUMNS} FROM users WHERE username = ?1 AND disabled = 0"
-                    ),
-                    [username],
-                    user_from_row,
-                )
-                .optional()?;
-            Ok(user.map(|u| u.view))
-        })
-        .await
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(user)
     }
 
     pub async fn delete_session(&self, id_hash: String) -> Result<()> {
@@ -205,7 +211,7 @@ impl Store {
     }
 
     pub async fn active_sessions(&self, now_ms: i64) -> Result<i64> {
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 "SELECT count(*) FROM sessions WHERE expires_at_ms > ?1",
                 [now_ms],
@@ -240,7 +246,7 @@ impl Store {
 
     pub async fn tokens_of(&self, username: &str) -> Result<Vec<TokenView>> {
         let username = username.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, name, created_at_ms, last_used_ms FROM api_tokens \
                  WHERE username = ?1 AND revoked_at_ms IS NULL ORDER BY id DESC",
@@ -294,30 +300,32 @@ impl Store {
 
     /// The token's enabled user; marks the token used (at most once a minute).
     pub async fn token_user(&self, token_hash: String, now_ms: i64) -> Result<Option<UserView>> {
-        self.call(move |c| {
-            let row: Option<(i64, String, Option<i64>)> = c
-                .query_row(
-                    "SELECT id, username, last_used_ms FROM api_tokens WHERE token_hash = ?1 AND revoked_at_ms IS NULL",
-                    [&token_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((id, username, last_used)) = row else {
-                return Ok(None);
-            };
-            if last_used.is_none_or(|t| now_ms - t > 60_000) {
+        let found = self
+            .read(move |c| {
+                let row: Option<(i64, String, Option<i64>)> = c
+                    .query_row(
+                        "SELECT id, username, last_used_ms FROM api_tokens WHERE token_hash = ?1 AND revoked_at_ms IS NULL",
+                        [&token_hash],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                let Some((id, username, last_used)) = row else {
+                    return Ok(None);
+                };
+                Ok(Some((id, last_used, enabled_user(c, &username)?)))
+            })
+            .await?;
+        let Some((id, last_used, user)) = found else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|t| now_ms - t > 60_000) {
+            self.call(move |c| {
                 c.execute("UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1", params![id, now_ms])?;
-            }
-            let user = c
-                .query_row(
-                    &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1 AND disabled = 0"),
-                    [username],
-                    user_from_row,
-                )
-                .optional()?;
-            Ok(user.map(|u| u.view))
-        })
-        .await
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(user)
     }
 
     pub async fn audit_page(
@@ -325,7 +333,7 @@ impl Store {
         limit: u32,
         before_id: Option<i64>,
     ) -> Result<Vec<domain::auth::AuditView>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT id, at_ms, actor, source, action, target, detail FROM audit_log \
                  WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
@@ -398,4 +406,16 @@ mod tests {
         assert!(store.token_user("t-bob".into(), 6).await.unwrap().is_some());
         assert_eq!(store.active_sessions(0).await.unwrap(), 1);
     }
+}
+
+/// The user behind a session or token, unless disabled.
+fn enabled_user(c: &Connection, username: &str) -> Result<Option<UserView>> {
+    let user = c
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1 AND disabled = 0"),
+            [username],
+            user_from_row,
+        )
+        .optional()?;
+    Ok(user.map(|u| u.view))
 }

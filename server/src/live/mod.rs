@@ -2,6 +2,7 @@
 //! and notices Smithers DB writes of watched runs ([`watch`]). Each run is refreshed on
 //! its own task, so one slow DB never delays the others.
 mod fs_events;
+mod schedule;
 mod watch;
 
 pub use watch::{FALLBACK_POLL, POLL};

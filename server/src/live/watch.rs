@@ -13,6 +13,7 @@
 //! The set of watched runs is kept here, re-read from the store when a run appears or
 //! changes status (seen on the live channel) and every [`RELIST`] otherwise.
 use super::fs_events::DirEvents;
+use super::schedule::{on_grid, Schedule};
 use crate::backend::ChangeProbe;
 use crate::service::{Published, Service};
 use crate::store::RunRecord;
@@ -32,6 +33,9 @@ pub const FALLBACK_POLL: Duration = Duration::from_secs(1);
 const SETTLE_POLL: Duration = Duration::from_millis(2);
 const SETTLE: Duration = Duration::from_millis(30);
 const RELIST: Duration = Duration::from_secs(1);
+/// Polls at the same rate are rounded onto these grids, so they share wakes.
+const POLL_GRID: Duration = Duration::from_millis(10);
+const FALLBACK_GRID: Duration = Duration::from_millis(100);
 
 /// Runs being refreshed, and whether they changed again meanwhile.
 type InFlight = Arc<Mutex<HashMap<String, bool>>>;
@@ -43,7 +47,8 @@ struct Watched {
     active: bool,
     /// The directory notifications come from, once it could be watched.
     notified_dir: Option<PathBuf>,
-    next_check: Instant,
+    /// The notifier refused its directory (e.g. out of inotify watches): polled only.
+    notify_refused: bool,
     settle_until: Option<Instant>,
     /// The last check's error, logged once until it changes.
     last_error: Option<String>,
@@ -55,6 +60,9 @@ struct Watch {
     /// Notified directory → the runs whose DB is in it.
     by_dir: HashMap<PathBuf, Vec<String>>,
     dirs: DirEvents,
+    due: Schedule,
+    /// Where the poll grids start.
+    origin: Instant,
     in_flight: InFlight,
     relist_at: Instant,
 }
@@ -67,6 +75,8 @@ pub async fn watch_run_dbs(service: Arc<Service>) {
         runs: HashMap::new(),
         by_dir: HashMap::new(),
         dirs,
+        due: Schedule::default(),
+        origin: Instant::now(),
         in_flight: Arc::default(),
         relist_at: Instant::now(),
     };
@@ -79,7 +89,7 @@ pub async fn watch_run_dbs(service: Arc<Service>) {
         }
         let now = Instant::now();
         if watch.dirs.take_overflow() {
-            watch.runs.values_mut().for_each(|w| w.next_check = now);
+            watch.due.set_all(now);
         }
         if now >= watch.relist_at {
             watch.relist().await;
@@ -90,10 +100,9 @@ pub async fn watch_run_dbs(service: Arc<Service>) {
 
 impl Watch {
     fn next_wake(&self) -> Instant {
-        self.runs
-            .values()
-            .map(|w| w.next_check)
-            .fold(self.relist_at, Instant::min)
+        self.due
+            .next()
+            .map_or(self.relist_at, |at| at.min(self.relist_at))
     }
 
     fn on_path_changed(&mut self, path: &Path) {
@@ -113,8 +122,8 @@ impl Watch {
             let is_db = db_name
                 .is_some_and(|db| name.as_encoded_bytes().starts_with(db.as_encoded_bytes()));
             if is_db {
-                w.next_check = now;
                 w.settle_until = Some(now + SETTLE);
+                self.due.set(id, now);
             }
         }
     }
@@ -169,10 +178,11 @@ impl Watch {
             status: run.status,
             active,
             notified_dir: None,
-            next_check: Instant::now(),
+            notify_refused: false,
             settle_until: None,
             last_error: None,
         };
+        self.due.set(&run.run_id, Instant::now());
         self.runs.insert(run.run_id, watched);
     }
 
@@ -180,6 +190,7 @@ impl Watch {
         let Some(w) = self.runs.remove(run_id) else {
             return;
         };
+        self.due.remove(run_id);
         let Some(dir) = w.notified_dir else {
             return;
         };
@@ -193,14 +204,10 @@ impl Watch {
     }
 
     fn check_due(&mut self, now: Instant) {
-        let due: Vec<String> = self
-            .runs
-            .iter()
-            .filter(|(_, w)| w.next_check <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in due {
-            self.check(&id, now);
+        for id in self.due.take_due(now) {
+            if self.runs.contains_key(&id) {
+                self.check(&id, now);
+            }
         }
     }
 
@@ -218,21 +225,31 @@ impl Watch {
             }
             Err(_) => {}
         }
-        w.next_check = match w.settle_until {
+        let next = match w.settle_until {
             Some(until) if now < until => now + SETTLE_POLL,
-            _ if w.active && w.notified_dir.is_none() => now + POLL,
-            _ => now + FALLBACK_POLL,
+            _ if w.active && w.notified_dir.is_none() => on_grid(now + POLL, self.origin, POLL_GRID),
+            _ => on_grid(now + FALLBACK_POLL, self.origin, FALLBACK_GRID),
         };
+        self.due.set(run_id, next);
     }
 
-    /// Asks for notifications on the run's DB directory, once it exists.
+    /// Asks for notifications on the run's DB directory, once it exists. Asking the
+    /// notifier is a round trip to its thread, so a missing directory is only looked
+    /// for, and a refused one not asked for again.
     fn start_notifications(&mut self, run_id: &str) {
         let w = self.runs.get_mut(run_id).expect("a watched run");
+        if w.notify_refused {
+            return;
+        }
         let Some(dir) = w.probe.db_file().and_then(Path::parent) else {
             return;
         };
+        if !dir.is_dir() {
+            return;
+        }
         let dir = dir.to_path_buf();
         if !self.dirs.watch(&dir) {
+            w.notify_refused = true;
             return;
         }
         w.notified_dir = Some(dir.clone());

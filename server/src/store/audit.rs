@@ -41,7 +41,7 @@ impl Store {
     }
 
     pub async fn audit_for(&self, target: String) -> Result<Vec<AuditEntry>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT at_ms, actor, source, action, target, detail FROM audit_log WHERE target = ?1 ORDER BY id",
             )?;

@@ -44,7 +44,7 @@ impl Store {
     }
 
     pub async fn backups(&self) -> Result<Vec<BackupView>> {
-        self.call(|c| {
+        self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, started_at_ms, finished_at_ms, path, bytes, runs, error, by \
                  FROM backups ORDER BY id DESC LIMIT ?1",

@@ -8,7 +8,7 @@ use domain::board::ActivityItem;
 impl Store {
     /// Runs not yet ended (pending, running, at a gate), newest first, at most `limit`.
     pub async fn board_runs(&self, limit: u32) -> Result<Vec<RunRecord>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS} FROM runs
                  WHERE status IN ('pending', 'running', 'waiting-approval')
@@ -22,7 +22,7 @@ impl Store {
 
     /// The newest `limit` timeline lines of all runs, newest first.
     pub async fn activity(&self, limit: u32) -> Result<Vec<ActivityItem>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT run_id, at_ms, kind, message, actor FROM run_events
                  ORDER BY id DESC LIMIT ?1",

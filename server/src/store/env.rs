@@ -24,7 +24,7 @@ pub struct StaleVersion;
 impl Store {
     /// Every set, and the keys it lacks of `required`.
     pub async fn env_sets(&self, required: Vec<String>) -> Result<Vec<EnvSetSummary>> {
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT s.project, s.env, s.version, s.updated_at_ms, s.updated_by, \
                  (SELECT group_concat(v.key, ',') FROM env_vars v WHERE v.project = s.project AND v.env = s.env) \
@@ -54,7 +54,7 @@ impl Store {
 
     pub async fn env_set(&self, project: &str, env: &str) -> Result<Option<StoredEnvSet>> {
         let (project, env) = (project.to_string(), env.to_string());
-        self.call(move |c| {
+        self.read(move |c| {
             let head: Option<(i64, i64, String)> = c
                 .query_row(
                     "SELECT version, updated_at_ms, updated_by FROM env_sets WHERE project = ?1 AND env = ?2",

@@ -21,8 +21,8 @@ impl Store {
         now_ms: i64,
         prices: PriceTable,
     ) -> Result<MetricsReport> {
-        self.call(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
             let from = range.start_ms(now_ms);
             let runs: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM runs WHERE created_at_ms >= ?1",
@@ -61,8 +61,8 @@ impl Store {
         now_ms: i64,
         prices: PriceTable,
     ) -> Result<Vec<RunCost>> {
-        self.call(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
             let from = range.start_ms(now_ms);
             let models = model_usage(&tx, from, &prices)?;
             let priced = priced_models(&models, &prices);
@@ -266,8 +266,8 @@ pub struct StoredOverview {
 impl Store {
     pub async fn overview(&self) -> Result<StoredOverview> {
         use domain::overview::{ActiveCount, FailedRun, WaitingRun};
-        self.call(|c| {
-            let tx = c.transaction()?;
+        self.read(|c| {
+            let tx = c.unchecked_transaction()?;
             let active = tx
                 .prepare_cached(
                     "SELECT template, status, COUNT(*) FROM runs \

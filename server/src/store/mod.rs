@@ -1,5 +1,6 @@
 //! The server's own state in SQLite (runs, run events, audit log), under the data dir.
-//! One connection behind a mutex; every call runs on the blocking pool.
+//! One writing connection behind a mutex ([`Store::call`]) and a few read-only ones
+//! ([`Store::read`]); every call runs on the blocking pool.
 mod audit;
 mod backups;
 mod board;
@@ -8,6 +9,7 @@ mod env;
 mod metrics;
 mod migrations;
 mod notify;
+mod readers;
 mod runs;
 mod schedules;
 mod settings;
@@ -31,6 +33,7 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    readers: Arc<readers::Readers>,
     /// Settings as last read or written (run pages read the price table and links on
     /// every view); this store is the only writer while the server runs.
     settings: Arc<Mutex<HashMap<&'static str, Option<String>>>>,
@@ -46,11 +49,31 @@ impl Store {
         migrations::apply(&mut conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(readers::Readers::new(
+                path.to_path_buf(),
+                readers::Readers::default_size(),
+            )),
             settings: Default::default(),
         })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Runs a read on one of the read-only connections: it sees every committed write
+    /// and waits for no writer.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let span = if tracing::Span::current().is_none() {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!("store", op = operation::<F>())
+        };
+        use tracing::Instrument;
+        self.readers.read(f).instrument(span).await
+    }
+
+    /// Runs `f` with the writing connection on the blocking pool.
     pub async fn call<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

@@ -279,7 +279,7 @@ impl Store {
 
     pub async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>> {
         let run_id = run_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             Ok(c.query_row(
                 &format!("SELECT {COLUMNS} FROM runs WHERE run_id = ?1"),
                 [run_id],
@@ -293,7 +293,7 @@ impl Store {
     /// Runs the live watcher follows: those whose process may still be alive, and those
     /// waiting at a gate (which may be decided outside the product).
     pub async fn watched_runs(&self) -> Result<Vec<RunRecord>> {
-        self.call(|c| {
+        self.read(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS} FROM runs WHERE exec_state IN ('pending', 'running') \
                  UNION ALL SELECT {COLUMNS} FROM runs WHERE status = 'waiting-approval' \
@@ -307,7 +307,7 @@ impl Store {
 
     /// Runs whose process may still be alive (to adopt after a restart).
     pub async fn active_runs(&self) -> Result<Vec<RunRecord>> {
-        self.call(|c| {
+        self.read(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {COLUMNS} FROM runs WHERE exec_state IN ('pending', 'running')"
             ))?;
@@ -436,12 +436,12 @@ impl Store {
     }
 
     pub async fn list_runs(&self, filter: RunFilter) -> Result<(Vec<RunRecord>, Option<String>)> {
-        self.call(move |c| list(c, &filter)).await
+        self.read(move |c| list(c, &filter)).await
     }
 
     pub async fn events_for(&self, run_id: &str) -> Result<Vec<TimelineEntry>> {
         let run_id = run_id.to_string();
-        self.call(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare(
                 "SELECT at_ms, kind, message, actor FROM run_events WHERE run_id = ?1 ORDER BY id",
             )?;
@@ -478,7 +478,7 @@ fn insert_event(
 }
 
 /// Newest first, keyset-paged on (created_at_ms, run_id) so page N costs the same as page 1.
-fn list(c: &mut rusqlite::Connection, f: &RunFilter) -> Result<(Vec<RunRecord>, Option<String>)> {
+fn list(c: &rusqlite::Connection, f: &RunFilter) -> Result<(Vec<RunRecord>, Option<String>)> {
     let mut clauses: Vec<String> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
     let arg = |v: Value, args: &mut Vec<Value>| {

@@ -28,7 +28,7 @@ pub enum SpecWrite {
 
 impl Store {
     pub async fn specs(&self) -> Result<Vec<SpecSummary>> {
-        self.call(|c| {
+        self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT s.id, s.title, s.status, s.goals, s.updated_at_ms, s.updated_by, \
                  t.spec_id IS NOT NULL, t.approved_at_ms IS NOT NULL \
@@ -57,8 +57,8 @@ impl Store {
 
     pub async fn spec(&self, id: &str) -> Result<Option<SpecView>> {
         let id = id.to_string();
-        self.call(move |c| {
-            let tx = c.transaction()?;
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
             read_spec(&tx, &id)
         })
         .await

@@ -5,7 +5,7 @@ use crate::error::Result;
 impl Store {
     /// Unexpired sessions, and runs by status, for `/metrics`.
     pub async fn telemetry_figures(&self, now_ms: i64) -> Result<(i64, Vec<(String, i64)>)> {
-        self.call(move |c| {
+        self.read(move |c| {
             let sessions: i64 = c.query_row(
                 "SELECT COUNT(*) FROM sessions WHERE expires_at_ms > ?1",
                 [now_ms],
