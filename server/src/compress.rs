@@ -30,7 +30,7 @@ const MIN_SIZE: u64 = 32;
 /// Bodies of known length up to this are compressed in one go.
 const ONE_SHOT_MAX: u64 = 8 << 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Coding {
     Brotli,
     Gzip,
@@ -69,7 +69,7 @@ impl Coding {
         }
     }
 
-    fn name(self) -> HeaderValue {
+    pub fn header_value(self) -> HeaderValue {
         HeaderValue::from_static(match self {
             Coding::Brotli => "br",
             Coding::Gzip => "gzip",
@@ -95,7 +95,7 @@ pub async fn compress(req: Request, next: Next) -> Response {
     if size.is_some_and(|n| n < MIN_SIZE) {
         return Response::from_parts(parts, body);
     }
-    parts.headers.insert(header::CONTENT_ENCODING, coding.name());
+    parts.headers.insert(header::CONTENT_ENCODING, coding.header_value());
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::ACCEPT_RANGES);
     let body = match size {

@@ -10,7 +10,9 @@ pub mod config;
 pub mod data_dir;
 pub mod error;
 pub mod live;
+pub mod memory;
 pub mod notify;
+pub mod page_cache;
 pub mod sealed;
 pub mod service;
 pub mod state;
@@ -115,6 +117,7 @@ pub async fn build(config: &Config) -> anyhow::Result<(Router, Arc<Service>)> {
         secure_cookies: config.cookie_secure,
         telemetry,
         metrics_token: config.metrics_token.clone().filter(|t| !t.is_empty()),
+        page_cache: Arc::default(),
     };
     if let Some(addr) = config.metrics_listen {
         serve_metrics(addr, state.clone()).await?;

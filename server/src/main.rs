@@ -2,6 +2,7 @@ use clap::Parser;
 use fabrik_server::config::{Command, Config};
 
 fn main() -> anyhow::Result<()> {
+    fabrik_server::memory::limit_arenas();
     raise_open_files_limit();
     let config = Config::parse();
     let _tracing = fabrik_server::traces::init(config.log_format)?;
@@ -20,6 +21,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         None => {}
     }
     let (router, _service) = fabrik_server::build(&config).await?;
+    fabrik_server::memory::spawn_trimmer();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| {

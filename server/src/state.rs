@@ -21,4 +21,5 @@ pub struct AppState {
     pub telemetry: Arc<crate::telemetry::Telemetry>,
     /// Lets a scraper read `/metrics` without signing in.
     pub metrics_token: Option<String>,
+    pub page_cache: Arc<crate::page_cache::PageCache>,
 }

@@ -28,6 +28,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::page_cache::serve,
+        ))
 }
 
 /// What pages and server functions find in their Leptos context: the services. Who is

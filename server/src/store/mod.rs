@@ -34,6 +34,9 @@ use std::sync::{Arc, Mutex};
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     readers: Arc<readers::Readers>,
+    /// Bumped after every call on the writing connection: what was read before a bump
+    /// may be out of date after it (the page cache keys on it).
+    writes: Arc<std::sync::atomic::AtomicU64>,
     /// Settings as last read or written (run pages read the price table and links on
     /// every view); this store is the only writer while the server runs.
     settings: Arc<Mutex<HashMap<&'static str, Option<String>>>>,
@@ -53,6 +56,7 @@ impl Store {
                 path.to_path_buf(),
                 readers::Readers::default_size(),
             )),
+            writes: Arc::default(),
             settings: Default::default(),
         })
     }
@@ -80,6 +84,7 @@ impl Store {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let conn = self.conn.clone();
+        let writes = self.writes.clone();
         // Only beneath a request or a service call: the watcher's own ticks would
         // otherwise send a trace every 50 ms.
         let span = if tracing::Span::current().is_none() {
@@ -90,10 +95,17 @@ impl Store {
         tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
                 let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                f(&mut guard)
+                let out = f(&mut guard);
+                writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                out
             })
         })
         .await?
+    }
+
+    /// Changes with every call on the writing connection.
+    pub fn write_version(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Acquire)
     }
 }
 

@@ -29,8 +29,15 @@ use std::time::{Duration, Instant};
 
 const ADMIN_PASSWORD: &str = "bench-password-1";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    fabrik_server::memory::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench())
+}
+
+async fn bench() -> anyhow::Result<()> {
     let client = reqwest_lite::Client;
     // `fabrik-bench env` runs one part; no argument runs them all.
     let only = std::env::args().nth(1);

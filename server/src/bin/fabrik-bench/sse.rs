@@ -70,6 +70,8 @@ pub async fn one_client(client: &Client) -> anyhow::Result<()> {
 /// `fabrik-bench serve DIR [with-run]`: the server alone in this process (with the
 /// bench's run whose DB the parent writes), for benches that read its memory.
 pub async fn serve(dir: &Path, with_run: bool) -> anyhow::Result<()> {
+    // As `fabrik-server` does (its arenas are capped before any thread starts).
+    fabrik_server::memory::spawn_trimmer();
     let (base, service) = super::start_with(dir, &["--max-streams-per-user=2000"]).await?;
     if with_run {
         drop(bench_run(&service, dir, RUN_ID).await?);
