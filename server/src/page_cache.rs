@@ -17,13 +17,14 @@ use axum::middleware::Next;
 use axum::response::Response;
 use domain::auth::{Principal, Role};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 use std::time::{Duration, Instant};
 
 /// How long an entry is served. The runs list's relative times ("5m ago") are rendered
 /// with the server's clock, and the page's own clock takes over once it hydrates.
 pub const TTL: Duration = Duration::from_secs(1);
-/// Entries kept; past this the expired go, then everything.
+/// Entries kept; past this the stale go, then everything.
 const CAPACITY: usize = 256;
 /// The pages served from the cache.
 const CACHED_PATHS: &[&str] = &["/runs"];
@@ -45,27 +46,54 @@ struct Entry {
     body: Bytes,
 }
 
+/// An entry, or the render that will fill it: requests arriving meanwhile wait for that
+/// one render instead of each starting their own (64 at once, every second, made the
+/// p99 six times the median).
+type Slot = Arc<OnceCell<Entry>>;
+
+/// A key's current slot, and the one it replaced: while the current renders, the
+/// previous page (same write version, so the same rows; only its clock is older) is
+/// served for up to [`STALE_FOR`].
+struct Slots {
+    current: Slot,
+    previous: Option<Slot>,
+}
+
+/// How long past [`TTL`] a page may stand in while its successor renders.
+const STALE_FOR: Duration = Duration::from_secs(5);
+
 #[derive(Default)]
 pub struct PageCache {
-    entries: Mutex<HashMap<Key, Entry>>,
+    slots: Mutex<HashMap<Key, Slots>>,
 }
 
 impl PageCache {
-    fn get(&self, key: &Key, now: Instant) -> Option<(HeaderValue, Bytes)> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get(key)?;
-        (now.duration_since(entry.at) < TTL).then(|| (entry.content_type.clone(), entry.body.clone()))
-    }
-
-    fn put(&self, key: Key, entry: Entry, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= CAPACITY {
-            entries.retain(|k, e| k.version == key.version && now.duration_since(e.at) < TTL);
-            if entries.len() >= CAPACITY {
-                entries.clear();
+    /// The key's slot to fill or read, and a stale page to serve meanwhile. A request
+    /// that gets no stale page renders (or waits for the render under way).
+    fn slot(&self, key: &Key, now: Instant) -> (Slot, Option<Slot>) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let fresh = |slot: &Slot| slot.get().is_none_or(|e| now.duration_since(e.at) < TTL);
+        if let Some(s) = slots.get_mut(key) {
+            if fresh(&s.current) {
+                return (s.current.clone(), s.previous.clone());
+            }
+            let stale = std::mem::take(&mut s.current);
+            s.previous = Some(stale);
+            return (s.current.clone(), None);
+        }
+        if slots.len() >= CAPACITY {
+            slots.retain(|k, s| k.version == key.version && fresh(&s.current));
+            if slots.len() >= CAPACITY {
+                slots.clear();
             }
         }
-        entries.insert(key, entry);
+        let slot = Slot::default();
+        let entry = Slots {
+            current: slot.clone(),
+            previous: None,
+        };
+        slots.insert(key.clone(), entry);
+        (slot, None)
     }
 }
 
@@ -75,43 +103,50 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let now = Instant::now();
-    if let Some((content_type, body)) = state.page_cache.get(&key, now) {
-        return page(content_type, key.coding, body);
+    let (slot, previous) = state.page_cache.slot(&key, now);
+    if slot.get().is_none() {
+        let stale = previous.as_ref().and_then(|p| p.get());
+        if let Some(e) = stale.filter(|e| now.duration_since(e.at) < TTL + STALE_FOR) {
+            return page(e.content_type.clone(), key.coding, e.body.clone());
+        }
     }
+    // A render that can't be kept (an error, a redirect) is answered as it is; a request
+    // waiting on it then renders for itself.
+    match slot.get_or_try_init(|| render(next, req, key.coding)).await {
+        Ok(entry) => page(entry.content_type.clone(), key.coding, entry.body.clone()),
+        Err(response) => response,
+    }
+}
+
+/// Renders the page; `Err` carries a response that is not to be kept.
+async fn render(next: Next, req: Request, coding: Option<Coding>) -> Result<Entry, Response> {
     let res = next.run(req).await;
-    let cacheable = res.status() == StatusCode::OK
+    let keep = res.status() == StatusCode::OK
         && !res.headers().contains_key(header::SET_COOKIE)
         && !res.headers().contains_key(header::CONTENT_ENCODING)
         && res
             .headers()
             .get(header::CONTENT_TYPE)
             .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
-    if !cacheable {
-        return res;
+    if !keep {
+        return Err(res);
     }
     let (parts, body) = res.into_parts();
     let Ok(html) = axum::body::to_bytes(body, MAX_PAGE).await else {
-        return Response::builder()
+        return Err(Response::builder()
             .status(StatusCode::INTERNAL_SERVER_ERROR)
             .body(Body::from("The page could not be rendered. Reload to try again."))
-            .unwrap_or_default();
+            .unwrap_or_default());
     };
-    let body = match key.coding {
+    let body = match coding {
         Some(coding) => Bytes::from(compress_whole(coding, &html)),
         None => html,
     };
-    let content_type = parts.headers[header::CONTENT_TYPE].clone();
-    let coding = key.coding;
-    state.page_cache.put(
-        key,
-        Entry {
-            at: now,
-            content_type: content_type.clone(),
-            body: body.clone(),
-        },
-        now,
-    );
-    page(content_type, coding, body)
+    Ok(Entry {
+        at: Instant::now(),
+        content_type: parts.headers[header::CONTENT_TYPE].clone(),
+        body,
+    })
 }
 
 fn key_for(state: &AppState, req: &Request) -> Option<Key> {
@@ -139,4 +174,67 @@ fn page(content_type: HeaderValue, coding: Option<Coding>, body: Bytes) -> Respo
         headers.insert(header::CONTENT_ENCODING, coding.header_value());
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Key {
+        Key {
+            path_and_query: "/runs".into(),
+            user: "ada".into(),
+            role: Role::Admin,
+            coding: Some(Coding::Brotli),
+            version: 7,
+        }
+    }
+
+    fn entry(at: Instant, body: &'static str) -> Entry {
+        Entry {
+            at,
+            content_type: HeaderValue::from_static("text/html"),
+            body: Bytes::from_static(body.as_bytes()),
+        }
+    }
+
+    #[test]
+    fn one_render_per_key_then_the_stale_page_stands_in_while_the_next_renders() {
+        let cache = PageCache::default();
+        let t0 = Instant::now();
+        let (first, stale) = cache.slot(&key(), t0);
+        assert!(stale.is_none(), "nothing to stand in yet");
+        let (waiting, _) = cache.slot(&key(), t0);
+        assert!(Arc::ptr_eq(&first, &waiting), "a second request waits for the same render");
+        first.set(entry(t0, "v1")).ok().unwrap();
+
+        let (hit, _) = cache.slot(&key(), t0 + TTL / 2);
+        assert_eq!(hit.get().unwrap().body, "v1");
+
+        let later = t0 + TTL + Duration::from_millis(1);
+        let (renderer, stale) = cache.slot(&key(), later);
+        assert!(renderer.get().is_none() && stale.is_none(), "the first one after expiry renders");
+        let (next, stale) = cache.slot(&key(), later);
+        assert!(Arc::ptr_eq(&renderer, &next));
+        assert_eq!(stale.unwrap().get().unwrap().body, "v1", "the others get the old page meanwhile");
+    }
+
+    #[test]
+    fn another_version_user_or_coding_is_another_entry() {
+        let cache = PageCache::default();
+        let t0 = Instant::now();
+        let (slot, _) = cache.slot(&key(), t0);
+        slot.set(entry(t0, "v1")).ok().unwrap();
+        let others = [
+            Key { version: 8, ..key() },
+            Key { user: "bob".into(), ..key() },
+            Key { role: Role::Viewer, ..key() },
+            Key { coding: None, ..key() },
+            Key { path_and_query: "/runs?status=failed".into(), ..key() },
+        ];
+        for other in others {
+            let (slot, stale) = cache.slot(&other, t0);
+            assert!(slot.get().is_none() && stale.is_none());
+        }
+    }
 }

@@ -16,9 +16,25 @@ struct Load {
     p99_ms: f64,
 }
 
-/// `wrk` against `url`; its requests per second and p99 latency.
-fn wrk(url: &str, token: &str, brotli: bool) -> anyhow::Result<Load> {
+/// Makes every request's query different (the page cache then never answers), so the
+/// page is rendered and compressed for each.
+const EVERY_REQUEST_NEW: &str = r#"
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, wrk.path .. "?n=" .. counter .. "-" .. math.random(1000000000))
+end
+"#;
+
+/// `wrk` against `url`; its requests per second and p99 latency. With `fresh`, each
+/// request asks for a view nobody asked for before.
+fn wrk(url: &str, token: &str, brotli: bool, fresh: bool) -> anyhow::Result<Load> {
+    let script = tempfile::NamedTempFile::new()?;
+    std::fs::write(script.path(), EVERY_REQUEST_NEW)?;
     let mut cmd = Command::new("wrk");
+    if fresh {
+        cmd.arg("-s").arg(script.path());
+    }
     cmd.args([
         "-t2",
         &format!("-c{CONNECTIONS}"),
@@ -75,9 +91,10 @@ pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
         .len();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_mb = server.rss_mb();
-    let api = wrk(&format!("{base}/api/v1/runs"), &token, true)?;
-    let page_br = wrk(&format!("{base}/runs"), &token, true)?;
-    let page = wrk(&format!("{base}/runs"), &token, false)?;
+    let api = wrk(&format!("{base}/api/v1/runs"), &token, true, false)?;
+    let page_br = wrk(&format!("{base}/runs"), &token, true, false)?;
+    let page_rendered = wrk(&format!("{base}/runs"), &token, true, true)?;
+    let page = wrk(&format!("{base}/runs"), &token, false, true)?;
     let loaded_mb = server.rss_mb();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let rested_mb = server.rss_mb();
@@ -89,7 +106,8 @@ pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
     for (what, load) in [
         ("GET /api/v1/runs (br)", &api),
         ("GET /runs (br)", &page_br),
-        ("GET /runs (uncompressed)", &page),
+        ("GET /runs (br), each request a new view: rendered", &page_rendered),
+        ("GET /runs (uncompressed), each a new view", &page),
     ] {
         println!(
             "| {what} | {:.0} | {:.1} ms | {:.2}× |",
