@@ -50,7 +50,7 @@ impl Coding {
                 let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
                 let accepted = parts
                     .filter_map(|p| p.trim().strip_prefix("q="))
-                    .all(|q| q.trim().parse::<f32>().map_or(false, |q| q > 0.0));
+                    .all(|q| q.trim().parse::<f32>().is_ok_and(|q| q > 0.0));
                 match name.as_str() {
                     "br" => br = Some(accepted),
                     "gzip" | "x-gzip" => gzip = Some(accepted),
@@ -95,15 +95,15 @@ pub async fn compress(req: Request, next: Next) -> Response {
     if size.is_some_and(|n| n < MIN_SIZE) {
         return Response::from_parts(parts, body);
     }
-    parts.headers.insert(header::CONTENT_ENCODING, coding.header_value());
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, coding.header_value());
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::ACCEPT_RANGES);
     let body = match size {
         Some(n) if n <= ONE_SHOT_MAX => match axum::body::to_bytes(body, n as usize).await {
             Ok(bytes) => Body::from(compress_whole(coding, &bytes)),
-            Err(e) => Body::from_stream(futures::stream::once(async move {
-                Err::<Bytes, _>(e)
-            })),
+            Err(e) => Body::from_stream(futures::stream::once(async move { Err::<Bytes, _>(e) })),
         },
         _ => compress_stream(coding, body),
     };
@@ -145,7 +145,10 @@ fn window_bits_for(len: usize) -> u32 {
 
 fn compress_stream(coding: Coding, body: Body) -> Body {
     let mut encoder = Some(Encoder::new(coding, STREAM_WINDOW_BITS));
-    let frames = body.into_data_stream().map(Some).chain(futures::stream::once(async { None }));
+    let frames = body
+        .into_data_stream()
+        .map(Some)
+        .chain(futures::stream::once(async { None }));
     let out = frames.filter_map(move |item| {
         let produced = match item {
             Some(Ok(chunk)) => encoder.as_mut().map(|e| {
@@ -224,15 +227,24 @@ mod tests {
 
     fn accept(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
         h
     }
 
     #[test]
     fn brotli_is_preferred_and_refusals_are_honoured() {
-        assert_eq!(Coding::preferred(&accept("gzip, deflate, br, zstd")), Some(Coding::Brotli));
+        assert_eq!(
+            Coding::preferred(&accept("gzip, deflate, br, zstd")),
+            Some(Coding::Brotli)
+        );
         assert_eq!(Coding::preferred(&accept("br")), Some(Coding::Brotli));
-        assert_eq!(Coding::preferred(&accept("br;q=0, gzip")), Some(Coding::Gzip));
+        assert_eq!(
+            Coding::preferred(&accept("br;q=0, gzip")),
+            Some(Coding::Gzip)
+        );
         assert_eq!(Coding::preferred(&accept("GZIP;q=0.5")), Some(Coding::Gzip));
         assert_eq!(Coding::preferred(&accept("*")), Some(Coding::Brotli));
         assert_eq!(Coding::preferred(&accept("*, br;q=0")), Some(Coding::Gzip));
@@ -279,9 +291,7 @@ mod tests {
             .route("/tiny", get(|| async { "ok" }))
             .route(
                 "/stream",
-                get(move || async move {
-                    ([(header::CONTENT_TYPE, "text/plain")], chunks())
-                }),
+                get(move || async move { ([(header::CONTENT_TYPE, "text/plain")], chunks()) }),
             )
             .route(
                 "/events",
@@ -326,7 +336,11 @@ mod tests {
             assert_eq!(res.headers()[header::CONTENT_ENCODING], coding);
             assert_eq!(res.headers()[header::VARY], "accept-encoding");
             let bytes = body_of(res).await;
-            assert!(bytes.len() * 5 < page().len(), "{coding}: {} bytes", bytes.len());
+            assert!(
+                bytes.len() * 5 < page().len(),
+                "{coding}: {} bytes",
+                bytes.len()
+            );
             assert_eq!(decode(coding, &bytes), page().as_bytes());
         }
     }

@@ -18,8 +18,8 @@ use axum::response::Response;
 use domain::auth::{Principal, Role};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::OnceCell;
 use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
 
 /// How long an entry is served. The runs list's relative times ("5m ago") are rendered
 /// with the server's clock, and the page's own clock takes over once it hydrates.
@@ -135,7 +135,9 @@ async fn render(next: Next, req: Request, coding: Option<Coding>) -> Result<Entr
     let Ok(html) = axum::body::to_bytes(body, MAX_PAGE).await else {
         return Err(Response::builder()
             .status(StatusCode::INTERNAL_SERVER_ERROR)
-            .body(Body::from("The page could not be rendered. Reload to try again."))
+            .body(Body::from(
+                "The page could not be rendered. Reload to try again.",
+            ))
             .unwrap_or_default());
     };
     let body = match coding {
@@ -169,7 +171,10 @@ fn page(content_type: HeaderValue, coding: Option<Coding>, body: Bytes) -> Respo
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     // Per user: never in a shared cache.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
     if let Some(coding) = coding {
         headers.insert(header::CONTENT_ENCODING, coding.header_value());
     }
@@ -205,7 +210,10 @@ mod tests {
         let (first, stale) = cache.slot(&key(), t0);
         assert!(stale.is_none(), "nothing to stand in yet");
         let (waiting, _) = cache.slot(&key(), t0);
-        assert!(Arc::ptr_eq(&first, &waiting), "a second request waits for the same render");
+        assert!(
+            Arc::ptr_eq(&first, &waiting),
+            "a second request waits for the same render"
+        );
         first.set(entry(t0, "v1")).ok().unwrap();
 
         let (hit, _) = cache.slot(&key(), t0 + TTL / 2);
@@ -213,10 +221,17 @@ mod tests {
 
         let later = t0 + TTL + Duration::from_millis(1);
         let (renderer, stale) = cache.slot(&key(), later);
-        assert!(renderer.get().is_none() && stale.is_none(), "the first one after expiry renders");
+        assert!(
+            renderer.get().is_none() && stale.is_none(),
+            "the first one after expiry renders"
+        );
         let (next, stale) = cache.slot(&key(), later);
         assert!(Arc::ptr_eq(&renderer, &next));
-        assert_eq!(stale.unwrap().get().unwrap().body, "v1", "the others get the old page meanwhile");
+        assert_eq!(
+            stale.unwrap().get().unwrap().body,
+            "v1",
+            "the others get the old page meanwhile"
+        );
     }
 
     #[test]
@@ -226,11 +241,26 @@ mod tests {
         let (slot, _) = cache.slot(&key(), t0);
         slot.set(entry(t0, "v1")).ok().unwrap();
         let others = [
-            Key { version: 8, ..key() },
-            Key { user: "bob".into(), ..key() },
-            Key { role: Role::Viewer, ..key() },
-            Key { coding: None, ..key() },
-            Key { path_and_query: "/runs?status=failed".into(), ..key() },
+            Key {
+                version: 8,
+                ..key()
+            },
+            Key {
+                user: "bob".into(),
+                ..key()
+            },
+            Key {
+                role: Role::Viewer,
+                ..key()
+            },
+            Key {
+                coding: None,
+                ..key()
+            },
+            Key {
+                path_and_query: "/runs?status=failed".into(),
+                ..key()
+            },
         ];
         for other in others {
             let (slot, stale) = cache.slot(&other, t0);

@@ -16,13 +16,20 @@ async fn the_runs_page_shows_every_write_at_once_and_each_user_their_own() {
     let server = Server::start();
     let admin = server.admin().await;
     let before = page(&admin, &server, "/runs").await;
-    assert_eq!(before, page(&admin, &server, "/runs").await, "the same view twice");
+    assert_eq!(
+        before,
+        page(&admin, &server, "/runs").await,
+        "the same view twice"
+    );
 
     // A dispatch right after a served page: the next page has the run.
     let run_id = dispatch_demo(&admin, &server).await;
     assert!(!before.contains(&run_id));
     let after = page(&admin, &server, "/runs").await;
-    assert!(after.contains(&run_id), "the page after the dispatch lists it");
+    assert!(
+        after.contains(&run_id),
+        "the page after the dispatch lists it"
+    );
 
     // Another view of the same page is its own entry.
     let filtered = page(&admin, &server, "/runs?status=cancelled").await;
@@ -39,7 +46,10 @@ async fn the_runs_page_shows_every_write_at_once_and_each_user_their_own() {
     let vera = server.client_for("vera", "veras-password-1").await;
     let admins = page(&admin, &server, "/runs").await;
     let veras = page(&vera, &server, "/runs").await;
-    assert!(!admins.contains(r#"data-denied="true""#), "admins may dispatch");
+    assert!(
+        !admins.contains(r#"data-denied="true""#),
+        "admins may dispatch"
+    );
     assert!(veras.contains(r#"data-denied="true""#), "viewers may not");
 
     // Signed out, the cached page is not served.

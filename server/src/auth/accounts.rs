@@ -320,7 +320,10 @@ impl Store {
         };
         if last_used.is_none_or(|t| now_ms - t > 60_000) {
             self.call(move |c| {
-                c.execute("UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1", params![id, now_ms])?;
+                c.execute(
+                    "UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1",
+                    params![id, now_ms],
+                )?;
                 Ok(())
             })
             .await?;
@@ -353,6 +356,18 @@ impl Store {
         })
         .await
     }
+}
+
+/// The user behind a session or token, unless disabled.
+fn enabled_user(c: &Connection, username: &str) -> Result<Option<UserView>> {
+    let user = c
+        .query_row(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1 AND disabled = 0"),
+            [username],
+            user_from_row,
+        )
+        .optional()?;
+    Ok(user.map(|u| u.view))
 }
 
 #[cfg(test)]
@@ -406,16 +421,4 @@ mod tests {
         assert!(store.token_user("t-bob".into(), 6).await.unwrap().is_some());
         assert_eq!(store.active_sessions(0).await.unwrap(), 1);
     }
-}
-
-/// The user behind a session or token, unless disabled.
-fn enabled_user(c: &Connection, username: &str) -> Result<Option<UserView>> {
-    let user = c
-        .query_row(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE username = ?1 AND disabled = 0"),
-            [username],
-            user_from_row,
-        )
-        .optional()?;
-    Ok(user.map(|u| u.view))
 }

@@ -227,7 +227,9 @@ impl Watch {
         }
         let next = match w.settle_until {
             Some(until) if now < until => now + SETTLE_POLL,
-            _ if w.active && w.notified_dir.is_none() => on_grid(now + POLL, self.origin, POLL_GRID),
+            _ if w.active && w.notified_dir.is_none() => {
+                on_grid(now + POLL, self.origin, POLL_GRID)
+            }
             _ => on_grid(now + FALLBACK_POLL, self.origin, FALLBACK_GRID),
         };
         self.due.set(run_id, next);

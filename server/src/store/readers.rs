@@ -44,7 +44,11 @@ impl Readers {
                 None => open_reader(&readers.path)?,
             };
             let out = f(&conn);
-            readers.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            readers
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
             out
         })
         .await?

@@ -106,7 +106,10 @@ pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
     for (what, load) in [
         ("GET /api/v1/runs (br)", &api),
         ("GET /runs (br)", &page_br),
-        ("GET /runs (br), each request a new view: rendered", &page_rendered),
+        (
+            "GET /runs (br), each request a new view: rendered",
+            &page_rendered,
+        ),
         ("GET /runs (uncompressed), each a new view", &page),
     ] {
         println!(
