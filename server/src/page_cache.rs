@@ -111,8 +111,16 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     }
     // A render that can't be kept (an error, a redirect) is answered as it is; a request
-    // waiting on it then renders for itself.
-    match slot.get_or_try_init(|| render(next, req, key.coding)).await {
+    // waiting on it then renders for itself. The render runs on a task of its own: others
+    // may be waiting for it, so the client that started it going away must not cancel it
+    // (a render cut short also left Leptos' resource tasks reading disposed signals).
+    let coding = key.coding;
+    let rendering = || async move {
+        tokio::spawn(render(next, req, coding))
+            .await
+            .unwrap_or_else(|_| Err(failed()))
+    };
+    match slot.get_or_try_init(rendering).await {
         Ok(entry) => page(entry.content_type.clone(), key.coding, entry.body.clone()),
         Err(response) => response,
     }
@@ -133,12 +141,7 @@ async fn render(next: Next, req: Request, coding: Option<Coding>) -> Result<Entr
     }
     let (parts, body) = res.into_parts();
     let Ok(html) = axum::body::to_bytes(body, MAX_PAGE).await else {
-        return Err(Response::builder()
-            .status(StatusCode::INTERNAL_SERVER_ERROR)
-            .body(Body::from(
-                "The page could not be rendered. Reload to try again.",
-            ))
-            .unwrap_or_default());
+        return Err(failed());
     };
     let body = match coding {
         Some(coding) => Bytes::from(compress_whole(coding, &html)),
@@ -149,6 +152,15 @@ async fn render(next: Next, req: Request, coding: Option<Coding>) -> Result<Entr
         content_type: parts.headers[header::CONTENT_TYPE].clone(),
         body,
     })
+}
+
+fn failed() -> Response {
+    Response::builder()
+        .status(StatusCode::INTERNAL_SERVER_ERROR)
+        .body(Body::from(
+            "The page could not be rendered. Reload to try again.",
+        ))
+        .unwrap_or_default()
 }
 
 fn key_for(state: &AppState, req: &Request) -> Option<Key> {
