@@ -24,8 +24,10 @@ use tokio::sync::OnceCell;
 /// How long an entry is served. The runs list's relative times ("5m ago") are rendered
 /// with the server's clock, and the page's own clock takes over once it hydrates.
 pub const TTL: Duration = Duration::from_secs(1);
-/// Entries kept; past this the stale go, then everything.
-const CAPACITY: usize = 256;
+/// Keys kept. Past this, keys of older versions and pages too old to stand in go,
+/// then everything: a burst of one-off views (every search typed) holds at most this
+/// many pages.
+const CAPACITY: usize = 64;
 /// The pages served from the cache.
 const CACHED_PATHS: &[&str] = &["/runs"];
 /// Rendered pages above this are not kept.
@@ -82,7 +84,11 @@ impl PageCache {
             return (s.current.clone(), None);
         }
         if slots.len() >= CAPACITY {
-            slots.retain(|k, s| k.version == key.version && fresh(&s.current));
+            let usable = |s: &Slot| {
+                s.get()
+                    .is_none_or(|e| now.duration_since(e.at) < TTL + STALE_FOR)
+            };
+            slots.retain(|k, s| k.version == key.version && usable(&s.current));
             if slots.len() >= CAPACITY {
                 slots.clear();
             }
