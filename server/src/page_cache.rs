@@ -124,16 +124,16 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     let rendering = || async move {
         tokio::spawn(render(next, req, coding))
             .await
-            .unwrap_or_else(|_| Err(failed()))
+            .unwrap_or_else(|_| Err(Box::new(failed())))
     };
     match slot.get_or_try_init(rendering).await {
         Ok(entry) => page(entry.content_type.clone(), key.coding, entry.body.clone()),
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
 /// Renders the page; `Err` carries a response that is not to be kept.
-async fn render(next: Next, req: Request, coding: Option<Coding>) -> Result<Entry, Response> {
+async fn render(next: Next, req: Request, coding: Option<Coding>) -> Result<Entry, Box<Response>> {
     let res = next.run(req).await;
     let keep = res.status() == StatusCode::OK
         && !res.headers().contains_key(header::SET_COOKIE)
@@ -143,11 +143,11 @@ async fn render(next: Next, req: Request, coding: Option<Coding>) -> Result<Entr
             .get(header::CONTENT_TYPE)
             .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
     if !keep {
-        return Err(res);
+        return Err(Box::new(res));
     }
     let (parts, body) = res.into_parts();
     let Ok(html) = axum::body::to_bytes(body, MAX_PAGE).await else {
-        return Err(failed());
+        return Err(Box::new(failed()));
     };
     let body = match coding {
         Some(coding) => Bytes::from(compress_whole(coding, &html)),
