@@ -53,6 +53,9 @@ pub struct Service {
     data_dir: PathBuf,
     backups: backups::Backups,
     telemetry: Arc<crate::telemetry::Telemetry>,
+    /// Runs whose gate could not be brought in step because their DB can't be read, and
+    /// when to look again.
+    gate_retry: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 /// A live event and its JSON, as every stream sends it.
@@ -96,6 +99,7 @@ impl Service {
             backups: backups::Backups::new(parts.backup_dir),
             telemetry: parts.telemetry,
             data_dir: parts.data_dir,
+            gate_retry: Default::default(),
         })
     }
 
