@@ -364,13 +364,7 @@ async fn disabled_users_and_revoked_tokens_are_shut_out() {
 async fn viewers_are_refused_every_change() {
     let server = Server::start();
     let admin = server.admin().await;
-    let (code, _) = post(
-        &admin,
-        &server.url("/api/v1/users"),
-        json!({"username": "vera", "password": "veras-password-1", "role": "viewer"}),
-    )
-    .await;
-    assert_eq!(code, 201);
+    add_user(&admin, &server, "vera", "veras-password-1", "viewer").await;
     let run_id = dispatch_demo(&admin, &server).await;
     let vera = server.client_for("vera", "veras-password-1").await;
     assert_eq!(

@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use serde_json::json;
 
 async fn page(c: &reqwest::Client, server: &Server, path: &str) -> String {
     let res = c.get(server.url(path)).send().await.unwrap();
@@ -36,13 +35,7 @@ async fn the_runs_page_shows_every_write_at_once_and_each_user_their_own() {
     assert!(!filtered.contains(&run_id), "the filter applies");
 
     // A viewer asking for the same view gets a viewer's page, not the admin's.
-    let (code, _) = post(
-        &admin,
-        &server.url("/api/v1/users"),
-        json!({"username": "vera", "password": "veras-password-1", "role": "viewer"}),
-    )
-    .await;
-    assert_eq!(code, 201);
+    add_user(&admin, &server, "vera", "veras-password-1", "viewer").await;
     let vera = server.client_for("vera", "veras-password-1").await;
     let admins = page(&admin, &server, "/runs").await;
     let veras = page(&vera, &server, "/runs").await;

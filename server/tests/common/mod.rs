@@ -222,6 +222,23 @@ pub fn status_of(detail: &Value) -> &str {
     detail["summary"]["status"].as_str().unwrap_or("")
 }
 
+/// Adds a user through the admin API.
+pub async fn add_user(
+    admin: &::reqwest::Client,
+    server: &Server,
+    username: &str,
+    password: &str,
+    role: &str,
+) {
+    let (code, body) = post(
+        admin,
+        &server.url("/api/v1/users"),
+        serde_json::json!({"username": username, "password": password, "role": role}),
+    )
+    .await;
+    assert_eq!(code, 201, "adding {username}: {body}");
+}
+
 pub async fn dispatch_demo(c: &::reqwest::Client, server: &Server) -> String {
     let (code, body) = post(
         c,
