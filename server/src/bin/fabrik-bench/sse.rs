@@ -81,6 +81,9 @@ pub async fn serve(dir: &Path, with_run: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Longer than the server's memory trim period, so RSS is read after a trim.
+pub(crate) const RSS_SETTLE: Duration = Duration::from_secs(3);
+
 pub(crate) struct ChildServer(std::process::Child);
 
 impl Drop for ChildServer {
@@ -145,13 +148,13 @@ pub async fn many_clients(client: &Client) -> anyhow::Result<()> {
     let (server, base) = ChildServer::start(dir.path(), true)?;
     let writer = rusqlite::Connection::open(dir.path().join(RUN_ID).join("state.db"))?;
     let client = client.with_token(&client.token(&base).await?);
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(RSS_SETTLE).await;
     let idle_mb = server.rss_mb();
     let arrivals: Arrivals = Arc::new(Mutex::new(vec![Vec::new(); CHANGES]));
     for _ in 0..CLIENTS {
         follow(&client, &base, arrivals.clone()).await?;
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(RSS_SETTLE).await;
     let connected_mb = server.rss_mb();
     let (mut first, mut last) = (Vec::new(), Vec::new());
     for i in 0..CHANGES {

@@ -89,7 +89,7 @@ pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
         .get(&format!("{base}/runs"))
         .await?
         .len();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(super::sse::RSS_SETTLE).await;
     let idle_mb = server.rss_mb();
     let api = wrk(&format!("{base}/api/v1/runs"), &token, true, false)?;
     let page_br = wrk(&format!("{base}/runs"), &token, true, false)?;
