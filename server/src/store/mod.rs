@@ -34,8 +34,9 @@ use std::sync::{Arc, Mutex};
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     readers: Arc<readers::Readers>,
-    /// Bumped after every call on the writing connection: what was read before a bump
-    /// may be out of date after it (the page cache keys on it).
+    /// Bumped after every call on the writing connection that changed a row: what was
+    /// read before a bump may be out of date after it (the page cache keys on it). Calls
+    /// that change nothing (the outbox's polls, a touch of nothing) leave it be.
     writes: Arc<std::sync::atomic::AtomicU64>,
     /// Settings as last read or written (run pages read the price table and links on
     /// every view); this store is the only writer while the server runs.
@@ -68,13 +69,8 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let span = if tracing::Span::current().is_none() {
-            tracing::Span::none()
-        } else {
-            tracing::info_span!("store", op = operation::<F>())
-        };
         use tracing::Instrument;
-        self.readers.read(f).instrument(span).await
+        self.readers.read(f).instrument(span_for::<F>()).await
     }
 
     /// Runs `f` with the writing connection on the blocking pool.
@@ -85,27 +81,34 @@ impl Store {
     {
         let conn = self.conn.clone();
         let writes = self.writes.clone();
-        // Only beneath a request or a service call: the watcher's own ticks would
-        // otherwise send a trace every 50 ms.
-        let span = if tracing::Span::current().is_none() {
-            tracing::Span::none()
-        } else {
-            tracing::info_span!("store", op = operation::<F>())
-        };
+        let span = span_for::<F>();
         tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
                 let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let before = guard.total_changes();
                 let out = f(&mut guard);
-                writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                if guard.total_changes() != before {
+                    writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+                }
                 out
             })
         })
         .await?
     }
 
-    /// Changes with every call on the writing connection.
+    /// Changes with every call on the writing connection that changed a row.
     pub fn write_version(&self) -> u64 {
         self.writes.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// A trace span for a store call, only beneath a request or a service call: the
+/// watcher's own ticks would otherwise send a trace every 50 ms.
+fn span_for<F>() -> tracing::Span {
+    if tracing::Span::current().is_none() {
+        tracing::Span::none()
+    } else {
+        tracing::info_span!("store", op = operation::<F>())
     }
 }
 

@@ -6,13 +6,15 @@ mod settings;
 
 pub use approve::token_hash;
 
+use crate::backend::SnapshotRead;
 use crate::clock::now_ms;
 use crate::error::Result;
 use crate::notify::Notifier;
+use crate::service::runs::snapshot_or_problem;
 use crate::service::Service;
 use crate::store::RunRecord;
 use domain::notify::{AlertKind, GateAlert};
-use domain::run::{GateStatus, GateView, RunStatus, SmithersSnapshot};
+use domain::run::{ExecState, GateStatus, GateView, RunStatus, SmithersSnapshot};
 use std::sync::Arc;
 
 /// How long a run whose gate can't be read waits before it is looked at again.
@@ -92,10 +94,13 @@ impl Service {
             let Ok(record) = self.record(&run_id).await else {
                 continue;
             };
-            let (snapshot, problem) = self.read_snapshot(&record).await;
+            let read = self.backend().snapshot(&record).await;
+            // A DB that can't be read now (busy, mid-copy, not made yet by a running run)
+            // is tried again next round.
+            let ended = !matches!(record.exec_state, ExecState::Pending | ExecState::Running);
+            let gone = ended && matches!(read, SnapshotRead::Missing);
+            let (snapshot, _) = snapshot_or_problem(&record, read);
             self.sync_gate_alert(&record, &snapshot).await;
-            // A DB that can't be read now (busy, mid-copy) is tried again next round.
-            let gone = problem.is_some() && !std::path::Path::new(&record.db_path).exists();
             let mut retry = self.gate_retry.lock().unwrap_or_else(|p| p.into_inner());
             if gone {
                 retry.insert(run_id, now + GATE_RETRY);

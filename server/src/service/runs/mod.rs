@@ -8,6 +8,7 @@ mod gates;
 mod lifecycle;
 mod logs;
 mod observe;
+pub(crate) use observe::snapshot_or_problem;
 
 use super::{public, Service};
 use domain::auth::Action;

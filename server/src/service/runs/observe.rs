@@ -105,21 +105,26 @@ impl Service {
         &self,
         record: &RunRecord,
     ) -> (SmithersSnapshot, Option<String>) {
-        match self.backend.snapshot(record).await {
-            SnapshotRead::Read(snapshot) => (*snapshot, None),
-            SnapshotRead::Missing
-                if matches!(record.exec_state, ExecState::Pending | ExecState::Running) =>
-            {
-                (SmithersSnapshot::default(), None)
-            }
-            SnapshotRead::Missing => (
-                SmithersSnapshot::default(),
-                Some(
-                    "The run database does not exist: the run ended before Smithers started."
-                        .into(),
-                ),
-            ),
-            SnapshotRead::Problem(p) => (SmithersSnapshot::default(), Some(p)),
+        snapshot_or_problem(record, self.backend.snapshot(record).await)
+    }
+}
+
+/// What a snapshot read gives the page: the snapshot, or an empty one and why.
+pub(crate) fn snapshot_or_problem(
+    record: &RunRecord,
+    read: SnapshotRead,
+) -> (SmithersSnapshot, Option<String>) {
+    match read {
+        SnapshotRead::Read(snapshot) => (*snapshot, None),
+        SnapshotRead::Missing
+            if matches!(record.exec_state, ExecState::Pending | ExecState::Running) =>
+        {
+            (SmithersSnapshot::default(), None)
         }
+        SnapshotRead::Missing => (
+            SmithersSnapshot::default(),
+            Some("The run database does not exist: the run ended before Smithers started.".into()),
+        ),
+        SnapshotRead::Problem(p) => (SmithersSnapshot::default(), Some(p)),
     }
 }
