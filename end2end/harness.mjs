@@ -37,7 +37,7 @@ export async function startServer({ taskMs = 400, binary = "target/debug/fabrik-
     join(ROOT, binary),
     ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--root", ROOT],
     {
-      env: { ...process.env, FABRIK_ADMIN_PASSWORD: ADMIN_PASSWORD, LEPTOS_SITE_ROOT: join(ROOT, "target/site"), RUST_LOG: "warn", ...env },
+      env: { ...process.env, FABRIK_ADMIN_PASSWORD: ADMIN_PASSWORD, LEPTOS_SITE_ROOT: process.env.FABRIK_E2E_SITE ?? join(ROOT, "target/site"), RUST_LOG: "warn", ...env },
       stdio: ["ignore", "inherit", "inherit"],
     },
   );

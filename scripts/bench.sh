@@ -8,6 +8,9 @@ scripts/setup.sh >/dev/null
 # The page-under-load bench drives the server with wrk.
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 cargo leptos build --release --split --precompress
+node scripts/wasm_lazy_data.mjs
 node end2end/bench/wasm_size.mjs
-cargo run --quiet --profile server-release -p fabrik-server --bin fabrik-bench
+# The flags cargo-leptos builds the release server with (always-erase-components), so the
+# bench measures what ships and reuses that build.
+RUSTFLAGS="--cfg erase_components" cargo run --quiet --profile server-release -p fabrik-server --bin fabrik-bench
 node end2end/bench/env_keystroke.mjs

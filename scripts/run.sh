@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo leptos build --release --split --precompress
+node scripts/wasm_lazy_data.mjs
 exec target/server-release/fabrik-server "$@"

@@ -51,12 +51,13 @@ impl From<domain::Error> for AppError {
 
 /// What an error response body may look like: the server functions' own
 /// `{"code","message"}`, or the JSON API's `{"error":{"code","message"}}` (which the
-/// server's auth middleware may answer before a server function runs).
+/// server's auth middleware may answer before a server function runs). One struct, not
+/// an untagged enum: that would bring serde's buffering into the browser's main module.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Wire {
-    Flat { code: ErrorCode, message: String },
-    Wrapped { error: Flat },
+struct Wire {
+    code: Option<ErrorCode>,
+    message: Option<String>,
+    error: Option<Flat>,
 }
 
 #[derive(Deserialize)]
@@ -70,9 +71,15 @@ impl AppError {
     /// that quotes the beginning of the body.
     pub fn from_body(body: &[u8]) -> Self {
         match serde_json::from_slice::<Wire>(body) {
-            Ok(Wire::Flat { code, message }) => Self::new(code, message),
-            Ok(Wire::Wrapped { error }) => Self::new(error.code, error.message),
-            Err(_) => {
+            Ok(Wire {
+                code: Some(code),
+                message: Some(message),
+                ..
+            }) => Self::new(code, message),
+            Ok(Wire {
+                error: Some(error), ..
+            }) => Self::new(error.code, error.message),
+            _ => {
                 let text = String::from_utf8_lossy(body);
                 let text: String = text.trim().chars().take(200).collect();
                 if text.is_empty() {
@@ -131,6 +138,12 @@ mod tests {
         let wrapped =
             AppError::from_body(br#"{"error":{"code":"unauthorized","message":"Sign in."}}"#);
         assert_eq!(wrapped, AppError::new(ErrorCode::Unauthorized, "Sign in."));
+        let half = AppError::from_body(br#"{"code":"forbidden"}"#);
+        assert_eq!(
+            half.code,
+            ErrorCode::Internal,
+            "a code without a message is not an answer"
+        );
         let text = AppError::from_body(b"Bad Gateway");
         assert_eq!(text.code, ErrorCode::Internal);
         assert!(text.message.contains("Bad Gateway"));

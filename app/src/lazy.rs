@@ -1,8 +1,8 @@
 //! Pages loaded on demand. Built with `cargo leptos build --split`, each one's code is a
 //! WASM chunk of its own, fetched when the page is first opened (or preloaded by the
 //! server-rendered page that needs it), so a first visit to `/runs` doesn't download the
-//! env editor or the spec wizard. The runs list, sign-in and "not found" stay in the
-//! main module: they are where people land.
+//! env editor or the spec wizard. The runs list and "not found" stay in the main module:
+//! they are where people land. Sign-in is a chunk too: it is visited once a session.
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
 
@@ -38,12 +38,14 @@ use crate::pages::{
     env::editor::EnvEditorPage,
     env::EnvListPage,
     feedback::FeedbackPage,
+    login::LoginPage,
     run::RunPage,
     schedules::{new::NewSchedulePage, SchedulesPage},
     specs::{detail::SpecPage, todo::TodoPage, wizard::SpecWizardPage, SpecsPage},
 };
 
 lazy_pages! {
+    Login => LoginPage,
     Run => RunPage,
     Feedback => FeedbackPage,
     Dispatch => DispatchPage,

@@ -30,7 +30,7 @@ use leptos_router::Lazy;
 use leptos_router::{path, SsrMode};
 use pages::admin::AdminFrame;
 use pages::settings::SettingsFrame;
-use pages::{login::LoginPage, not_found::NotFound, runs::RunsPage};
+use pages::{not_found::NotFound, runs::RunsPage};
 
 pub use error::AppError;
 
@@ -98,7 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/specs/:id/todo") view={Lazy::<lazy::Todo>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("/schedules") view={Lazy::<lazy::Schedules>::new()}/>
                     <Route path=path!("/schedules/new") view={Lazy::<lazy::NewSchedule>::new()}/>
-                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/login") view={Lazy::<lazy::Login>::new()}/>
                     <ParentRoute path=path!("/admin") view=AdminFrame>
                         <Route path=path!("") view={Lazy::<lazy::Overview>::new()}/>
                         <Route path=path!("metrics") view={Lazy::<lazy::Metrics>::new()}/>

@@ -120,7 +120,7 @@ pub fn on_live(f: impl Fn(&LiveMsg) + 'static) {
 #[cfg(feature = "hydrate")]
 mod client {
     use super::{ConnState, LiveMsg};
-    use domain::event::LiveEvent;
+    use domain::event::RunChangedData;
     use leptos::prelude::*;
     use std::cell::{Cell, RefCell};
     use std::rc::Rc;
@@ -190,8 +190,8 @@ mod client {
             let Some(data) = ev.data().as_string() else {
                 return;
             };
-            match serde_json::from_str::<LiveEvent>(&data) {
-                Ok(LiveEvent::RunChanged { run }) => publish(&LiveMsg::Run(Box::new(run))),
+            match serde_json::from_str::<RunChangedData>(&data) {
+                Ok(RunChangedData { run }) => publish(&LiveMsg::Run(Box::new(run))),
                 Err(e) => leptos::logging::warn!("ignoring a live event I can't read: {e}"),
             }
         });

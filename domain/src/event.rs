@@ -22,3 +22,28 @@ impl LiveEvent {
         }
     }
 }
+
+/// The data of a `run` event, as the browser reads it. Reading [`LiveEvent`] itself
+/// would go through serde's buffering of internally tagged enums, which costs the
+/// browser's main WASM module for this one message; the event's name already says
+/// which variant it is.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RunChangedData {
+    pub run: RunSummary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_event_reads_back_as_its_data() {
+        let run = RunSummary::sample("01JRUN");
+        let event = LiveEvent::RunChanged { run: run.clone() };
+        assert_eq!(event.name(), "run");
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.contains(r#""type":"run_changed""#), "{json}");
+        let data: RunChangedData = serde_json::from_str(&json).unwrap();
+        assert_eq!(data.run, run);
+    }
+}

@@ -228,7 +228,6 @@ pub fn encode_component(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::Progress;
 
     #[test]
     fn query_round_trips() {
@@ -288,27 +287,7 @@ mod tests {
     }
 
     fn run(id: &str) -> RunSummary {
-        RunSummary {
-            run_id: id.into(),
-            project: None,
-            env: None,
-            spec: Some("specs/auth.json".into()),
-            phase: "implement".into(),
-            status: RunStatus::Running,
-            task: Some("impl-api".into()),
-            outcome: None,
-            started_at: None,
-            finished_at: None,
-            progress: Progress::default(),
-            template: "demo".into(),
-            workflow: None,
-            backend: "local".into(),
-            created_at_ms: 86_400_000 + 5,
-            started_at_ms: None,
-            finished_at_ms: None,
-            needs_feedback: false,
-            error: None,
-        }
+        RunSummary::sample(id)
     }
 
     #[test]

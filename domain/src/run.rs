@@ -119,6 +119,32 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// A running run of the demo template, for tests.
+    #[cfg(test)]
+    pub(crate) fn sample(id: &str) -> Self {
+        RunSummary {
+            run_id: id.into(),
+            project: None,
+            env: None,
+            spec: Some("specs/auth.json".into()),
+            phase: "implement".into(),
+            status: RunStatus::Running,
+            task: Some("impl-api".into()),
+            outcome: None,
+            started_at: None,
+            finished_at: None,
+            progress: Progress::default(),
+            template: "demo".into(),
+            workflow: None,
+            backend: "local".into(),
+            created_at_ms: 86_400_000 + 5,
+            started_at_ms: None,
+            finished_at_ms: None,
+            needs_feedback: false,
+            error: None,
+        }
+    }
+
     /// Wall-clock duration so far (or in total once finished).
     pub fn duration_ms(&self, now_ms: i64) -> Option<i64> {
         let start = self.started_at_ms?;

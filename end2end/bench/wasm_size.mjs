@@ -1,13 +1,14 @@
 // What each page's first visit downloads of the split release build (brotli q11, as
 // served precompressed): the main module everyone gets (the shell, sign-in, the runs
 // list), then each lazy page's own module and the shared chunks it needs
-// (`__wasm_split_manifest.json`), and the total across every file.
-// Run after `cargo leptos build --release --split`.
+// (`__wasm_split_manifest.json`) plus the lazy pages' constants (`fabrik_lazy_data.wasm`,
+// fetched with the first chunk), and the total across every file.
+// Run after `cargo leptos build --release --split` and `node scripts/wasm_lazy_data.mjs`.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
 
-const PKG = "target/site/pkg";
+const PKG = process.env.FABRIK_E2E_SITE ? `${process.env.FABRIK_E2E_SITE}/pkg` : "target/site/pkg";
 const br = (file) =>
   zlib.brotliCompressSync(readFileSync(join(PKG, file)), {
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 },
@@ -21,15 +22,16 @@ const main = sizes["fabrik.wasm"];
 const js = sizes["fabrik.js"] + (sizes[files.find((f) => f.startsWith("__wasm_split") && f.endsWith(".js"))] ?? 0);
 
 console.log("## Release WASM, split by page (cargo leptos build --release --split; brotli q11)");
-console.log(`| first visit to /runs (main module) | JS glue | all WASM files | files |`);
-console.log("|---|---|---|---|");
+const lazyData = sizes["fabrik_lazy_data.wasm"] ?? 0;
+console.log(`| first visit to /runs (main module) | JS glue | lazy pages' constants | all WASM files | files |`);
+console.log("|---|---|---|---|---|");
 const allWasm = Object.entries(sizes).filter(([f]) => f.endsWith(".wasm"));
-console.log(`| ${kib(main)} | ${kib(js)} | ${kib(allWasm.reduce((a, [, n]) => a + n, 0))} | ${allWasm.length} |`);
-console.log("\n| page (lazy) | its module + chunks | first visit total (with main) |");
+console.log(`| ${kib(main)} | ${kib(js)} | ${kib(lazyData)} | ${kib(allWasm.reduce((a, [, n]) => a + n, 0))} | ${allWasm.length} |`);
+console.log("\n| page (lazy) | its module + chunks + constants | first visit total (with main) |");
 console.log("|---|---|---|");
 const rows = Object.entries(manifest).map(([key, chunks]) => {
   const own = sizes[`split_${key}.wasm`] ?? 0;
-  const extra = chunks.reduce((a, c) => a + (sizes[`${c}.wasm`] ?? 0), own);
+  const extra = chunks.reduce((a, c) => a + (sizes[`${c}.wasm`] ?? 0), own + lazyData);
   return [key.replace(/^__/, "").replace(/_view_\d+$/, ""), extra];
 });
 for (const [name, extra] of rows.sort((a, b) => b[1] - a[1])) {

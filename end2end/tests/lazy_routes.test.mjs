@@ -2,10 +2,13 @@
 // opened cold, hydrates and works; the runs list needs no page chunk at all, and a page
 // that has one fetches it (preloaded by the server-rendered page).
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { open, serverAndBrowser, signedInPage } from "../harness.mjs";
 
 const ctx = serverAndBrowser();
+const PKG = join(process.env.FABRIK_E2E_SITE ?? "target/site", "pkg");
 
 const ROUTES = [
   "/runs",
@@ -44,7 +47,8 @@ async function coldVisit(context, base, path) {
   return { page, errors, wasm };
 }
 
-const isMain = (w) => /\/pkg\/fabrik[^/]*\.wasm$/.test(w);
+const isMain = (w) => w === "/pkg/fabrik.wasm";
+const LAZY_DATA = "/pkg/fabrik_lazy_data.wasm";
 
 test("every route hydrates when opened cold, loading only its own chunks", async () => {
   const { base } = ctx.server;
@@ -65,7 +69,12 @@ test("every route hydrates when opened cold, loading only its own chunks", async
   // The test build is split as the release one is (scripts/test.sh).
   assert.deepEqual(chunksOf["/runs"], [], "the runs list is in the main module");
   for (const path of ROUTES.slice(1)) {
-    assert.ok(chunksOf[path].length > 0, `${path} loads its page's chunk`);
+    assert.ok(chunksOf[path].some((w) => w !== LAZY_DATA), `${path} loads its page's chunk`);
+    // When the splitter left every constant in the main module, scripts/wasm_lazy_data.mjs
+    // moved those only lazy code reads into a module that arrives with the first chunk.
+    if (existsSync(join(PKG, "fabrik_lazy_data.wasm"))) {
+      assert.ok(chunksOf[path].includes(LAZY_DATA), `${path} loads the lazy pages' constants`);
+    }
   }
   await context.close();
 });
@@ -81,4 +90,18 @@ test("a lazy page reached by a link in the app loads and works", async () => {
   await page.getByTestId("spec-load").waitFor();
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test("constants only lazy pages use live outside the main module", () => {
+  const main = readFileSync(join(PKG, "fabrik.wasm"));
+  // Either the splitter put them in the page's chunk, or scripts/wasm_lazy_data.mjs moved
+  // them to fabrik_lazy_data.wasm: in both cases a file fetched after the main module.
+  const later = readdirSync(PKG)
+    .filter((f) => f.endsWith(".wasm") && f !== "fabrik.wasm")
+    .map((f) => readFileSync(join(PKG, f)));
+  const wizard = "Ten questions turn an idea into a spec";
+  const runs = "Every run, newest first.";
+  assert.ok(!main.includes(wizard), "the spec wizard's text left the main module");
+  assert.ok(later.some((b) => b.includes(wizard)), "and is in a chunk or the lazy data module");
+  assert.ok(main.includes(runs), "the runs list's text is still in the main module");
 });
