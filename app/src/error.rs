@@ -70,13 +70,16 @@ impl AppError {
     /// Reads an error response body; anything unreadable becomes an `Internal` error
     /// that quotes the beginning of the body.
     pub fn from_body(body: &[u8]) -> Self {
-        match serde_json::from_slice::<Wire>(body) {
-            Ok(Wire {
+        // Read as text, as every answer is (`server_fns::JsonText`): one JSON reader in
+        // the WASM instead of two.
+        let wire = std::str::from_utf8(body).map(serde_json::from_str::<Wire>);
+        match wire.ok().and_then(Result::ok) {
+            Some(Wire {
                 code: Some(code),
                 message: Some(message),
                 ..
             }) => Self::new(code, message),
-            Ok(Wire {
+            Some(Wire {
                 error: Some(error), ..
             }) => Self::new(error.code, error.message),
             _ => {

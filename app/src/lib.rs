@@ -26,11 +26,11 @@ use components::theme::THEME_SCRIPT;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::Lazy;
 use leptos_router::{path, SsrMode};
 use pages::admin::AdminFrame;
+use pages::not_found::NotFound;
+use pages::runs::{RunsListView, RunsPage};
 use pages::settings::SettingsFrame;
-use pages::{not_found::NotFound, runs::RunsPage};
 
 pub use error::AppError;
 
@@ -84,36 +84,40 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/runs"/> } ssr=SsrMode::Async/>
-                    <Route path=path!("/runs") view=RunsPage/>
-                    <Route path=path!("/runs/:id") view={Lazy::<lazy::Run>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/runs/:id/feedback") view={Lazy::<lazy::Feedback>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/dispatch") view={Lazy::<lazy::Dispatch>::new()}/>
-                    <Route path=path!("/env") view={Lazy::<lazy::EnvList>::new()}/>
-                    <Route path=path!("/env/:project") view={Lazy::<lazy::EnvList>::new()}/>
-                    <Route path=path!("/env/:project/:env") view={Lazy::<lazy::EnvEditor>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/env/:project/:env/diff") view={Lazy::<lazy::EnvReview>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/specs") view={Lazy::<lazy::Specs>::new()}/>
-                    <Route path=path!("/specs/new") view={Lazy::<lazy::SpecWizard>::new()}/>
-                    <Route path=path!("/specs/:id") view={Lazy::<lazy::Spec>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/specs/:id/todo") view={Lazy::<lazy::Todo>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/schedules") view={Lazy::<lazy::Schedules>::new()}/>
-                    <Route path=path!("/schedules/new") view={Lazy::<lazy::NewSchedule>::new()}/>
-                    <Route path=path!("/login") view={Lazy::<lazy::Login>::new()}/>
+                    <ParentRoute path=path!("/runs") view=RunsPage>
+                        <Route path=path!("") view=RunsListView/>
+                        <Route path=path!("board") view={lazy::runs_board::PAGE}/>
+                        <Route path=path!("activity") view={lazy::runs_activity::PAGE}/>
+                    </ParentRoute>
+                    <Route path=path!("/runs/:id") view={lazy::run::PAGE} ssr=SsrMode::Async/>
+                    <Route path=path!("/runs/:id/feedback") view={lazy::feedback::PAGE} ssr=SsrMode::Async/>
+                    <Route path=path!("/dispatch") view={lazy::dispatch::PAGE}/>
+                    <Route path=path!("/env") view={lazy::env_list::PAGE}/>
+                    <Route path=path!("/env/:project") view={lazy::env_list::PAGE}/>
+                    <Route path=path!("/env/:project/:env") view={lazy::env_editor::PAGE} ssr=SsrMode::Async/>
+                    <Route path=path!("/env/:project/:env/diff") view={lazy::env_review::PAGE} ssr=SsrMode::Async/>
+                    <Route path=path!("/specs") view={lazy::specs::PAGE}/>
+                    <Route path=path!("/specs/new") view={lazy::spec_wizard::PAGE}/>
+                    <Route path=path!("/specs/:id") view={lazy::spec::PAGE} ssr=SsrMode::Async/>
+                    <Route path=path!("/specs/:id/todo") view={lazy::todo::PAGE} ssr=SsrMode::Async/>
+                    <Route path=path!("/schedules") view={lazy::schedules::PAGE}/>
+                    <Route path=path!("/schedules/new") view={lazy::new_schedule::PAGE}/>
+                    <Route path=path!("/login") view={lazy::login::PAGE}/>
                     <ParentRoute path=path!("/admin") view=AdminFrame>
-                        <Route path=path!("") view={Lazy::<lazy::Overview>::new()}/>
-                        <Route path=path!("metrics") view={Lazy::<lazy::Metrics>::new()}/>
-                        <Route path=path!("cluster") view={Lazy::<lazy::Cluster>::new()}/>
-                        <Route path=path!("credentials") view={Lazy::<lazy::Credentials>::new()}/>
-                        <Route path=path!("backups") view={Lazy::<lazy::Backups>::new()}/>
+                        <Route path=path!("") view={lazy::overview::PAGE}/>
+                        <Route path=path!("metrics") view={lazy::metrics::PAGE}/>
+                        <Route path=path!("cluster") view={lazy::cluster::PAGE}/>
+                        <Route path=path!("credentials") view={lazy::credentials::PAGE}/>
+                        <Route path=path!("backups") view={lazy::backups::PAGE}/>
                     </ParentRoute>
                     <ParentRoute path=path!("/settings") view=SettingsFrame>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>
-                        <Route path=path!("tokens") view={Lazy::<lazy::Tokens>::new()}/>
-                        <Route path=path!("notifications") view={Lazy::<lazy::Notifications>::new()}/>
-                        <Route path=path!("users") view={Lazy::<lazy::Users>::new()}/>
-                        <Route path=path!("audit") view={Lazy::<lazy::AuditLog>::new()}/>
-                        <Route path=path!("prices") view={Lazy::<lazy::Prices>::new()}/>
-                        <Route path=path!("observability") view={Lazy::<lazy::Observability>::new()}/>
+                        <Route path=path!("tokens") view={lazy::tokens::PAGE}/>
+                        <Route path=path!("notifications") view={lazy::notifications::PAGE}/>
+                        <Route path=path!("users") view={lazy::users::PAGE}/>
+                        <Route path=path!("audit") view={lazy::audit_log::PAGE}/>
+                        <Route path=path!("prices") view={lazy::prices::PAGE}/>
+                        <Route path=path!("observability") view={lazy::observability::PAGE}/>
                     </ParentRoute>
                 </Routes>
             </Layout>

@@ -87,7 +87,7 @@ pub trait RunService: Send + Sync + 'static {
         max_bytes: u64,
     ) -> Result<LogChunk>;
     async fn templates(&self, actor: &Actor) -> Result<Vec<TemplateSummary>>;
-    /// The active runs' tasks in lanes (`/runs?view=board`).
+    /// The active runs' tasks in lanes (`/runs/board`).
     async fn board(&self, actor: &Actor) -> Result<crate::board::Board>;
     /// The newest `limit` events of all runs, newest first.
     async fn activity(&self, actor: &Actor, limit: u32) -> Result<Vec<crate::board::ActivityItem>>;

@@ -32,7 +32,7 @@ console.log("|---|---|---|");
 const rows = Object.entries(manifest).map(([key, chunks]) => {
   const own = sizes[`split_${key}.wasm`] ?? 0;
   const extra = chunks.reduce((a, c) => a + (sizes[`${c}.wasm`] ?? 0), own + lazyData);
-  return [key.replace(/^__/, "").replace(/_view_\d+$/, ""), extra];
+  return [key.replace(/^__/, "").replace(/(_view)?_\d+$/, ""), extra];
 });
 for (const [name, extra] of rows.sort((a, b) => b[1] - a[1])) {
   console.log(`| ${name} | ${kib(extra)} | ${kib(main + extra)} |`);

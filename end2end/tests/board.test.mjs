@@ -10,12 +10,14 @@ const ctx = serverAndBrowser();
 test("the board puts a run's tasks in lanes and follows it; the feed and export show it", async () => {
   const { base } = ctx.server;
   const page = await signedInPage(ctx.browser, base, { viewport: { width: 1280, height: 900 } });
-  await open(page, `${base}/runs?view=board`);
+  await open(page, `${base}/runs/board`);
   await page.getByTestId("board-empty").waitFor();
 
   const id = await dispatchDemo(page, base);
   await waitStatus(page, "waiting-approval");
+  // The board's address before it had a path of its own still leads there.
   await open(page, `${base}/runs?view=board`);
+  assert.equal(new URL(page.url()).pathname, "/runs/board");
   assert.equal(await page.getByTestId("lane").count(), 4);
   const review = page.locator('[data-testid="lane"][data-lane="review"]');
   const card = review.getByTestId("card");
@@ -33,7 +35,7 @@ test("the board puts a run's tasks in lanes and follows it; the feed and export 
   await page.getByTestId("board-empty").waitFor({ timeout: 60_000 });
 
   await page.getByTestId("runs-view-activity").click();
-  await page.waitForURL(/view=activity$/);
+  await page.waitForURL(/\/runs\/activity$/);
   const items = page.getByTestId("activity-item");
   await items.first().waitFor();
   const kinds = await items.evaluateAll((els) => els.map((e) => e.dataset.kind));

@@ -12,6 +12,8 @@ const PKG = join(process.env.FABRIK_E2E_SITE ?? "target/site", "pkg");
 
 const ROUTES = [
   "/runs",
+  "/runs/board",
+  "/runs/activity",
   "/dispatch",
   "/env",
   "/specs",

@@ -1,4 +1,5 @@
 //! Server functions for people: who is signed in, users, API tokens, the audit log.
+use super::JsonText;
 #[cfg(feature = "ssr")]
 use super::{actor, answer, ctx, principal};
 use crate::error::AppError;
@@ -34,14 +35,14 @@ pub struct AuditPage {
 pub const AUDIT_PAGE: u32 = 50;
 
 /// Who is signed in (`None` on the login page, where nobody is).
-#[server(endpoint = "current_user", input = Json)]
+#[server(endpoint = "current_user", input = Json, output = JsonText)]
 pub async fn current_user() -> Result<Option<Principal>, AppError> {
     let result = async move { Ok(principal()) }.await;
     answer(result)
 }
 
 /// Every user (admins only).
-#[server(endpoint = "list_users", input = Json)]
+#[server(endpoint = "list_users", input = Json, output = JsonText)]
 pub async fn list_users() -> Result<UserList, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -56,7 +57,7 @@ pub async fn list_users() -> Result<UserList, AppError> {
 }
 
 /// Adds a user (admins only).
-#[server(endpoint = "create_user", input = Json)]
+#[server(endpoint = "create_user", input = Json, output = JsonText)]
 pub async fn create_user(user: NewUser) -> Result<UserView, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -72,7 +73,7 @@ pub async fn create_user(user: NewUser) -> Result<UserView, AppError> {
 
 /// Changes a user's role, enabled state or password (admins only; not one's own role
 /// or enabled state).
-#[server(endpoint = "change_user", input = Json)]
+#[server(endpoint = "change_user", input = Json, output = JsonText)]
 pub async fn change_user(username: String, change: UserChange) -> Result<UserView, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -83,7 +84,7 @@ pub async fn change_user(username: String, change: UserChange) -> Result<UserVie
 }
 
 /// The caller's own API tokens.
-#[server(endpoint = "list_tokens", input = Json)]
+#[server(endpoint = "list_tokens", input = Json, output = JsonText)]
 pub async fn list_tokens() -> Result<TokenList, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -98,7 +99,7 @@ pub async fn list_tokens() -> Result<TokenList, AppError> {
 }
 
 /// A new API token for the caller; its secret is in the answer and nowhere else.
-#[server(endpoint = "create_token", input = Json)]
+#[server(endpoint = "create_token", input = Json, output = JsonText)]
 pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -109,7 +110,7 @@ pub async fn create_token(name: String) -> Result<CreatedToken, AppError> {
 }
 
 /// Revokes one of the caller's tokens.
-#[server(endpoint = "revoke_token", input = Json)]
+#[server(endpoint = "revoke_token", input = Json, output = JsonText)]
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let result = async move {
         let actor = actor()?;
@@ -120,7 +121,7 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 }
 
 /// The audit log, newest first, [`AUDIT_PAGE`] entries from before `before_id` (admins only).
-#[server(endpoint = "audit_log", input = Json)]
+#[server(endpoint = "audit_log", input = Json, output = JsonText)]
 pub async fn audit_log(before_id: Option<i64>) -> Result<AuditPage, AppError> {
     let result = async move {
         let actor = actor()?;

@@ -1,4 +1,5 @@
 //! Server functions for env sets: list, show (masked), reveal one value, save, delete.
+use super::JsonText;
 #[cfg(feature = "ssr")]
 use super::{actor, answer, ctx};
 use crate::error::AppError;
@@ -6,7 +7,7 @@ use domain::env::{EnvSetSummary, EnvSetView, SaveEnvSet, SaveOutcome};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-#[server(endpoint = "list_env_sets", input = Json)]
+#[server(endpoint = "list_env_sets", input = Json, output = JsonText)]
 pub async fn list_env_sets() -> Result<Vec<EnvSetSummary>, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -17,7 +18,7 @@ pub async fn list_env_sets() -> Result<Vec<EnvSetSummary>, AppError> {
 }
 
 /// The set with its values masked; `None` when it does not exist yet (a new env).
-#[server(endpoint = "get_env_set", input = Json)]
+#[server(endpoint = "get_env_set", input = Json, output = JsonText)]
 pub async fn get_env_set(project: String, env: String) -> Result<Option<EnvSetView>, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -31,7 +32,7 @@ pub async fn get_env_set(project: String, env: String) -> Result<Option<EnvSetVi
     answer(result)
 }
 
-#[server(endpoint = "reveal_env_value", input = Json)]
+#[server(endpoint = "reveal_env_value", input = Json, output = JsonText)]
 pub async fn reveal_env_value(
     project: String,
     env: String,
@@ -47,7 +48,7 @@ pub async fn reveal_env_value(
     answer(result)
 }
 
-#[server(endpoint = "save_env", input = Json)]
+#[server(endpoint = "save_env", input = Json, output = JsonText)]
 pub async fn save_env(
     project: String,
     env: String,
@@ -63,7 +64,7 @@ pub async fn save_env(
     answer(result)
 }
 
-#[server(endpoint = "delete_env_set", input = Json)]
+#[server(endpoint = "delete_env_set", input = Json, output = JsonText)]
 pub async fn delete_env_set(project: String, env: String) -> Result<(), AppError> {
     let result = async move {
         let actor = actor()?;

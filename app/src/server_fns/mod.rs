@@ -9,6 +9,7 @@
 //! [`principal`]). Role rules live in the services; pages only hide what a role can't do.
 mod admin;
 mod backups;
+mod codec;
 mod env;
 mod fleet;
 mod metrics;
@@ -19,6 +20,7 @@ mod specs;
 
 pub use admin::*;
 pub use backups::*;
+pub use codec::JsonText;
 pub use env::*;
 pub use fleet::*;
 pub use metrics::*;

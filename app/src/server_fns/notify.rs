@@ -1,5 +1,6 @@
 //! Server functions for notifications: this user's browsers, and (admins) the alert
 //! channels and site settings.
+use super::JsonText;
 #[cfg(feature = "ssr")]
 use super::{actor, answer, ctx};
 use crate::error::AppError;
@@ -10,19 +11,19 @@ use domain::notify::{
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-#[server(endpoint = "vapid_key", input = Json)]
+#[server(endpoint = "vapid_key", input = Json, output = JsonText)]
 pub async fn vapid_key() -> Result<String, AppError> {
     let result = async move { Ok(ctx::notify()?.vapid_public_key(&actor()?).await?) }.await;
     answer(result)
 }
 
-#[server(endpoint = "my_devices", input = Json)]
+#[server(endpoint = "my_devices", input = Json, output = JsonText)]
 pub async fn my_devices() -> Result<Vec<DeviceView>, AppError> {
     let result = async move { Ok(ctx::notify()?.devices(&actor()?).await?) }.await;
     answer(result)
 }
 
-#[server(endpoint = "add_device", input = Json)]
+#[server(endpoint = "add_device", input = Json, output = JsonText)]
 pub async fn add_device(
     subscription: PushSubscription,
     user_agent: Option<String>,
@@ -36,7 +37,7 @@ pub async fn add_device(
     answer(result)
 }
 
-#[server(endpoint = "forget_device", input = Json)]
+#[server(endpoint = "forget_device", input = Json, output = JsonText)]
 pub async fn forget_device(id: i64) -> Result<(), AppError> {
     let result = async move {
         Ok(ctx::notify()?
@@ -47,19 +48,19 @@ pub async fn forget_device(id: i64) -> Result<(), AppError> {
     answer(result)
 }
 
-#[server(endpoint = "test_my_devices", input = Json)]
+#[server(endpoint = "test_my_devices", input = Json, output = JsonText)]
 pub async fn test_my_devices() -> Result<usize, AppError> {
     let result = async move { Ok(ctx::notify()?.test_push(&actor()?).await?) }.await;
     answer(result)
 }
 
-#[server(endpoint = "load_notify_settings", input = Json)]
+#[server(endpoint = "load_notify_settings", input = Json, output = JsonText)]
 pub async fn load_notify_settings() -> Result<NotifySettings, AppError> {
     let result = async move { Ok(ctx::notify()?.notify_settings(&actor()?).await?) }.await;
     answer(result)
 }
 
-#[server(endpoint = "store_notify_settings", input = Json)]
+#[server(endpoint = "store_notify_settings", input = Json, output = JsonText)]
 pub async fn store_notify_settings(settings: NotifySettings) -> Result<NotifySettings, AppError> {
     let result = async move {
         Ok(ctx::notify()?
@@ -70,13 +71,13 @@ pub async fn store_notify_settings(settings: NotifySettings) -> Result<NotifySet
     answer(result)
 }
 
-#[server(endpoint = "notify_channels", input = Json)]
+#[server(endpoint = "notify_channels", input = Json, output = JsonText)]
 pub async fn notify_channels() -> Result<Vec<ChannelView>, AppError> {
     let result = async move { Ok(ctx::notify()?.channels(&actor()?).await?) }.await;
     answer(result)
 }
 
-#[server(endpoint = "store_channel", input = Json)]
+#[server(endpoint = "store_channel", input = Json, output = JsonText)]
 pub async fn store_channel(
     kind: ChannelKind,
     update: ChannelUpdate,
@@ -86,13 +87,13 @@ pub async fn store_channel(
     answer(result)
 }
 
-#[server(endpoint = "test_channel", input = Json)]
+#[server(endpoint = "test_channel", input = Json, output = JsonText)]
 pub async fn try_channel(kind: ChannelKind) -> Result<(), AppError> {
     let result = async move { Ok(ctx::notify()?.test_channel(&actor()?, kind).await?) }.await;
     answer(result)
 }
 
-#[server(endpoint = "outbox_status", input = Json)]
+#[server(endpoint = "outbox_status", input = Json, output = JsonText)]
 pub async fn load_outbox() -> Result<OutboxStatus, AppError> {
     let result = async move { Ok(ctx::notify()?.outbox_status(&actor()?).await?) }.await;
     answer(result)

@@ -1,5 +1,6 @@
 //! Server functions for runs: list, detail, dispatch, cancel, resume, gate decisions,
 //! templates and logs.
+use super::JsonText;
 #[cfg(feature = "ssr")]
 use super::{actor, answer, ctx};
 use crate::error::AppError;
@@ -21,7 +22,7 @@ pub struct RunListing {
 }
 
 /// One page of runs matching `filter` (newest first).
-#[server(endpoint = "list_runs", input = Json)]
+#[server(endpoint = "list_runs", input = Json, output = JsonText)]
 pub async fn list_runs(filter: RunFilter) -> Result<RunListing, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -36,7 +37,7 @@ pub async fn list_runs(filter: RunFilter) -> Result<RunListing, AppError> {
 }
 
 /// Everything the run and feedback pages show.
-#[server(endpoint = "get_run", input = Json)]
+#[server(endpoint = "get_run", input = Json, output = JsonText)]
 pub async fn get_run(run_id: String) -> Result<RunDetail, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -47,7 +48,7 @@ pub async fn get_run(run_id: String) -> Result<RunDetail, AppError> {
 }
 
 /// Starts a run; the caller navigates to `/runs/<run_id>`.
-#[server(endpoint = "dispatch_run", input = Json)]
+#[server(endpoint = "dispatch_run", input = Json, output = JsonText)]
 pub async fn dispatch_run(request: DispatchRequest) -> Result<Dispatched, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -57,7 +58,7 @@ pub async fn dispatch_run(request: DispatchRequest) -> Result<Dispatched, AppErr
     answer(result)
 }
 
-#[server(endpoint = "cancel_run", input = Json)]
+#[server(endpoint = "cancel_run", input = Json, output = JsonText)]
 pub async fn cancel_run(run_id: String) -> Result<RunSummary, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -67,7 +68,7 @@ pub async fn cancel_run(run_id: String) -> Result<RunSummary, AppError> {
     answer(result)
 }
 
-#[server(endpoint = "resume_run", input = Json)]
+#[server(endpoint = "resume_run", input = Json, output = JsonText)]
 pub async fn resume_run(run_id: String) -> Result<RunSummary, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -78,7 +79,7 @@ pub async fn resume_run(run_id: String) -> Result<RunSummary, AppError> {
 }
 
 /// Approves or rejects the run's open human gate.
-#[server(endpoint = "submit_feedback", input = Json)]
+#[server(endpoint = "submit_feedback", input = Json, output = JsonText)]
 pub async fn submit_feedback(
     run_id: String,
     decision: Decision,
@@ -93,7 +94,7 @@ pub async fn submit_feedback(
     answer(result)
 }
 
-#[server(endpoint = "list_templates", input = Json)]
+#[server(endpoint = "list_templates", input = Json, output = JsonText)]
 pub async fn list_templates() -> Result<Vec<TemplateSummary>, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -105,7 +106,7 @@ pub async fn list_templates() -> Result<Vec<TemplateSummary>, AppError> {
 
 /// A slice of the run's log from byte `offset`, at most `max_bytes` long (the service
 /// caps it at [`domain::run::MAX_LOG_CHUNK`]).
-#[server(endpoint = "read_logs", input = Json)]
+#[server(endpoint = "read_logs", input = Json, output = JsonText)]
 pub async fn read_logs(run_id: String, offset: u64, max_bytes: u64) -> Result<LogChunk, AppError> {
     let result = async move {
         let actor = actor()?;
@@ -117,8 +118,8 @@ pub async fn read_logs(run_id: String, offset: u64, max_bytes: u64) -> Result<Lo
     answer(result)
 }
 
-/// `/runs?view=board`: the active runs' tasks in lanes, and the server's clock.
-#[server(endpoint = "runs_board", input = Json)]
+/// `/runs/board`: the active runs' tasks in lanes, and the server's clock.
+#[server(endpoint = "runs_board", input = Json, output = JsonText)]
 pub async fn runs_board() -> Result<(domain::board::Board, i64), AppError> {
     let result = async move {
         let board = ctx::service()?.board(&actor()?).await?;
@@ -128,8 +129,8 @@ pub async fn runs_board() -> Result<(domain::board::Board, i64), AppError> {
     answer(result)
 }
 
-/// `/runs?view=activity`: the newest events of all runs, and the server's clock.
-#[server(endpoint = "runs_activity", input = Json)]
+/// `/runs/activity`: the newest events of all runs, and the server's clock.
+#[server(endpoint = "runs_activity", input = Json, output = JsonText)]
 pub async fn runs_activity(
     limit: u32,
 ) -> Result<(Vec<domain::board::ActivityItem>, i64), AppError> {

@@ -1,4 +1,4 @@
-//! `/runs?view=activity`: what happened to runs lately, newest first, refreshed live.
+//! `/runs/activity`: what happened to runs lately, newest first, refreshed live.
 use crate::components::{EmptyState, ErrorBanner, RelativeTime, I};
 use crate::format::short_id;
 use crate::live::refetch_on_live;

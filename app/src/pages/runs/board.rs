@@ -1,4 +1,4 @@
-//! `/runs?view=board`: the active runs' tasks in four lanes, refreshed as runs change.
+//! `/runs/board`: the active runs' tasks in four lanes, refreshed as runs change.
 use crate::components::{EmptyState, ErrorBanner, NodeStateIcon, RelativeTime, I};
 use crate::format::short_id;
 use crate::live::refetch_on_live;

@@ -1,25 +1,24 @@
 //! `/runs`: every run, newest first, filtered by the URL query, updated live; its board
-//! (`?view=board`) and activity feed (`?view=activity`) views.
-mod activity;
-mod board;
+//! (`/runs/board`) and activity feed (`/runs/activity`) views.
+pub(crate) mod activity;
+pub(crate) mod board;
 
 use crate::components::{
-    ErrorBanner, Icon, LiveDuration, NeedsFeedbackBadge, ProgressBar, RelativeTime, StatusBadge,
-    TabBar, TabLink, I,
+    ErrorBanner, Icon, LiveDuration, NeedsFeedbackBadge, PageTab, ProgressBar, RelativeTime,
+    StatusBadge, TabBar, I,
 };
 use crate::error::AppError;
 use crate::format::short_id;
 use crate::live::{on_live, LiveMsg};
 use crate::server_fns::{list_runs, RunListing};
 use crate::session::use_session;
-use activity::RunsActivity;
-use board::RunsBoard;
 use domain::auth::Action;
 use domain::filter::RunFilter;
 use domain::run::{RunStatus, RunSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::components::{Outlet, Redirect};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use std::collections::HashMap;
 
 /// The query keys `RunFilter::from_pairs` understands.
@@ -39,17 +38,16 @@ pub fn runs_href(filter: &RunFilter) -> String {
     }
 }
 
+/// `/runs` and its views: the heading and the view tabs, around the list (here), the
+/// board or the activity feed (lazy routes of their own: `/runs/board`, `/runs/activity`).
 #[component]
 pub fn RunsPage() -> impl IntoView {
-    let query = use_query_map();
-    let view_name = Memo::new(move |_| {
-        query.with(|q| match q.get_str("view") {
-            Some("board") => "board",
-            Some("activity") => "activity",
-            _ => "list",
-        })
-    });
-    let tab = move |name: &'static str| Signal::derive(move || view_name.get() == name);
+    let location = use_location();
+    let blurb = move || match location.pathname.get().as_str() {
+        "/runs/board" => "The active runs' tasks, lane by lane. Updates live.",
+        "/runs/activity" => "What happened to runs lately, newest first. Updates live.",
+        _ => "Every run, newest first. Status, progress and new runs update live.",
+    };
 
     view! {
         <Title text="Runs"/>
@@ -57,13 +55,7 @@ pub fn RunsPage() -> impl IntoView {
             <div class="flex flex-wrap items-end justify-between gap-4">
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Runs"</h1>
-                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">
-                        {move || match view_name.get() {
-                            "board" => "The active runs' tasks, lane by lane. Updates live.",
-                            "activity" => "What happened to runs lately, newest first. Updates live.",
-                            _ => "Every run, newest first. Status, progress and new runs update live.",
-                        }}
-                    </p>
+                    <p class="mt-1 text-sm text-slate-500 dark:text-slate-400">{blurb}</p>
                 </div>
                 {match use_session().refusal(Action::Dispatch) {
                     None => view! {
@@ -85,29 +77,32 @@ pub fn RunsPage() -> impl IntoView {
                 }}
             </div>
             <TabBar label="Runs views">
-                <TabLink href="/runs" testid="runs-view-list" active=tab("list")>
-                    <Icon icon=I::List class="h-4 w-4"/>"List"
-                </TabLink>
-                <TabLink href="/runs?view=board" testid="runs-view-board" active=tab("board")>
-                    <Icon icon=I::Square class="h-4 w-4"/>"Board"
-                </TabLink>
-                <TabLink href="/runs?view=activity" testid="runs-view-activity" active=tab("activity")>
-                    <Icon icon=I::Clock class="h-4 w-4"/>"Activity"
-                </TabLink>
+                <PageTab href="/runs" testid="runs-view-list" icon=I::List label="List"/>
+                <PageTab href="/runs/board" testid="runs-view-board" icon=I::Square label="Board"/>
+                <PageTab href="/runs/activity" testid="runs-view-activity" icon=I::Clock label="Activity"/>
             </TabBar>
-            {move || match view_name.get() {
-                "board" => view! { <RunsBoard/> }.into_any(),
-                "activity" => view! { <RunsActivity/> }.into_any(),
-                _ => view! { <RunsListView/> }.into_any(),
-            }}
+            <Outlet/>
         </div>
+    }
+}
+
+/// `/runs?view=board` and `?view=activity`, the views' addresses before they had paths
+/// of their own, still lead there.
+fn old_view_address(query: &leptos_router::params::ParamsMap) -> Option<&'static str> {
+    match query.get_str("view") {
+        Some("board") => Some("/runs/board"),
+        Some("activity") => Some("/runs/activity"),
+        _ => None,
     }
 }
 
 /// The filtered, paged list with its export links.
 #[component]
-fn RunsListView() -> impl IntoView {
+pub fn RunsListView() -> impl IntoView {
     let query = use_query_map();
+    if let Some(path) = query.with_untracked(old_view_address) {
+        return view! { <Redirect path/> }.into_any();
+    }
     let filter = Memo::new(move |_| {
         query.with(|q| {
             let pairs: Vec<(&str, &str)> = KEYS
@@ -174,6 +169,7 @@ fn RunsListView() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[component]
