@@ -68,3 +68,16 @@ pub fn today() -> String {
         .unwrap_or(0);
     domain::time::rfc3339(now)[..10].to_string()
 }
+
+/// `text` in lower case. In the browser this is JavaScript's `toLowerCase` (the same
+/// Unicode mapping as Rust's), so the WASM doesn't carry Unicode's case tables.
+pub fn lowercase(text: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::JsString::from(text).to_lower_case().into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        text.to_lowercase()
+    }
+}

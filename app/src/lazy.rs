@@ -2,8 +2,9 @@
 //! WASM chunk of its own, fetched when the page is first opened (or preloaded by the
 //! server-rendered page that needs it), so a first visit to `/runs` doesn't download the
 //! env editor or the spec wizard. The runs list and "not found" stay in the main module:
-//! they are where people land; the runs board and activity feed are chunks. Sign-in is a
-//! chunk too: it is visited once a session.
+//! they are where people land; the runs board and activity feed are chunks, and so are the
+//! admin and settings frames around their pages. Sign-in is a chunk too: it is visited
+//! once a session.
 use leptos::prelude::*;
 use leptos_router::ChooseView;
 use std::future::Future;
@@ -59,11 +60,11 @@ macro_rules! lazy_pages {
 
 use crate::pages::admin::{
     backups::BackupsPage, cluster::ClusterPage, credentials::CredentialsPage, metrics::MetricsPage,
-    overview::OverviewPage,
+    overview::OverviewPage, AdminFrame,
 };
 use crate::pages::settings::{
     audit::AuditLogPage, notifications::NotificationsPage, observability::ObservabilityPage,
-    prices::PricesPage, tokens::TokensPage, users::UsersPage,
+    prices::PricesPage, tokens::TokensPage, users::UsersPage, SettingsFrame,
 };
 use crate::pages::{
     dispatch::DispatchPage,
@@ -94,11 +95,13 @@ lazy_pages! {
     todo => TodoPage,
     schedules => SchedulesPage,
     new_schedule => NewSchedulePage,
+    admin_frame => AdminFrame,
     overview => OverviewPage,
     metrics => MetricsPage,
     cluster => ClusterPage,
     credentials => CredentialsPage,
     backups => BackupsPage,
+    settings_frame => SettingsFrame,
     tokens => TokensPage,
     notifications => NotificationsPage,
     users => UsersPage,

@@ -27,10 +27,8 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-use pages::admin::AdminFrame;
 use pages::not_found::NotFound;
 use pages::runs::{RunsListView, RunsPage};
-use pages::settings::SettingsFrame;
 
 pub use error::AppError;
 
@@ -103,14 +101,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schedules") view={lazy::schedules::PAGE}/>
                     <Route path=path!("/schedules/new") view={lazy::new_schedule::PAGE}/>
                     <Route path=path!("/login") view={lazy::login::PAGE}/>
-                    <ParentRoute path=path!("/admin") view=AdminFrame>
+                    <ParentRoute path=path!("/admin") view={lazy::admin_frame::PAGE}>
                         <Route path=path!("") view={lazy::overview::PAGE}/>
                         <Route path=path!("metrics") view={lazy::metrics::PAGE}/>
                         <Route path=path!("cluster") view={lazy::cluster::PAGE}/>
                         <Route path=path!("credentials") view={lazy::credentials::PAGE}/>
                         <Route path=path!("backups") view={lazy::backups::PAGE}/>
                     </ParentRoute>
-                    <ParentRoute path=path!("/settings") view=SettingsFrame>
+                    <ParentRoute path=path!("/settings") view={lazy::settings_frame::PAGE}>
                         <Route path=path!("") view=|| view! { <Redirect path="/settings/tokens"/> } ssr=SsrMode::Async/>
                         <Route path=path!("tokens") view={lazy::tokens::PAGE}/>
                         <Route path=path!("notifications") view={lazy::notifications::PAGE}/>

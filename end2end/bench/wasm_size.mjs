@@ -29,11 +29,22 @@ const allWasm = Object.entries(sizes).filter(([f]) => f.endsWith(".wasm"));
 console.log(`| ${kib(main)} | ${kib(js)} | ${kib(lazyData)} | ${kib(allWasm.reduce((a, [, n]) => a + n, 0))} | ${allWasm.length} |`);
 console.log("\n| page (lazy) | its module + chunks + constants | first visit total (with main) |");
 console.log("|---|---|---|");
-const rows = Object.entries(manifest).map(([key, chunks]) => {
-  const own = sizes[`split_${key}.wasm`] ?? 0;
-  const extra = chunks.reduce((a, c) => a + (sizes[`${c}.wasm`] ?? 0), own + lazyData);
-  return [key.replace(/^__/, "").replace(/(_view)?_\d+$/, ""), extra];
-});
+// Pages inside a lazy frame (`/admin/*`, `/settings/*`) also need the frame's files.
+const FRAMES = {
+  admin_frame: ["overview", "metrics", "cluster", "credentials", "backups"],
+  settings_frame: ["tokens", "notifications", "users", "audit_log", "prices", "observability"],
+};
+const pageName = (key) => key.replace(/^__/, "").replace(/(_view)?_\d+$/, "");
+const filesOf = Object.fromEntries(
+  Object.entries(manifest).map(([key, chunks]) => [pageName(key), [`split_${key}.wasm`, ...chunks.map((c) => `${c}.wasm`)]]),
+);
+const rows = Object.keys(filesOf)
+  .filter((name) => !FRAMES[name])
+  .map((name) => {
+    const frame = Object.keys(FRAMES).find((f) => FRAMES[f].includes(name));
+    const needed = new Set([...filesOf[name], ...(frame ? filesOf[frame] ?? [] : [])]);
+    return [name, [...needed].reduce((a, f) => a + (sizes[f] ?? 0), lazyData)];
+  });
 for (const [name, extra] of rows.sort((a, b) => b[1] - a[1])) {
   console.log(`| ${name} | ${kib(extra)} | ${kib(main + extra)} |`);
 }

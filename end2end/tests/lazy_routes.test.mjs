@@ -81,6 +81,24 @@ test("every route hydrates when opened cold, loading only its own chunks", async
   await context.close();
 });
 
+test("an address nothing answers is a 404 page that hydrates", async () => {
+  const { base } = ctx.server;
+  const context = (await signedInPage(ctx.browser, base)).context();
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const response = await page.goto(`${base}/runs/board/nothing-here`);
+  assert.equal(response.status(), 404);
+  await page.waitForFunction(() => window.__hydrated === true, null, { timeout: 30_000 });
+  await page.getByTestId("not-found").waitFor();
+  assert.equal(await page.title(), "Page not found · Fabrik Mission Control");
+  await page.getByRole("link", { name: "Go to runs" }).click();
+  await page.waitForURL(/\/runs$/);
+  await page.getByTestId("runs-count").waitFor({ state: "attached" });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("a lazy page reached by a link in the app loads and works", async () => {
   const { base } = ctx.server;
   const context = (await signedInPage(ctx.browser, base)).context();

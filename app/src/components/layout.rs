@@ -132,11 +132,13 @@ fn UserMenu(user: Principal) -> impl IntoView {
     }
 
     let admin = user.role.can(Action::ManageUsers);
+    // Shown in capitals by the stylesheet (`uppercase`): Rust's to_uppercase would bring
+    // Unicode's case tables into the main WASM module.
     let initial = user
         .username
         .chars()
         .next()
-        .map(|c| c.to_uppercase().to_string())
+        .map(String::from)
         .unwrap_or_default();
     view! {
         <details node_ref=menu class="group relative" data-testid="user-menu">
@@ -151,7 +153,7 @@ fn UserMenu(user: Principal) -> impl IntoView {
                 <span
                     aria-hidden="true"
                     data-initial=initial
-                    class="flex h-7 w-7 shrink-0 items-center justify-center rounded-md bg-indigo-600 text-xs font-semibold text-white before:content-[attr(data-initial)] dark:bg-indigo-500"
+                    class="flex h-7 w-7 shrink-0 items-center justify-center rounded-md bg-indigo-600 text-xs font-semibold uppercase text-white before:content-[attr(data-initial)] dark:bg-indigo-500"
                 ></span>
                 <span class="max-w-[4.5rem] truncate font-medium text-slate-800 sm:max-w-[10rem] dark:text-slate-100" data-testid="current-username">
                     {user.username.clone()}

@@ -3,6 +3,7 @@
 pub(crate) mod activity;
 pub(crate) mod board;
 
+use crate::browser::lowercase;
 use crate::components::{
     ErrorBanner, Icon, LiveDuration, NeedsFeedbackBadge, PageTab, ProgressBar, RelativeTime,
     StatusBadge, TabBar, I,
@@ -366,7 +367,7 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
                 });
             } else if !on_later_page
                 && newest.is_none_or(|n| run.created_at_ms >= n)
-                && filter.matches(run)
+                && filter.matches_lowering(run, lowercase)
             {
                 inserted.update(|v| {
                     v.insert(0, run.clone());
