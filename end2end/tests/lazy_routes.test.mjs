@@ -125,3 +125,11 @@ test("constants only lazy pages use live outside the main module", () => {
   assert.ok(later.some((b) => b.includes(wizard)), "and is in a chunk or the lazy data module");
   assert.ok(main.includes(runs), "the runs list's text is still in the main module");
 });
+
+test("the main module's JavaScript imports carry short names, not wasm-bindgen's hashes", () => {
+  // scripts/wasm_short_imports.mjs renamed them in the WASM and its JS glue alike; every
+  // browser test above ran with the renamed pair.
+  const js = readFileSync(join(PKG, "fabrik.js"), "utf8");
+  assert.doesNotMatch(js, /__wbg_\w+_[0-9a-f]{16}\s*:/);
+  assert.match(js, /\$0\s*:\s*function/);
+});
