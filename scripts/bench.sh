@@ -9,7 +9,7 @@ scripts/setup.sh >/dev/null
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 cargo leptos build --release --split --precompress
 node scripts/wasm_lazy_data.mjs
-node scripts/wasm_short_imports.mjs
+node scripts/wasm_compact.mjs
 node end2end/bench/wasm_size.mjs
 # The flags cargo-leptos builds the release server with (always-erase-components), so the
 # bench measures what ships and reuses that build.

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo leptos build --release --split --precompress
 node scripts/wasm_lazy_data.mjs
-node scripts/wasm_short_imports.mjs
+node scripts/wasm_compact.mjs
 exec target/server-release/fabrik-server "$@"

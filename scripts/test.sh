@@ -21,7 +21,7 @@ step "build the site (split into per-page WASM chunks) and the server"
 cargo leptos build --split
 # As the release build does (scripts/run.sh), so the browser tests run with it.
 node scripts/wasm_lazy_data.mjs target/site/pkg target/front/wasm32-unknown-unknown/debug
-node scripts/wasm_short_imports.mjs target/site/pkg
+node scripts/wasm_compact.mjs target/site/pkg
 
 step "unit and integration tests"
 RUSTFLAGS=$FLAGS cargo test --workspace --exclude frontend

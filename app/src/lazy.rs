@@ -1,8 +1,8 @@
 //! Pages loaded on demand. Built with `cargo leptos build --split`, each one's code is a
 //! WASM chunk of its own, fetched when the page is first opened (or preloaded by the
 //! server-rendered page that needs it), so a first visit to `/runs` doesn't download the
-//! env editor or the spec wizard. The runs list and "not found" stay in the main module:
-//! they are where people land; the runs board and activity feed are chunks, and so are the
+//! env editor or the spec wizard. The runs list stays in the main module: it is where
+//! people land; the runs board and activity feed are chunks, and so are the
 //! admin and settings frames around their pages. Sign-in is a chunk too: it is visited
 //! once a session.
 use leptos::prelude::*;
@@ -73,6 +73,7 @@ use crate::pages::{
     env::EnvListPage,
     feedback::FeedbackPage,
     login::LoginPage,
+    not_found::NotFound,
     run::RunPage,
     runs::{activity::RunsActivity, board::RunsBoard},
     schedules::{new::NewSchedulePage, SchedulesPage},
@@ -81,6 +82,7 @@ use crate::pages::{
 
 lazy_pages! {
     login => LoginPage,
+    not_found => NotFound,
     runs_board => RunsBoard,
     runs_activity => RunsActivity,
     run => RunPage,

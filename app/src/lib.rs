@@ -27,7 +27,6 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-use pages::not_found::NotFound;
 use pages::runs::{RunsListView, RunsPage};
 
 pub use error::AppError;
@@ -80,7 +79,7 @@ pub fn App() -> impl IntoView {
         }/>
         <Router>
             <Layout>
-                <Routes fallback=|| view! { <NotFound/> }>
+                <Routes fallback=|| "Page not found.">
                     <Route path=path!("/") view=|| view! { <Redirect path="/runs"/> } ssr=SsrMode::Async/>
                     <ParentRoute path=path!("/runs") view=RunsPage>
                         <Route path=path!("") view=RunsListView/>
@@ -117,6 +116,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("prices") view={lazy::prices::PAGE}/>
                         <Route path=path!("observability") view={lazy::observability::PAGE}/>
                     </ParentRoute>
+                    // Last: every address no route above claims. (The server leaves it to
+                    // its fallback, which serves files first.)
+                    <Route path=path!("/*any") view={lazy::not_found::PAGE} ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -31,6 +31,7 @@ const ROUTES = [
   "/settings/audit",
   "/settings/prices",
   "/settings/observability",
+  "/no-such-page",
 ];
 
 /// A cold visit to `path` in a new tab of `context` (HTTP cache off): its page errors
@@ -81,7 +82,7 @@ test("every route hydrates when opened cold, loading only its own chunks", async
   await context.close();
 });
 
-test("an address nothing answers is a 404 page that hydrates", async () => {
+test("an address nothing answers is a 404 page, a chunk of its own, that hydrates", async () => {
   const { base } = ctx.server;
   const context = (await signedInPage(ctx.browser, base)).context();
   const page = await context.newPage();
@@ -127,7 +128,7 @@ test("constants only lazy pages use live outside the main module", () => {
 });
 
 test("the main module's JavaScript imports carry short names, not wasm-bindgen's hashes", () => {
-  // scripts/wasm_short_imports.mjs renamed them in the WASM and its JS glue alike; every
+  // scripts/wasm_compact.mjs renamed them in the WASM and its JS glue alike; every
   // browser test above ran with the renamed pair.
   const js = readFileSync(join(PKG, "fabrik.js"), "utf8");
   assert.doesNotMatch(js, /__wbg_\w+_[0-9a-f]{16}\s*:/);

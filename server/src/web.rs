@@ -20,13 +20,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         move |req| handle_server_fns_with_context(context.clone(), req)
     };
     let options = state.leptos_options.clone();
+    // The app's catch-all route (its "not found" page) is left to the fallback, which
+    // serves a file when there is one (`/pkg/…`) and otherwise renders the app, and so
+    // that route.
+    let pages: Vec<_> = generate_route_list(App)
+        .into_iter()
+        .filter(|route| !route.path().contains('*'))
+        .collect();
     Router::new()
         .route("/api/{*fn_name}", post(server_fns.clone()).get(server_fns))
         .route("/sw.js", get(service_worker))
         .route("/manifest.webmanifest", get(manifest))
-        .leptos_routes_with_context(state, generate_route_list(App), context, move || {
-            shell(options.clone())
-        })
+        .leptos_routes_with_context(state, pages, context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,254 @@
+// Compacts how the main WASM module is encoded, changing nothing it does.
+//
+// - **Import names.** wasm-bindgen names every browser function the module imports after
+//   the function and a hash (`__wbg_textContent_240d7f8264a6246e`), once in the import
+//   section and once as a key of the import object in `fabrik.js`. The 240-odd hashes are
+//   16 hex digits each and don't compress: 3.3 KiB of the module's brotli bytes. Each gets
+//   a short name (`$0`, `$1`, …) in both files.
+// - **The function table's initial contents.** After the split, the slots of functions
+//   that live in chunks are written as explicit `ref.null` entries (3 bytes each, 4,000
+//   of them), which is what an empty table holds anyway. The non-null entries are
+//   written as plain function-index segments instead: 1.4 KiB.
+// - **Toolchain notes** (`producers`, `target_features` custom sections), which no
+//   browser reads.
+//
+// It refuses, changing nothing, unless every renamed import appears exactly once as a
+// key in `fabrik.js` and the result validates. A second run finds nothing to do.
+//
+//   node scripts/wasm_compact.mjs [site-pkg-dir]
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import zlib from "node:zlib";
+
+const PKG = process.argv[2] ?? "target/site/pkg";
+const OUTPUT = "fabrik";
+const JS_MODULE = `./${OUTPUT}_bg.js`;
+const HASHED = /^__wbg_[A-Za-z0-9_$]+_[0-9a-f]{16}$/;
+
+function fail(msg) {
+  console.error(`wasm_compact: ${msg}; nothing was changed`);
+  process.exit(1);
+}
+
+class Reader {
+  constructor(buf, pos) {
+    this.buf = buf;
+    this.pos = pos;
+  }
+  uleb() {
+    let value = 0,
+      shift = 0,
+      byte;
+    do {
+      byte = this.buf[this.pos++];
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return value;
+  }
+  sleb() {
+    let value = 0,
+      shift = 0,
+      byte;
+    do {
+      byte = this.buf[this.pos++];
+      value |= (byte & 0x7f) << shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return shift < 32 && byte & 0x40 ? value | (-1 << shift) : value;
+  }
+  name() {
+    const n = this.uleb();
+    const s = this.buf.toString("utf8", this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+}
+
+function uleb(n) {
+  const out = [];
+  do {
+    let byte = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n) byte |= 0x80;
+    out.push(byte);
+  } while (n);
+  return Buffer.from(out);
+}
+
+const nameBytes = (s) => Buffer.concat([uleb(Buffer.byteLength(s)), Buffer.from(s)]);
+
+/// Skips one import's description (what follows its module and field names).
+function skipImportDesc(r) {
+  const kind = r.buf[r.pos++];
+  if (kind === 0) r.uleb();
+  else if (kind === 1 || kind === 2) {
+    if (kind === 1) r.pos++;
+    const flags = r.uleb();
+    r.uleb();
+    if (flags & 1) r.uleb();
+  } else if (kind === 3) r.pos += 2;
+  else if (kind === 4) {
+    r.pos++;
+    r.uleb();
+  } else fail(`unknown import kind ${kind}`);
+}
+
+function sleb(n) {
+  const out = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) {
+      out.push(byte);
+      return Buffer.from(out);
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const section = (id, body) => Buffer.concat([Buffer.from([id]), uleb(body.length), body]);
+
+/// The import section with hashed names replaced (`null`: none left); old → new names.
+function renameImports(wasm, start, end, renames) {
+  const r = new Reader(wasm, start);
+  let count = r.uleb();
+  const parts = [uleb(count)];
+  while (count--) {
+    const module = r.name();
+    const field = r.name();
+    const descStart = r.pos;
+    skipImportDesc(r);
+    let name = field;
+    if (module === JS_MODULE && HASHED.test(field)) {
+      if (renames.has(field)) fail(`${field} is imported twice`);
+      name = `$${renames.size.toString(36)}`;
+      renames.set(field, name);
+    }
+    parts.push(nameBytes(module), nameBytes(name), wasm.subarray(descStart, r.pos));
+  }
+  if (r.pos !== end) fail("the import section did not parse to its end");
+  return renames.size ? Buffer.concat(parts) : null;
+}
+
+/// The element section without its `ref.null` entries (`null`: it has none). Only active
+/// segments of the one function table with constant offsets are expected; anything else
+/// leaves the section as it is.
+function elementsWithoutNulls(wasm, start, end) {
+  const r = new Reader(wasm, start);
+  let count = r.uleb();
+  const slots = new Map();
+  let nulls = 0;
+  while (count--) {
+    const flags = r.uleb();
+    if (flags !== 0 && flags !== 4) return null;
+    if (wasm[r.pos++] !== 0x41) return null;
+    const offset = r.sleb();
+    if (wasm[r.pos++] !== 0x0b) return null;
+    let n = r.uleb();
+    for (let i = 0; n--; i++) {
+      let func = null;
+      if (flags === 0) func = r.uleb();
+      else if (wasm[r.pos] === 0xd2) {
+        r.pos++;
+        func = r.uleb();
+      } else if (wasm[r.pos] === 0xd0 && wasm[r.pos + 1] === 0x70) {
+        r.pos += 2;
+        nulls++;
+      } else return null;
+      if (flags === 4 && wasm[r.pos++] !== 0x0b) return null;
+      if (slots.has(offset + i)) return null; // segments overlap: order would matter
+      if (func !== null) slots.set(offset + i, func);
+    }
+  }
+  if (r.pos !== end || nulls === 0) return null;
+  // One segment per run of consecutive slots.
+  const runs = [];
+  for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
+    const last = runs.at(-1);
+    if (last && last.offset + last.funcs.length === slot) last.funcs.push(slots.get(slot));
+    else runs.push({ offset: slot, funcs: [slots.get(slot)] });
+  }
+  return Buffer.concat([
+    uleb(runs.length),
+    ...runs.flatMap((run) => [
+      uleb(0),
+      Buffer.from([0x41]),
+      sleb(run.offset),
+      Buffer.from([0x0b]),
+      uleb(run.funcs.length),
+      ...run.funcs.map(uleb),
+    ]),
+  ]);
+}
+
+const DROPPED_CUSTOM = new Set(["producers", "target_features"]);
+
+/// The compacted module, what changed, and the old → new import names.
+function compact(wasm) {
+  if (wasm.length < 8 || wasm.readUInt32LE(0) !== 0x6d736100) fail("not a WASM file");
+  const r = new Reader(wasm, 8);
+  const parts = [wasm.subarray(0, 8)];
+  const renames = new Map();
+  const changed = [];
+  while (r.pos < wasm.length) {
+    const sectionStart = r.pos;
+    const id = wasm[r.pos++];
+    const size = r.uleb();
+    const bodyStart = r.pos;
+    const bodyEnd = bodyStart + size;
+    r.pos = bodyEnd;
+    let body = null;
+    if (id === 0 && DROPPED_CUSTOM.has(new Reader(wasm, bodyStart).name())) {
+      changed.push(`dropped the ${new Reader(wasm, bodyStart).name()} section`);
+      continue;
+    }
+    if (id === 2) {
+      body = renameImports(wasm, bodyStart, bodyEnd, renames);
+      if (body) changed.push(`renamed ${renames.size} imports`);
+    }
+    if (id === 9) {
+      body = elementsWithoutNulls(wasm, bodyStart, bodyEnd);
+      if (body) changed.push("wrote the function table without its empty slots");
+    }
+    parts.push(body ? section(id, body) : wasm.subarray(sectionStart, bodyEnd));
+  }
+  return { wasm: Buffer.concat(parts), changed, renames };
+}
+
+/// `fabrik.js` with each renamed import's key replaced; every old name must occur once.
+function renameKeys(js, renames) {
+  const found = new Map();
+  const out = js.replace(/__wbg_[A-Za-z0-9_$]+_[0-9a-f]{16}\b/g, (old) => {
+    if (!renames.has(old)) return old;
+    found.set(old, (found.get(old) ?? 0) + 1);
+    return renames.get(old);
+  });
+  for (const old of renames.keys()) {
+    if (found.get(old) !== 1) fail(`${OUTPUT}.js names ${old} ${found.get(old) ?? 0} times, not once`);
+  }
+  return out;
+}
+
+function writeWithPrecompressed(path, bytes) {
+  writeFileSync(path, bytes);
+  if (existsSync(`${path}.br`)) {
+    writeFileSync(`${path}.br`, zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));
+  }
+  if (existsSync(`${path}.gz`)) writeFileSync(`${path}.gz`, zlib.gzipSync(bytes, { level: 9 }));
+}
+
+const wasmPath = join(PKG, `${OUTPUT}.wasm`);
+const jsPath = join(PKG, `${OUTPUT}.js`);
+if (!existsSync(wasmPath) || !existsSync(jsPath)) fail(`no ${wasmPath} or ${jsPath}: build the site first`);
+const before = readFileSync(wasmPath);
+const { wasm, changed, renames } = compact(before);
+if (changed.length === 0) {
+  console.log("wasm_compact: nothing to do");
+  process.exit(0);
+}
+if (!WebAssembly.validate(wasm)) fail("the compacted module does not validate");
+const js = renames.size ? renameKeys(readFileSync(jsPath, "utf8"), renames) : null;
+writeWithPrecompressed(wasmPath, wasm);
+if (js !== null) writeWithPrecompressed(jsPath, js);
+console.log(`wasm_compact: ${changed.join("; ")} (${OUTPUT}.wasm ${before.length} → ${wasm.length} bytes)`);
