@@ -5,6 +5,9 @@
 //   section and once as a key of the import object in `fabrik.js`. The 240-odd hashes are
 //   16 hex digits each and don't compress: 3.3 KiB of the module's brotli bytes. Each gets
 //   a short name (`$0`, `$1`, …) in both files.
+// - **Export names** that are Rust symbol names with their hash (wasm-bindgen's closure
+//   shims, `_ZN12wasm_bindgen7convert8closures1_6invoke17h0bacf75849a1261fE`), which
+//   `fabrik.js` calls: short names (`$e0`, …) in both files.
 // - **The function table's initial contents.** After the split, the slots of functions
 //   that live in chunks are written as explicit `ref.null` entries (3 bytes each, 4,000
 //   of them), which is what an empty table holds anyway. The non-null entries are
@@ -12,8 +15,8 @@
 // - **Toolchain notes** (`producers`, `target_features` custom sections), which no
 //   browser reads.
 //
-// It refuses, changing nothing, unless every renamed import appears exactly once as a
-// key in `fabrik.js` and the result validates. A second run finds nothing to do.
+// It refuses, changing nothing, unless every renamed name appears in `fabrik.js`, no new
+// name is already used there, and the result validates. A second run finds nothing to do.
 //
 //   node scripts/wasm_compact.mjs [site-pkg-dir]
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +27,7 @@ const PKG = process.argv[2] ?? "target/site/pkg";
 const OUTPUT = "fabrik";
 const JS_MODULE = `./${OUTPUT}_bg.js`;
 const HASHED = /^__wbg_[A-Za-z0-9_$]+_[0-9a-f]{16}$/;
+const HASHED_EXPORT = /^_ZN\w+17h[0-9a-f]{16}E(_\d+)?$/;
 
 function fail(msg) {
   console.error(`wasm_compact: ${msg}; nothing was changed`);
@@ -131,6 +135,28 @@ function renameImports(wasm, start, end, renames) {
   return renames.size ? Buffer.concat(parts) : null;
 }
 
+/// The export section with hashed symbol names replaced (`null`: none).
+function renameExports(wasm, start, end, renames) {
+  const r = new Reader(wasm, start);
+  let count = r.uleb();
+  const parts = [uleb(count)];
+  let renamed = 0;
+  while (count--) {
+    const field = r.name();
+    const descStart = r.pos;
+    r.pos++;
+    r.uleb();
+    let name = field;
+    if (HASHED_EXPORT.test(field)) {
+      name = `$e${(renamed++).toString(36)}`;
+      renames.set(field, name);
+    }
+    parts.push(nameBytes(name), wasm.subarray(descStart, r.pos));
+  }
+  if (r.pos !== end) fail("the export section did not parse to its end");
+  return renamed ? Buffer.concat(parts) : null;
+}
+
 /// The element section without its `ref.null` entries (`null`: it has none). Only active
 /// segments of the one function table with constant offsets are expected; anything else
 /// leaves the section as it is.
@@ -207,6 +233,11 @@ function compact(wasm) {
       body = renameImports(wasm, bodyStart, bodyEnd, renames);
       if (body) changed.push(`renamed ${renames.size} imports`);
     }
+    if (id === 7) {
+      const before = renames.size;
+      body = renameExports(wasm, bodyStart, bodyEnd, renames);
+      if (body) changed.push(`renamed ${renames.size - before} exports`);
+    }
     if (id === 9) {
       body = elementsWithoutNulls(wasm, bodyStart, bodyEnd);
       if (body) changed.push("wrote the function table without its empty slots");
@@ -216,16 +247,23 @@ function compact(wasm) {
   return { wasm: Buffer.concat(parts), changed, renames };
 }
 
-/// `fabrik.js` with each renamed import's key replaced; every old name must occur once.
-function renameKeys(js, renames) {
-  const found = new Map();
-  const out = js.replace(/__wbg_[A-Za-z0-9_$]+_[0-9a-f]{16}\b/g, (old) => {
+/// `fabrik.js` with each renamed import and export replaced. Every old name must occur in
+/// it (as a key, a property or, unminified, a function of the same name), and no new
+/// name may already be a word in it.
+function renameInJs(js, renames) {
+  for (const name of renames.values()) {
+    if (new RegExp(`(^|[^\\w$])${name.replace("$", "\\$")}(?![\\w$])`).test(js)) {
+      fail(`${OUTPUT}.js already has a name ${name}`);
+    }
+  }
+  const found = new Set();
+  const out = js.replace(/\b(?:__wbg_[A-Za-z0-9_$]+_[0-9a-f]{16}|_ZN\w+)\b/g, (old) => {
     if (!renames.has(old)) return old;
-    found.set(old, (found.get(old) ?? 0) + 1);
+    found.add(old);
     return renames.get(old);
   });
   for (const old of renames.keys()) {
-    if (found.get(old) !== 1) fail(`${OUTPUT}.js names ${old} ${found.get(old) ?? 0} times, not once`);
+    if (!found.has(old)) fail(`${OUTPUT}.js never names ${old}`);
   }
   return out;
 }
@@ -248,7 +286,7 @@ if (changed.length === 0) {
   process.exit(0);
 }
 if (!WebAssembly.validate(wasm)) fail("the compacted module does not validate");
-const js = renames.size ? renameKeys(readFileSync(jsPath, "utf8"), renames) : null;
+const js = renames.size ? renameInJs(readFileSync(jsPath, "utf8"), renames) : null;
 writeWithPrecompressed(wasmPath, wasm);
 if (js !== null) writeWithPrecompressed(jsPath, js);
 console.log(`wasm_compact: ${changed.join("; ")} (${OUTPUT}.wasm ${before.length} → ${wasm.length} bytes)`);

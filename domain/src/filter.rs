@@ -24,6 +24,12 @@ pub struct RunFilter {
 impl RunFilter {
     /// Builds a filter from query pairs, rejecting values that can't mean anything.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
+        Self::from_pair_iter(&mut pairs.into_iter())
+    }
+
+    /// [`from_pairs`](Self::from_pairs)' body, compiled once rather than once per kind of
+    /// iterator a caller has (each copy is 2 KB of the browser's WASM).
+    fn from_pair_iter<'a>(pairs: &mut dyn Iterator<Item = (&'a str, &'a str)>) -> Result<Self> {
         let mut f = RunFilter::default();
         for (key, value) in pairs {
             let value = value.trim();

@@ -127,10 +127,12 @@ test("constants only lazy pages use live outside the main module", () => {
   assert.ok(main.includes(runs), "the runs list's text is still in the main module");
 });
 
-test("the main module's JavaScript imports carry short names, not wasm-bindgen's hashes", () => {
+test("the main module's imports and exports carry short names, not hashes", () => {
   // scripts/wasm_compact.mjs renamed them in the WASM and its JS glue alike; every
   // browser test above ran with the renamed pair.
   const js = readFileSync(join(PKG, "fabrik.js"), "utf8");
   assert.doesNotMatch(js, /__wbg_\w+_[0-9a-f]{16}\s*:/);
+  assert.doesNotMatch(js, /_ZN\w+17h[0-9a-f]{16}E/);
   assert.match(js, /\$0\s*:\s*function/);
+  assert.match(js, /\.\$e0\(/);
 });

@@ -20,7 +20,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use std::collections::HashMap;
 
 /// The query keys `RunFilter::from_pairs` understands.
 const KEYS: [&str; 8] = [
@@ -343,7 +342,9 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
     let next_cursor = listing.page.next_cursor;
     let on_later_page = filter.cursor.is_some();
 
-    let overrides = RwSignal::new(HashMap::<String, RunSummary>::new());
+    // The page's rows as the live stream last sent them (at most a page: a list, not a
+    // hash map, which would be one more map type in the main WASM module).
+    let overrides = RwSignal::new(Vec::<RunSummary>::new());
     let inserted = RwSignal::new(Vec::<RunSummary>::new());
     {
         let on_page: Vec<String> = base.iter().map(|r| r.run_id.clone()).collect();
@@ -362,8 +363,9 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
                     }
                 });
             } else if on_page.iter().any(|r| r == id) {
-                overrides.update(|o| {
-                    o.insert(run.run_id.clone(), run.clone());
+                overrides.update(|o| match o.iter_mut().find(|r| r.run_id == id) {
+                    Some(r) => *r = run.clone(),
+                    None => o.push(run.clone()),
                 });
             } else if !on_later_page
                 && newest.is_none_or(|n| run.created_at_ms >= n)
@@ -385,7 +387,7 @@ fn RunsList(listing: RunListing, filter: RunFilter) -> impl IntoView {
             if extra.iter().any(|e| e.run_id == r.run_id) {
                 continue;
             }
-            match changed.get(&r.run_id) {
+            match changed.iter().find(|c| c.run_id == r.run_id) {
                 Some(newer) => out.push((newer.clone(), true)),
                 None => out.push((r.clone(), false)),
             }
