@@ -19,9 +19,9 @@
 // name is already used there, and the result validates. A second run finds nothing to do.
 //
 //   node scripts/wasm_compact.mjs [site-pkg-dir]
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import zlib from "node:zlib";
+import { Reader, nameBytes, sectionBytes, sleb, uleb, writeWithPrecompressed } from "./wasm_bytes.mjs";
 
 const PKG = process.argv[2] ?? "target/site/pkg";
 const OUTPUT = "fabrik";
@@ -34,85 +34,6 @@ function fail(msg) {
   process.exit(1);
 }
 
-class Reader {
-  constructor(buf, pos) {
-    this.buf = buf;
-    this.pos = pos;
-  }
-  uleb() {
-    let value = 0,
-      shift = 0,
-      byte;
-    do {
-      byte = this.buf[this.pos++];
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return value;
-  }
-  sleb() {
-    let value = 0,
-      shift = 0,
-      byte;
-    do {
-      byte = this.buf[this.pos++];
-      value |= (byte & 0x7f) << shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return shift < 32 && byte & 0x40 ? value | (-1 << shift) : value;
-  }
-  name() {
-    const n = this.uleb();
-    const s = this.buf.toString("utf8", this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-}
-
-function uleb(n) {
-  const out = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return Buffer.from(out);
-}
-
-const nameBytes = (s) => Buffer.concat([uleb(Buffer.byteLength(s)), Buffer.from(s)]);
-
-/// Skips one import's description (what follows its module and field names).
-function skipImportDesc(r) {
-  const kind = r.buf[r.pos++];
-  if (kind === 0) r.uleb();
-  else if (kind === 1 || kind === 2) {
-    if (kind === 1) r.pos++;
-    const flags = r.uleb();
-    r.uleb();
-    if (flags & 1) r.uleb();
-  } else if (kind === 3) r.pos += 2;
-  else if (kind === 4) {
-    r.pos++;
-    r.uleb();
-  } else fail(`unknown import kind ${kind}`);
-}
-
-function sleb(n) {
-  const out = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) {
-      out.push(byte);
-      return Buffer.from(out);
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const section = (id, body) => Buffer.concat([Buffer.from([id]), uleb(body.length), body]);
-
 /// The import section with hashed names replaced (`null`: none left); old → new names.
 function renameImports(wasm, start, end, renames) {
   const r = new Reader(wasm, start);
@@ -122,7 +43,7 @@ function renameImports(wasm, start, end, renames) {
     const module = r.name();
     const field = r.name();
     const descStart = r.pos;
-    skipImportDesc(r);
+    if (r.importDesc() < 0) fail("an import of unknown kind");
     let name = field;
     if (module === JS_MODULE && HASHED.test(field)) {
       if (renames.has(field)) fail(`${field} is imported twice`);
@@ -242,7 +163,7 @@ function compact(wasm) {
       body = elementsWithoutNulls(wasm, bodyStart, bodyEnd);
       if (body) changed.push("wrote the function table without its empty slots");
     }
-    parts.push(body ? section(id, body) : wasm.subarray(sectionStart, bodyEnd));
+    parts.push(body ? sectionBytes(id, body) : wasm.subarray(sectionStart, bodyEnd));
   }
   return { wasm: Buffer.concat(parts), changed, renames };
 }
@@ -266,14 +187,6 @@ function renameInJs(js, renames) {
     if (!found.has(old)) fail(`${OUTPUT}.js never names ${old}`);
   }
   return out;
-}
-
-function writeWithPrecompressed(path, bytes) {
-  writeFileSync(path, bytes);
-  if (existsSync(`${path}.br`)) {
-    writeFileSync(`${path}.br`, zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));
-  }
-  if (existsSync(`${path}.gz`)) writeFileSync(`${path}.gz`, zlib.gzipSync(bytes, { level: 9 }));
 }
 
 const wasmPath = join(PKG, `${OUTPUT}.wasm`);

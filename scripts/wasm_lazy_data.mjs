@@ -17,9 +17,9 @@
 //
 // Usage, after `cargo leptos build --release --split [--precompress]`:
 //   node scripts/wasm_lazy_data.mjs [site-pkg-dir] [front-target-dir]
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import zlib from "node:zlib";
+import { Reader, sectionBytes, sleb, uleb, writeWithPrecompressed } from "./wasm_bytes.mjs";
 
 const PKG = process.argv[2] ?? "target/site/pkg";
 const FRONT = process.argv[3] ?? "target/front/wasm32-unknown-unknown/release";
@@ -34,41 +34,6 @@ function fail(msg) {
 }
 
 // ---- reading WASM ----
-class Reader {
-  constructor(buf, pos = 0) {
-    this.buf = buf;
-    this.pos = pos;
-  }
-  u8() {
-    return this.buf[this.pos++];
-  }
-  // LEB128: the value, and the last byte and shift for sign extension.
-  leb() {
-    let value = 0,
-      shift = 0,
-      byte;
-    do {
-      byte = this.buf[this.pos++];
-      value += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return { value, shift, byte };
-  }
-  uleb() {
-    return this.leb().value;
-  }
-  sleb() {
-    const { value, shift, byte } = this.leb();
-    return byte & 0x40 ? value - 2 ** shift : value;
-  }
-  name() {
-    const n = this.uleb();
-    const s = this.buf.toString("utf8", this.pos, this.pos + n);
-    this.pos += n;
-    return s;
-  }
-}
-
 function sections(buf) {
   if (buf.readUInt32LE(0) !== 0x6d736100) fail("not a WASM file");
   const r = new Reader(buf, 8);
@@ -95,21 +60,9 @@ function importedFunctionCount(buf, sec) {
   while (count--) {
     r.name();
     r.name();
-    const kind = r.u8();
-    if (kind === 0) {
-      r.uleb();
-      funcs++;
-    } else if (kind === 1 || kind === 2) {
-      if (kind === 1) r.u8();
-      const flags = r.uleb();
-      r.uleb();
-      if (flags & 1) r.uleb();
-    } else if (kind === 3) {
-      r.pos += 2;
-    } else if (kind === 4) {
-      r.u8();
-      r.uleb();
-    } else fail(`unknown import kind ${kind}`);
+    const kind = r.importDesc();
+    if (kind < 0) fail("an import of unknown kind");
+    if (kind === 0) funcs++;
   }
   return funcs;
 }
@@ -356,30 +309,6 @@ function lazyRanges(full, mainSplit) {
 }
 
 // ---- rewriting ----
-function uleb(n) {
-  const out = [];
-  do {
-    let byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return Buffer.from(out);
-}
-function sleb(n) {
-  const out = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n = Math.floor(n / 128);
-    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) {
-      out.push(byte);
-      return Buffer.from(out);
-    }
-    out.push(byte | 0x80);
-  }
-}
-const sectionBytes = (id, payload) => Buffer.concat([Buffer.from([id]), uleb(payload.length), payload]);
-
 function activeSegments(image, base, mask) {
   // Runs of bytes where mask is set, merged across short gaps.
   const segs = [];
@@ -470,15 +399,11 @@ function makeLoad(`;
   return js.replace("function makeLoad(", loader).replace(wait, "await Promise.all([...parallelStuff, loadLazyData()]);");
 }
 
-function writeWithPrecompressed(path, bytes) {
-  writeFileSync(path, bytes);
-  if (existsSync(`${path}.br`) || existsSync(join(PKG, `${OUTPUT}.wasm.br`))) {
-    writeFileSync(`${path}.br`, zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));
-  }
-  if (existsSync(`${path}.gz`) || existsSync(join(PKG, `${OUTPUT}.wasm.gz`))) {
-    writeFileSync(`${path}.gz`, zlib.gzipSync(bytes, { level: 9 }));
-  }
-}
+// New files get precompressed copies when the main module has them.
+const precompressed = (path) => ({
+  brotli: existsSync(`${path}.br`) || existsSync(join(PKG, `${OUTPUT}.wasm.br`)),
+  gzip: existsSync(`${path}.gz`) || existsSync(join(PKG, `${OUTPUT}.wasm.gz`)),
+});
 
 const loaderFile = readdirSync(PKG).find((f) => f.startsWith("__wasm_split") && f.endsWith(".js"));
 if (!loaderFile) fail(`no split loader in ${PKG}: build with --split`);
@@ -500,8 +425,8 @@ const { main, lazyModule, movedBytes } = rewriteMain(before, lazy);
 await WebAssembly.compile(main).catch((e) => fail(`the rewritten main module does not validate: ${e.message}`));
 await WebAssembly.compile(lazyModule).catch((e) => fail(`the lazy data module does not validate: ${e.message}`));
 
-writeWithPrecompressed(join(PKG, lazyFile), lazyModule);
-writeWithPrecompressed(join(PKG, loaderFile), Buffer.from(patchLoader(loaderJs, lazyFile)));
+writeWithPrecompressed(join(PKG, lazyFile), lazyModule, precompressed(join(PKG, lazyFile)));
+writeWithPrecompressed(join(PKG, loaderFile), Buffer.from(patchLoader(loaderJs, lazyFile)), precompressed(join(PKG, loaderFile)));
 writeWithPrecompressed(mainPath, main);
 console.log(
   `wasm_lazy_data: moved ${movedBytes} bytes of lazy-only constants out of ${OUTPUT}.wasm ` +

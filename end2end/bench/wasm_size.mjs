@@ -26,7 +26,7 @@ const lazyData = sizes["fabrik_lazy_data.wasm"] ?? 0;
 console.log(`| first visit to /runs (main module) | JS glue | lazy pages' constants | all WASM files | files |`);
 console.log("|---|---|---|---|---|");
 const allWasm = Object.entries(sizes).filter(([f]) => f.endsWith(".wasm"));
-console.log(`| ${kib(main)} | ${kib(js)} | ${kib(lazyData)} | ${kib(allWasm.reduce((a, [, n]) => a + n, 0))} | ${allWasm.length} |`);
+console.log(`| ${(main / 1024).toFixed(1)} KiB (${main} bytes) | ${kib(js)} | ${kib(lazyData)} | ${kib(allWasm.reduce((a, [, n]) => a + n, 0))} | ${allWasm.length} |`);
 console.log("\n| page (lazy) | its module + chunks + constants | first visit total (with main) |");
 console.log("|---|---|---|");
 // Pages inside a lazy frame (`/admin/*`, `/settings/*`) also need the frame's files.
