@@ -1,10 +1,9 @@
 //! Pages loaded on demand. Built with `cargo leptos build --split`, each one's code is a
 //! WASM chunk of its own, fetched when the page is first opened (or preloaded by the
 //! server-rendered page that needs it), so a first visit to `/runs` doesn't download the
-//! env editor or the spec wizard. The runs list stays in the main module: it is where
-//! people land; the runs board and activity feed are chunks, and so are the
-//! admin and settings frames around their pages. Sign-in is a chunk too: it is visited
-//! once a session.
+//! env editor or the spec wizard. Only the runs list stays in the main module: it is where
+//! people land. The runs board and activity feed, the admin and settings frames around
+//! their pages, sign-in and "not found" are chunks like every other page.
 use leptos::prelude::*;
 use leptos_router::ChooseView;
 use std::future::Future;
@@ -15,7 +14,7 @@ type PreloadFuture = Pin<Box<dyn Future<Output = ()>>>;
 
 /// A page whose code is a chunk of its own. Every lazy route shares this one type, so the
 /// router's choose/preload glue is in the main module once, not once per page (Leptos'
-/// `Lazy<T>` is generic over the page: 24 copies, about 1.5 KB each before `wasm-opt`).
+/// `Lazy<T>` is generic over the page: a copy per page, about 1.5 KB each before `wasm-opt`).
 #[derive(Clone, Copy)]
 pub struct LazyPage {
     view: fn() -> ViewFuture,
