@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
@@ -27,11 +27,76 @@ pub(crate) fn open_read_write(path: &Path) -> Result<Connection> {
     )
 }
 
+/// Never opens a database its writer is still setting up (see [`setup`]): an empty
+/// file counts as missing, and a first WAL commit still pending is waited out (at most
+/// [`SETTLE`]; callers run on blocking threads).
 fn open(path: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection> {
-    if !path.exists() {
-        return Err(Error::Missing(path.into()));
+    loop {
+        match setup(path) {
+            Setup::Absent | Setup::Empty => return Err(Error::Missing(path.into())),
+            Setup::FirstCommitPending { left } => std::thread::sleep(left.min(POLL)),
+            Setup::Done => break,
+        }
     }
     let conn = Connection::open_with_flags(path, flags).at(path)?;
     conn.busy_timeout(busy).at(path)?;
     Ok(conn)
+}
+
+/// How long a new WAL database nobody has opened for sharing yet is left to its writer.
+const SETTLE: Duration = Duration::from_millis(500);
+
+/// How often [`open`] looks again while a first WAL commit is pending.
+const POLL: Duration = Duration::from_millis(20);
+
+enum Setup {
+    Absent,
+    Empty,
+    FirstCommitPending { left: Duration },
+    Done,
+}
+
+/// Whether a writer is still setting the database up: the file is empty, or it was
+/// just switched to WAL and its writer has not committed in WAL mode yet (no `-shm`
+/// index, or an empty `-wal`: the index may still be being built). A reader that opens
+/// it then makes the writer's next statement fail (`SQLITE_BUSY` on the switch to WAL,
+/// `SQLITE_BUSY_RECOVERY` while the reader builds the index), and Smithers sets no busy
+/// timeout. An old WAL file with no `-shm` is a DB whose writer has gone.
+fn setup(path: &Path) -> Setup {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Setup::Absent;
+    };
+    if meta.len() == 0 {
+        return Setup::Empty;
+    }
+    let age = meta.modified().ok().and_then(|m| m.elapsed().ok());
+    let left = age.map_or(Duration::ZERO, |age| SETTLE.saturating_sub(age));
+    let first_commit_pending = !beside(path, "-shm").exists()
+        || std::fs::metadata(beside(path, "-wal")).is_ok_and(|m| m.len() == 0);
+    if !left.is_zero() && is_wal(path) && first_commit_pending {
+        Setup::FirstCommitPending { left }
+    } else {
+        Setup::Done
+    }
+}
+
+/// True while a writer is still setting the database up (see [`setup`]).
+pub(crate) fn being_created(path: &Path) -> bool {
+    matches!(setup(path), Setup::Empty | Setup::FirstCommitPending { .. })
+}
+
+/// The header's read/write format versions are 2 in WAL mode.
+fn is_wal(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header[18] == 2 && header[19] == 2)
+}
+
+/// `state.db` → `state.db-shm`.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }

@@ -1,12 +1,11 @@
 //! Cheap change detection, so a snapshot is only re-read when Smithers wrote something.
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use domain::run::SmithersSnapshot;
 use rusqlite::Connection;
 
 use crate::error::{At, Result};
-use crate::open::open_read_only;
+use crate::open::{being_created, open_read_only};
 use crate::read::snapshot_from;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,48 +78,6 @@ impl Watcher {
         let db = self.open.insert(db);
         snapshot_from(&db.conn, run_id).at(&self.path)
     }
-}
-
-/// How long a new WAL database nobody has opened for sharing yet is left to its writer.
-const SETTLE: Duration = Duration::from_millis(500);
-
-/// True while a writer is still setting the database up: the file is empty, or it was
-/// just switched to WAL and its writer has not committed in WAL mode yet (no `-shm`
-/// index, or an empty `-wal`: the index may still be being built). A reader that opens
-/// it then makes the writer's next statement fail (`SQLITE_BUSY` on the switch to WAL,
-/// `SQLITE_BUSY_RECOVERY` while the reader builds the index), and Smithers sets no busy
-/// timeout. An old WAL file with no `-shm` is a DB whose writer has gone.
-fn being_created(path: &Path) -> bool {
-    let Ok(meta) = std::fs::metadata(path) else {
-        return false;
-    };
-    if meta.len() == 0 {
-        return true;
-    }
-    let recent = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.elapsed().ok())
-        .is_some_and(|age| age < SETTLE);
-    let first_commit_pending = !beside(path, "-shm").exists()
-        || std::fs::metadata(beside(path, "-wal")).is_ok_and(|m| m.len() == 0);
-    recent && is_wal(path) && first_commit_pending
-}
-
-/// The header's read/write format versions are 2 in WAL mode.
-fn is_wal(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 20];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| header[18] == 2 && header[19] == 2)
-}
-
-/// `state.db` → `state.db-shm`.
-fn beside(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 fn open_db(path: &Path, file: FileId) -> Result<OpenDb> {

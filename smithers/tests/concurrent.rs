@@ -174,3 +174,58 @@ fn the_watcher_waits_for_the_database_to_appear() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(watcher.poll().unwrap(), DbChange::NotYet);
 }
+
+/// Smithers' start, raced by every reader the server has (one-shot snapshots, output
+/// tables, the gate writer, the watcher): none of them may make its first statements
+/// fail. Smithers sets no busy timeout, so a lock held at the wrong moment is a run
+/// that dies at start (`SQLITE_BUSY` on `PRAGMA journal_mode = WAL`).
+#[test]
+fn readers_racing_a_database_being_created_never_fail_its_writer() {
+    for round in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..4)
+            .map(|which| {
+                let (path, stop) = (path.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let mut watcher = Watcher::new(&path);
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = match which {
+                            0 => read_snapshot(&path, None).map(drop),
+                            1 => smithers::output_tables(&path).map(drop),
+                            2 => smithers::decide_gate(
+                                &path,
+                                "r",
+                                None,
+                                None,
+                                smithers::Decision::Approve,
+                                None,
+                                "x",
+                                1,
+                            )
+                            .map(drop),
+                            _ => watcher.poll().map(drop),
+                        };
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(2));
+        let writer = Connection::open(&path).unwrap();
+        writer.busy_timeout(Duration::ZERO).unwrap();
+        let started = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            .and_then(|_| {
+                writer.execute_batch(
+                    "CREATE TABLE _smithers_runs (run_id TEXT PRIMARY KEY, workflow_name TEXT, status TEXT, created_at_ms INTEGER);
+                     INSERT INTO _smithers_runs VALUES ('r', 'wf', 'running', 1);",
+                )
+            });
+        stop.store(true, Ordering::Relaxed);
+        for reader in readers {
+            reader.join().unwrap();
+        }
+        started.unwrap_or_else(|e| panic!("round {round}: Smithers' start failed: {e}"));
+    }
+}

@@ -3,7 +3,7 @@ mod common;
 
 use domain::run::{NodeState, SmithersRunStatus, TokenUsage};
 use rusqlite::Connection;
-use smithers::{output_tables, read_snapshot};
+use smithers::{output_tables, read_snapshot, Error};
 
 #[test]
 fn output_tables_only_degrades_gracefully() {
@@ -249,9 +249,14 @@ fn missing_columns_are_never_selected() {
 }
 
 #[test]
-fn an_empty_file_is_an_empty_database() {
+fn an_empty_file_is_a_database_not_set_up_yet() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     std::fs::write(&path, b"").unwrap();
-    assert_eq!(read_snapshot(&path, None).unwrap(), Default::default());
+    // Smithers has created the file and not written its first page: not opened at all
+    // (a reader's lock would fail Smithers' switch to WAL), reported as not there yet.
+    assert!(matches!(read_snapshot(&path, None), Err(Error::Missing(_))));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    let beside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(beside.len(), 1, "no -journal, -wal or -shm made");
 }
