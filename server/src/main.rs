@@ -2,7 +2,7 @@ use clap::Parser;
 use fabrik_server::config::{Command, Config};
 
 fn main() -> anyhow::Result<()> {
-    fabrik_server::memory::limit_arenas();
+    fabrik_server::memory::configure();
     raise_open_files_limit();
     let config = Config::parse();
     let _tracing = fabrik_server::traces::init(config.log_format)?;

@@ -1,17 +1,36 @@
-//! Memory the allocator holds after a burst goes back to the system.
+//! The allocator, and memory it holds after a burst going back to the system.
 //!
-//! glibc gives each busy thread an arena of its own and keeps freed pages for reuse:
-//! after 64 concurrent page loads the server held 228 MB and never returned it (idle:
-//! 60 MB). Two arenas serve a server on a few cores as fast (measured, BENCHMARKS.md),
-//! and a periodic trim hands free pages back once a burst is over.
+//! Rust code allocates through mimalloc: per-thread heaps with no lock to share. With
+//! glibc's malloc, a page render under 64 connections spent about 40% of its time in
+//! malloc and free, much of it waiting on arena locks (perf, BENCHMARKS.md); capping
+//! the arenas to keep the memory down made that worse.
+//!
+//! The C side (SQLite) still uses glibc. glibc gives each busy thread an arena of its
+//! own and keeps freed pages for reuse, so its arenas stay capped and a periodic trim
+//! hands its free pages back once a burst is over.
 use std::time::Duration;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How often free pages are handed back.
 const TRIM_EVERY: Duration = Duration::from_secs(2);
+/// glibc arenas (for SQLite).
 const ARENAS: i32 = 2;
 
-/// Caps the allocator's arenas. Call before starting threads.
-pub fn limit_arenas() {
+/// mimalloc's number for its purge delay (`mi_option_purge_delay` in mimalloc 3's
+/// header; the Rust bindings don't name it).
+const MI_PURGE_DELAY: std::ffi::c_int = 15;
+
+/// Sets both allocators up. Call first thing in `main`, before starting threads.
+pub fn configure() {
+    // SAFETY: mi_option_set only sets an allocator parameter.
+    unsafe {
+        // Free pages go back to the system at once. mimalloc purges only while the
+        // allocator is in use, so with its 1 s default the pages of a burst stayed
+        // (RSS 84-144 MB after `fabrik-bench ssr`, instead of 53-56).
+        libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, 0);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets an allocator parameter.
     unsafe {
@@ -19,8 +38,8 @@ pub fn limit_arenas() {
     }
 }
 
-/// Hands free pages back every [`TRIM_EVERY`], on the blocking pool (a trim walks every
-/// arena under its lock).
+/// Hands glibc's free pages back every [`TRIM_EVERY`], on the blocking pool (a trim
+/// walks every arena under its lock).
 pub fn spawn_trimmer() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     tokio::spawn(async {

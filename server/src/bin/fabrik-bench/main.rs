@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 const ADMIN_PASSWORD: &str = "bench-password-1";
 
 fn main() -> anyhow::Result<()> {
-    fabrik_server::memory::limit_arenas();
+    fabrik_server::memory::configure();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

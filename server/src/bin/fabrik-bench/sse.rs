@@ -70,7 +70,7 @@ pub async fn one_client(client: &Client) -> anyhow::Result<()> {
 /// `fabrik-bench serve DIR [with-run]`: the server alone in this process (with the
 /// bench's run whose DB the parent writes), for benches that read its memory.
 pub async fn serve(dir: &Path, with_run: bool) -> anyhow::Result<()> {
-    // As `fabrik-server` does (its arenas are capped before any thread starts).
+    // As `fabrik-server` does (its allocators are set up before any thread starts).
     fabrik_server::memory::spawn_trimmer();
     let (base, service) = super::start_with(dir, &["--max-streams-per-user=2000"]).await?;
     if with_run {
@@ -84,29 +84,36 @@ pub async fn serve(dir: &Path, with_run: bool) -> anyhow::Result<()> {
 /// Longer than the server's memory trim period, so RSS is read after a trim.
 pub(crate) const RSS_SETTLE: Duration = Duration::from_secs(3);
 
-pub(crate) struct ChildServer(std::process::Child);
+/// The server in a process of its own; what it writes to stderr goes to `server.log` in
+/// its data dir.
+pub(crate) struct ChildServer {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
 
 impl Drop for ChildServer {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 impl ChildServer {
     pub(crate) fn start(dir: &Path, with_run: bool) -> anyhow::Result<(ChildServer, String)> {
         use std::io::BufRead;
+        let log = dir.join("server.log");
         let mut child = std::process::Command::new(std::env::current_exe()?)
             .arg("serve")
             .arg(dir)
             .args(with_run.then_some("with-run"))
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log)?)
             .spawn()?;
         let out = child.stdout.take().expect("piped stdout");
         let mut base = String::new();
         std::io::BufReader::new(out).read_line(&mut base)?;
-        let child = ChildServer(child);
+        let child = ChildServer { child, log };
         anyhow::ensure!(
             base.starts_with("http://"),
             "the bench server said {base:?}"
@@ -115,14 +122,23 @@ impl ChildServer {
     }
 
     pub(crate) fn rss_mb(&self) -> f64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         let kb: f64 = status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap_or(0.0);
         kb / 1024.0
+    }
+
+    /// The panics the server reported so far, each with the lines after it.
+    pub(crate) fn panics(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.split("\nthread '")
+            .filter(|part| part.contains(" panicked at "))
+            .map(|part| part.lines().take(4).collect::<Vec<_>>().join("\n"))
+            .collect()
     }
 }
 

@@ -119,9 +119,16 @@ pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
             load.per_second / api.per_second
         );
     }
+    let panics = server.panics();
     println!(
-        "\nPage: {:.0} KB uncompressed. Server RSS: {idle_mb:.0} MB idle, {loaded_mb:.0} MB after the load, {rested_mb:.0} MB 5 s later.",
-        page_bytes as f64 / 1024.0
+        "\nPage: {:.0} KB uncompressed. Server RSS: {idle_mb:.0} MB idle, {loaded_mb:.0} MB after the load, {rested_mb:.0} MB 5 s later. Panics in the server: {}.",
+        page_bytes as f64 / 1024.0,
+        panics.len()
+    );
+    anyhow::ensure!(
+        panics.is_empty(),
+        "the server panicked under load:\n{}",
+        panics.join("\n\n")
     );
     Ok(())
 }
