@@ -28,7 +28,7 @@ pub fn configure() {
     unsafe {
         // Free pages go back to the system at once. mimalloc purges only while the
         // allocator is in use, so with its 1 s default the pages of a burst stayed
-        // (RSS 84-144 MB after `fabrik-bench ssr`, instead of 53-56).
+        // (84 MB and more after `fabrik-bench ssr` by hand, instead of 55-61).
         libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, 0);
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
