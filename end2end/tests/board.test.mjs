@@ -51,4 +51,20 @@ test("the board puts a run's tasks in lanes and follows it; the feed and export 
   assert.match(csv[0], /^run_id,status,template/);
   assert.equal(csv.length, 2);
   assert.ok(csv[1].startsWith(`${id},`), csv[1]);
+
+  // A filter applied in the browser: the rows stay and the list says it is loading until
+  // the new page arrives (the Transition's pending state, wired in the browser only).
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route("**/api/list_runs*", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByTestId("filter-status").selectOption("cancelled");
+  await page.getByTestId("filter-apply").click();
+  await page.getByTestId("runs-loading").waitFor();
+  assert.equal(await page.getByTestId(`run-row-${id}`).count(), 1, "the old rows stay while it loads");
+  release();
+  await page.locator('[data-testid="runs-empty"][data-reason="filtered"]').waitFor();
+  assert.equal(await page.getByTestId("runs-loading").count(), 0);
 });

@@ -52,3 +52,21 @@ pub fn spawn_trimmer() {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The option is set by number, so a mimalloc that renumbers its options would make
+    /// `configure` set something else. Option 15 still starts at the purge delay's
+    /// documented default (1000 ms in mimalloc 3) when nothing has set it.
+    #[test]
+    fn option_15_is_the_purge_delay() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        // SAFETY: reads an allocator parameter.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_PURGE_DELAY) };
+        assert_eq!(delay, 1000);
+    }
+}

@@ -71,9 +71,13 @@ fn setup(path: &Path) -> Setup {
     }
     let age = meta.modified().ok().and_then(|m| m.elapsed().ok());
     let left = age.map_or(Duration::ZERO, |age| SETTLE.saturating_sub(age));
+    // Every read of a settled database ends here, before looking at any other file.
+    if left.is_zero() || !is_wal(path) {
+        return Setup::Done;
+    }
     let first_commit_pending = !beside(path, "-shm").exists()
         || std::fs::metadata(beside(path, "-wal")).is_ok_and(|m| m.len() == 0);
-    if !left.is_zero() && is_wal(path) && first_commit_pending {
+    if first_commit_pending {
         Setup::FirstCommitPending { left }
     } else {
         Setup::Done
