@@ -14,6 +14,7 @@ const SECONDS: u32 = 10;
 struct Load {
     per_second: f64,
     p99_ms: f64,
+    requests: f64,
 }
 
 /// Makes every request's query different (the page cache then never answers), so the
@@ -56,9 +57,15 @@ fn wrk(url: &str, token: &str, brotli: bool, fresh: bool) -> anyhow::Result<Load
             .ok_or_else(|| anyhow::anyhow!("no '{prefix}' in wrk's output:\n{text}"))
     };
     let per_second = field("Requests/sec:")?.parse()?;
+    let requests = text
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no request count in wrk's output:\n{text}"))?;
     Ok(Load {
         per_second,
         p99_ms: duration_ms(&field("99%")?)?,
+        requests,
     })
 }
 
@@ -76,6 +83,35 @@ fn duration_ms(v: &str) -> anyhow::Result<f64> {
     })
 }
 
+/// `wrk` as above, with the server's CPU time per request (wrk shares the machine, so
+/// requests per second alone undercount what the server could do).
+fn wrk_measured(
+    server: &ChildServer,
+    url: &str,
+    token: &str,
+    brotli: bool,
+    fresh: bool,
+) -> anyhow::Result<(Load, f64)> {
+    let before = server.cpu_seconds();
+    let load = wrk(url, token, brotli, fresh)?;
+    let cpu_ms = (server.cpu_seconds() - before) * 1000.0 / load.requests.max(1.0);
+    Ok((load, cpu_ms))
+}
+
+/// Median time to brotli-compress `body` as the server does, in ms.
+fn brotli_ms(body: &[u8]) -> f64 {
+    use fabrik_server::compress::{compress_whole, Coding};
+    let mut times: Vec<f64> = (0..41)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            std::hint::black_box(compress_whole(Coding::Brotli, body));
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
 pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     drop(fabrik_server::store::Store::open(
@@ -84,16 +120,22 @@ pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
     seed_runs(&dir.path().join("fabrik.db"), RUNS)?;
     let (server, base) = ChildServer::start(dir.path(), false)?;
     let token = client.token(&base).await?;
-    let page_bytes = client
+    let page_body = client
         .with_token(&token)
         .get(&format!("{base}/runs"))
-        .await?
-        .len();
+        .await?;
+    let api_body = client
+        .with_token(&token)
+        .get(&format!("{base}/api/v1/runs"))
+        .await?;
+    let page_bytes = page_body.len();
     tokio::time::sleep(super::sse::RSS_SETTLE).await;
     let idle_mb = server.rss_mb();
-    let api = wrk(&format!("{base}/api/v1/runs"), &token, true, false)?;
+    let (api, api_cpu_ms) =
+        wrk_measured(&server, &format!("{base}/api/v1/runs"), &token, true, false)?;
     let page_br = wrk(&format!("{base}/runs"), &token, true, false)?;
-    let page_rendered = wrk(&format!("{base}/runs"), &token, true, true)?;
+    let (page_rendered, rendered_cpu_ms) =
+        wrk_measured(&server, &format!("{base}/runs"), &token, true, true)?;
     let page = wrk(&format!("{base}/runs"), &token, false, true)?;
     let loaded_mb = server.rss_mb();
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -119,6 +161,17 @@ pub async fn page_under_load(client: &Client) -> anyhow::Result<()> {
             load.per_second / api.per_second
         );
     }
+    // A fresh page does the API's work (the same query, the same rows as JSON for
+    // hydration) plus its HTML and compressing ~6x the bytes: with no cost at all for
+    // the HTML, it could reach at most this share of the API's rate.
+    let (page_br_ms, api_br_ms) = (brotli_ms(&page_body), brotli_ms(&api_body));
+    let bound = api_cpu_ms / (api_cpu_ms + (page_br_ms - api_br_ms).max(0.0));
+    println!(
+        "\nServer CPU per request: JSON API {api_cpu_ms:.2} ms, a fresh /runs page {rendered_cpu_ms:.2} ms ({:.1}×). \
+         Brotli alone (in this process): page {page_br_ms:.2} ms, API body {api_br_ms:.2} ms. \
+         A fresh page with no cost for its HTML would reach at most {bound:.2}× the API.",
+        rendered_cpu_ms / api_cpu_ms
+    );
     let panics = server.panics();
     println!(
         "\nPage: {:.0} KB uncompressed. Server RSS: {idle_mb:.0} MB idle, {loaded_mb:.0} MB after the load, {rested_mb:.0} MB 5 s later. Panics in the server: {}.",

@@ -7,6 +7,8 @@
 //! that holds it, and a stream (a page as it renders, a followed log) through a modest
 //! window, flushed at every chunk so nothing waits in the encoder.
 //!
+//! Brotli's working memory is pooled per thread (`pool.rs`).
+//!
 //! Responses that are already encoded (the precompressed WASM, JS and CSS), event
 //! streams, images and tiny bodies pass through untouched.
 use axum::body::{Body, Bytes};
@@ -17,6 +19,8 @@ use axum::response::Response;
 use futures::StreamExt;
 use http_body::Body as _;
 use std::io::Write;
+
+mod pool;
 
 /// Brotli's level for responses made per request: above it, time grows much faster than
 /// the bytes shrink (BENCHMARKS.md).
@@ -166,20 +170,28 @@ fn compress_stream(coding: Coding, body: Body) -> Body {
     Body::from_stream(out)
 }
 
+type BrotliWriter =
+    brotli::enc::writer::CompressorWriterCustomAlloc<Vec<u8>, pool::Cells<u8>, pool::Pooled>;
+
 enum Encoder {
-    Brotli(Box<brotli::CompressorWriter<Vec<u8>>>),
+    Brotli(Box<BrotliWriter>),
     Gzip(flate2::write::GzEncoder<Vec<u8>>),
 }
 
 impl Encoder {
     fn new(coding: Coding, window_bits: u32) -> Encoder {
         match coding {
-            Coding::Brotli => Encoder::Brotli(Box::new(brotli::CompressorWriter::new(
-                Vec::new(),
-                4096,
-                BROTLI_QUALITY,
-                window_bits,
-            ))),
+            Coding::Brotli => {
+                let mut alloc = pool::Pooled;
+                let buffer = brotli::Allocator::<u8>::alloc_cell(&mut alloc, 4096);
+                Encoder::Brotli(Box::new(BrotliWriter::new(
+                    Vec::new(),
+                    buffer,
+                    alloc,
+                    BROTLI_QUALITY,
+                    window_bits,
+                )))
+            }
             Coding::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
                 Vec::new(),
                 flate2::Compression::new(GZIP_LEVEL),
@@ -342,6 +354,33 @@ mod tests {
                 bytes.len()
             );
             assert_eq!(decode(coding, &bytes), page().as_bytes());
+        }
+    }
+
+    #[test]
+    fn reused_working_memory_compresses_as_fresh_memory_does() {
+        let fresh = |data: &[u8]| {
+            let mut w = brotli::CompressorWriter::new(
+                Vec::new(),
+                4096,
+                BROTLI_QUALITY,
+                window_bits_for(data.len()),
+            );
+            w.write_all(data).unwrap();
+            w.into_inner()
+        };
+        let (short, long) = (page(), page().repeat(3));
+        let bodies = [
+            short.as_bytes(),
+            long.as_bytes(),
+            b"a different, short body",
+        ];
+        // Each body twice and in turn, so every one after the first runs on reused blocks
+        // that held another body's tables.
+        for body in bodies.iter().chain(bodies.iter()) {
+            let pooled = compress_whole(Coding::Brotli, body);
+            assert_eq!(pooled, fresh(body), "the same bytes as a fresh encoder's");
+            assert_eq!(decode("br", &pooled), *body);
         }
     }
 
