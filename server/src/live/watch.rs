@@ -47,8 +47,6 @@ struct Watched {
     active: bool,
     /// The directory notifications come from, once it could be watched.
     notified_dir: Option<PathBuf>,
-    /// The notifier refused its directory (e.g. out of inotify watches): polled only.
-    notify_refused: bool,
     settle_until: Option<Instant>,
     /// The last check's error, logged once until it changes.
     last_error: Option<String>,
@@ -178,7 +176,6 @@ impl Watch {
             status: run.status,
             active,
             notified_dir: None,
-            notify_refused: false,
             settle_until: None,
             last_error: None,
         };
@@ -237,12 +234,9 @@ impl Watch {
 
     /// Asks for notifications on the run's DB directory, once it exists. Asking the
     /// notifier is a round trip to its thread, so a missing directory is only looked
-    /// for, and a refused one not asked for again.
+    /// for, and `DirEvents` asks again for a refused one only now and then.
     fn start_notifications(&mut self, run_id: &str) {
         let w = self.runs.get_mut(run_id).expect("a watched run");
-        if w.notify_refused {
-            return;
-        }
         let Some(dir) = w.probe.db_file().and_then(Path::parent) else {
             return;
         };
@@ -251,7 +245,6 @@ impl Watch {
         }
         let dir = dir.to_path_buf();
         if !self.dirs.watch(&dir) {
-            w.notify_refused = true;
             return;
         }
         w.notified_dir = Some(dir.clone());
