@@ -80,7 +80,6 @@ impl<T> SliceWrapperMut<T> for Cells<T> {
 
 /// The encoder's allocator: blocks come from this thread's pool when one of the same
 /// type and length is there, reset to their default value as a new allocation would be.
-#[derive(Default, Clone, Copy)]
 pub struct Pooled;
 
 impl<T: Clone + Default + 'static> Allocator<T> for Pooled {

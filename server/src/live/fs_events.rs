@@ -41,6 +41,8 @@ pub struct DirEvents {
     /// Directories the notifier refused, and when it may be asked again. Asking is a
     /// round trip to its thread, not to be made at every poll.
     refused: HashMap<PathBuf, Instant>,
+    /// When refusals past their time were last dropped.
+    refusals_pruned: Instant,
     overflowed: Arc<AtomicBool>,
 }
 
@@ -78,6 +80,7 @@ impl DirEvents {
             watcher,
             dirs: HashMap::new(),
             refused: HashMap::new(),
+            refusals_pruned: Instant::now(),
             overflowed,
         }
     }
@@ -102,9 +105,13 @@ impl DirEvents {
             return false;
         }
         if !watcher.watch(dir) {
-            // Entries past their time would be asked again anyway: dropping them keeps
-            // this to the directories refused in the last `RETRY_REFUSED`.
-            self.refused.retain(|_, retry_at| now < *retry_at);
+            // Entries past their time would be asked again anyway. Dropped once per
+            // `RETRY_REFUSED` (not per refusal: thousands may come at once), so this
+            // holds the refusals of two such periods at most.
+            if now >= self.refusals_pruned + RETRY_REFUSED {
+                self.refused.retain(|_, retry_at| now < *retry_at);
+                self.refusals_pruned = now;
+            }
             self.refused.insert(dir.to_path_buf(), now + RETRY_REFUSED);
             return false;
         }
