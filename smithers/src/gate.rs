@@ -51,6 +51,11 @@ impl Decision {
 /// an `ApprovalGranted`/`ApprovalDenied` event at the next `seq`, and the node's state.
 /// `node_id: None` decides the one open gate; `iteration: None` the node's open one.
 /// The run still has to be resumed (`smithers resume`) to act on the decision.
+///
+/// The write lock is taken only once a plain read has found the gate open: Smithers
+/// sets no busy timeout, so a lock held while it writes fails its statement, and a
+/// decision that has nothing to decide (a stale page, a run not at its gate yet) must
+/// not cost a running workflow anything.
 #[allow(clippy::too_many_arguments)] // mirrors the `smithers approve|deny` flags one to one
 pub fn decide_gate(
     db_path: &Path,
@@ -63,12 +68,12 @@ pub fn decide_gate(
     now_ms: i64,
 ) -> Result<GateView> {
     let mut conn = open_read_write(db_path)?;
+    open_gate(&conn, db_path, run_id, node_id, iteration)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .at(db_path)?;
-    let schema = Schema::load(&tx).at(db_path)?;
-    let gates = read_gates(&tx, &schema, run_id).at(db_path)?;
-    let gate = pick_gate(&gates, run_id, node_id, iteration)?;
+    // Picked again under the lock: it may have been decided since the read.
+    let (schema, gate) = open_gate(&tx, db_path, run_id, node_id, iteration)?;
     let decided = GateView {
         status: decision.gate_status(),
         requested_at_ms: None,
@@ -82,6 +87,19 @@ pub fn decide_gate(
     record_decision(&tx, &schema, run_id, &decided, decision, now_ms).at(db_path)?;
     tx.commit().at(db_path)?;
     Ok(decided)
+}
+
+fn open_gate(
+    conn: &Connection,
+    db_path: &Path,
+    run_id: &str,
+    node_id: Option<&str>,
+    iteration: Option<i64>,
+) -> Result<(Schema, GateView)> {
+    let schema = Schema::load(conn).at(db_path)?;
+    let gates = read_gates(conn, &schema, run_id).at(db_path)?;
+    let gate = pick_gate(&gates, run_id, node_id, iteration)?;
+    Ok((schema, gate))
 }
 
 fn pick_gate(

@@ -12,6 +12,7 @@ mod open;
 mod outputs;
 mod read;
 mod schema;
+mod shm;
 mod values;
 mod watch;
 

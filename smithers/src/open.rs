@@ -99,7 +99,7 @@ fn is_wal(path: &Path) -> bool {
 }
 
 /// `state.db` → `state.db-shm`.
-fn beside(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use crate::error::{At, Result};
 use crate::open::{being_created, open_read_only};
 use crate::read::snapshot_from;
+use crate::shm::{Shm, WalHeader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbChange {
@@ -17,8 +18,9 @@ pub enum DbChange {
     Changed,
 }
 
-/// Keeps one read-only connection open and asks SQLite whether another connection
-/// committed since the last poll (`PRAGMA data_version`).
+/// Keeps one read-only connection open and notices commits by other connections:
+/// from the WAL-index header in `-shm` (no lock, see [`crate::shm`]), or by asking
+/// SQLite (`PRAGMA data_version`) when there is no settled header to read.
 pub struct Watcher {
     path: PathBuf,
     open: Option<OpenDb>,
@@ -27,7 +29,25 @@ pub struct Watcher {
 struct OpenDb {
     conn: Connection,
     file: FileId,
-    data_version: i64,
+    shm: Option<Shm>,
+    seen: Seen,
+}
+
+/// What the last poll saw. Either kind differing from the next look is a change: a
+/// switch between them can only report a change that wasn't one (an extra read).
+#[derive(PartialEq, Eq)]
+enum Seen {
+    Header(WalHeader),
+    DataVersion(i64),
+}
+
+impl OpenDb {
+    fn look(&self) -> rusqlite::Result<Seen> {
+        match self.shm.as_ref().and_then(Shm::settled_header) {
+            Some(header) => Ok(Seen::Header(header)),
+            None => data_version(&self.conn).map(Seen::DataVersion),
+        }
+    }
 }
 
 impl Watcher {
@@ -50,9 +70,9 @@ impl Watcher {
         match &mut self.open {
             None if being_created(&self.path) => Ok(DbChange::NotYet),
             Some(db) if db.file == file => {
-                let version = data_version(&db.conn).at(&self.path)?;
-                let changed = version != db.data_version;
-                db.data_version = version;
+                let seen = db.look().at(&self.path)?;
+                let changed = seen != db.seen;
+                db.seen = seen;
                 Ok(if changed {
                     DbChange::Changed
                 } else {
@@ -76,18 +96,27 @@ impl Watcher {
             _ => open_db(&self.path, current.unwrap_or_default())?,
         };
         let db = self.open.insert(db);
+        // SQLite reads the header again as the read begins; a whole one now makes it
+        // far less likely to find it half-written and take the write lock.
+        if let Some(shm) = &db.shm {
+            shm.settled_header();
+        }
         snapshot_from(&db.conn, run_id).at(&self.path)
     }
 }
 
 fn open_db(path: &Path, file: FileId) -> Result<OpenDb> {
     let conn = open_read_only(path)?;
+    // The first read maps the `-shm` of a WAL database, so it is there to open.
     let data_version = data_version(&conn).at(path)?;
-    Ok(OpenDb {
+    let mut db = OpenDb {
         conn,
         file,
-        data_version,
-    })
+        shm: Shm::open(path),
+        seen: Seen::DataVersion(data_version),
+    };
+    db.seen = db.look().at(path)?;
+    Ok(db)
 }
 
 fn data_version(conn: &Connection) -> rusqlite::Result<i64> {

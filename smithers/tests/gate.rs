@@ -442,6 +442,21 @@ fn a_held_write_lock_gives_locked_after_five_seconds() {
     .unwrap();
 }
 
+/// Smithers sets no busy timeout: a write lock taken while it writes fails its
+/// statement. A decision with nothing to decide must not take one.
+#[test]
+fn nothing_to_decide_takes_no_write_lock() {
+    let db = common::shared("approval.db");
+    let smithers = common::rw(&db.path);
+    smithers.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for run in [APPROVED, "no-such-run"] {
+        let err =
+            decide_gate(&db.path, run, None, None, Decision::Approve, None, "x", NOW).unwrap_err();
+        assert!(matches!(err, Error::GateNotOpen { .. }), "{run}: {err:?}");
+    }
+    smithers.execute_batch("COMMIT").unwrap();
+}
+
 #[test]
 fn a_brief_lock_is_waited_out() {
     let db = common::shared("approval.db");

@@ -39,7 +39,7 @@ impl FileOwner {
     }
 }
 
-/// Notices commits to a run DB through `PRAGMA data_version`.
+/// Notices commits to a run DB (`smithers::Watcher`: the WAL-index header, no lock).
 pub struct DbProbe {
     pub watcher: smithers::Watcher,
     pub owner: FileOwner,
