@@ -143,10 +143,12 @@ fn copy_db(from: &Path, to: &Path, owner: FileOwner) -> Result<()> {
     let what = format!("Backing up {}", from.display());
     owner
         .act(|| {
-            let src = Connection::open_with_flags(
-                from,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            // A run DB may have Smithers writing it: read as the Smithers readers do.
+            let src = match smithers::reader_vfs() {
+                Some(vfs) => Connection::open_with_flags_and_vfs(from, flags, vfs),
+                None => Connection::open_with_flags(from, flags),
+            }
             .map_err(sql(what.clone()))?;
             src.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(sql(what.clone()))?;

@@ -14,10 +14,12 @@ mod read;
 mod schema;
 mod shm;
 mod values;
+mod vfs;
 mod watch;
 
 pub use error::{Error, Result};
 pub use events::TIMELINE_LIMIT;
 pub use gate::{decide_gate, Decision};
 pub use read::{output_tables, read_snapshot};
+pub use vfs::name as reader_vfs;
 pub use watch::{DbChange, Watcher};

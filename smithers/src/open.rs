@@ -1,3 +1,4 @@
+use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -8,13 +9,15 @@ use crate::error::{At, Error, Result};
 const READ_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A read-only connection. In WAL mode it never blocks the Smithers writer; it only
-/// needs the directory to be writable so SQLite can map the `-shm` index.
+/// A read-only connection. In WAL mode it never blocks the Smithers writer (through
+/// [`crate::vfs`]); it only needs the directory to be writable so SQLite can map the
+/// `-shm` index.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
     open(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         READ_BUSY_TIMEOUT,
+        crate::vfs::name(),
     )
 }
 
@@ -24,13 +27,14 @@ pub(crate) fn open_read_write(path: &Path) -> Result<Connection> {
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         WRITE_BUSY_TIMEOUT,
+        None,
     )
 }
 
 /// Never opens a database its writer is still setting up (see [`setup`]): an empty
 /// file counts as missing, and a first WAL commit still pending is waited out (at most
 /// [`SETTLE`]; callers run on blocking threads).
-fn open(path: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection> {
+fn open(path: &Path, flags: OpenFlags, busy: Duration, vfs: Option<&CStr>) -> Result<Connection> {
     loop {
         match setup(path) {
             Setup::Absent | Setup::Empty => return Err(Error::Missing(path.into())),
@@ -38,7 +42,11 @@ fn open(path: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection> {
             Setup::Done => break,
         }
     }
-    let conn = Connection::open_with_flags(path, flags).at(path)?;
+    let conn = match vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
+    .at(path)?;
     conn.busy_timeout(busy).at(path)?;
     Ok(conn)
 }
