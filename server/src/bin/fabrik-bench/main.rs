@@ -12,12 +12,15 @@
 //!   6. 10,000 Jobs the fabrik CLI made, in a Kubernetes emulator: listed as runs, the
 //!      first page against the local backend's, a Job's change → SSE (`kube.rs`);
 //!   7. `/admin/metrics` over 100,000 runs, and backup throughput against a plain copy
-//!      (`admin.rs`).
+//!      (`admin.rs`);
+//!   8. Smithers' statements our run DB readers make fail, SQLite's default VFS against
+//!      our reader VFS, and a watcher's poll against `PRAGMA data_version` (`readers.rs`).
 //!
 //! Run: `cargo run --release -p fabrik-server --bin fabrik-bench` (see BENCHMARKS.md).
 mod admin;
 mod kube;
 mod notify;
+mod readers;
 mod sse;
 mod ssr;
 
@@ -76,6 +79,9 @@ async fn bench() -> anyhow::Result<()> {
     if wanted("admin") {
         admin::metrics_page(&client).await?;
         admin::backup_throughput()?;
+    }
+    if wanted("readers") {
+        tokio::task::spawn_blocking(readers::writer_under_readers).await??;
     }
     Ok(())
 }
