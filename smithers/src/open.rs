@@ -97,17 +97,15 @@ pub(crate) fn being_created(path: &Path) -> bool {
     matches!(setup(path), Setup::Empty | Setup::FirstCommitPending { .. })
 }
 
-/// The header's read/write format versions are 2 in WAL mode.
+/// The header's read/write format versions are 2 in WAL mode. Read through SQLite's
+/// VFS: our connections may hold locks on the file (see [`crate::vfs::read_db_start`]).
 fn is_wal(path: &Path) -> bool {
-    use std::io::Read;
     let mut header = [0u8; 20];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| header[18] == 2 && header[19] == 2)
+    crate::vfs::read_db_start(path, &mut header) && header[18] == 2 && header[19] == 2
 }
 
 /// `state.db` → `state.db-shm`.
-pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
+fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)

@@ -11,7 +11,8 @@
 //! yet (`isInit` 0, the first to open a database nobody has open) or one left corrupt
 //! by a crashed writer. The first is let through at once; for the second the refusals
 //! stop after [`MAX_REFUSALS`] in a row, and SQLite rebuilds it as usual.
-use std::ffi::{c_int, c_void, CStr};
+use std::ffi::{c_int, c_void, CStr, CString};
+use std::path::Path;
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -68,6 +69,83 @@ fn register() -> bool {
         ours.pNext = ptr::null_mut();
         ours.xOpen = Some(open);
         ffi::sqlite3_vfs_register(Box::into_raw(Box::new(ours)), 0) == ffi::SQLITE_OK
+    }
+}
+
+/// Reads the start of a database file through SQLite's own VFS. A plain open and close
+/// of the file would drop every POSIX lock this process's SQLite connections hold on
+/// it (sqlite.org/howtocorrupt.html, 2.2); SQLite's close keeps the descriptor open
+/// while they do. False if the file can't be opened or is shorter than `buf`.
+pub(crate) fn read_db_start(path: &Path, buf: &mut [u8]) -> bool {
+    let Some(path) = c_path(path) else {
+        return false;
+    };
+    let journal = with_suffix(&path, "-journal");
+    let wal = with_suffix(&path, "-wal");
+    // SAFETY: the VFS is SQLite's default, alive for the process; the file lives in
+    // `memory` (szOsFile bytes, 8-aligned), is closed if its methods were set, and
+    // the name comes from sqlite3_create_filename as xOpen requires, freed after.
+    unsafe {
+        let real = ffi::sqlite3_vfs_find(ptr::null());
+        let Some(open) = real.as_ref().and_then(|real| real.xOpen) else {
+            return false;
+        };
+        let name = ffi::sqlite3_create_filename(
+            path.as_ptr(),
+            journal.as_ptr(),
+            wal.as_ptr(),
+            0,
+            ptr::null_mut(),
+        );
+        let mut memory = vec![0u64; ((*real).szOsFile as usize).div_ceil(8)];
+        let file = memory.as_mut_ptr().cast::<sqlite3_file>();
+        let mut out_flags = 0;
+        let flags = ffi::SQLITE_OPEN_MAIN_DB | ffi::SQLITE_OPEN_READONLY;
+        let mut whole = open(real, name, file, flags, &mut out_flags) == ffi::SQLITE_OK;
+        if let Some(methods) = (*file).pMethods.as_ref() {
+            whole = whole
+                && methods.xRead.is_some_and(|read| {
+                    read(file, buf.as_mut_ptr().cast(), buf.len() as c_int, 0) == ffi::SQLITE_OK
+                });
+            if let Some(close) = methods.xClose {
+                close(file);
+            }
+        }
+        ffi::sqlite3_free_filename(name);
+        whole
+    }
+}
+
+fn c_path(path: &Path) -> Option<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes()).ok()
+}
+
+fn with_suffix(path: &CStr, suffix: &str) -> CString {
+    let mut bytes = path.to_bytes().to_vec();
+    bytes.extend_from_slice(suffix.as_bytes());
+    CString::new(bytes).expect("no NUL: it came from a CStr")
+}
+
+/// The WAL index (its header first) as the connection's file has it mapped: None
+/// unless the connection was opened through this VFS and its index is mapped. Valid
+/// while the connection stays open and unused by anyone else.
+pub(crate) fn mapped_index(conn: &rusqlite::Connection) -> Option<*const u8> {
+    let mut file: *mut sqlite3_file = ptr::null_mut();
+    // SAFETY: the handle is open; the file control writes the main database's file
+    // pointer, which is ours when its methods are ours.
+    unsafe {
+        let rc = ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_FILE_POINTER,
+            (&raw mut file).cast(),
+        );
+        if rc != ffi::SQLITE_OK || file.is_null() || !ptr::eq((*file).pMethods, &METHODS) {
+            return None;
+        }
+        let index = (*file.cast::<ReaderFile>()).index;
+        (!index.is_null()).then_some(index)
     }
 }
 

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use crate::error::{At, Result};
 use crate::open::{being_created, open_read_only};
 use crate::read::snapshot_from;
-use crate::shm::{Shm, WalHeader};
+use crate::shm::{settled_header, WalHeader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbChange {
@@ -29,7 +29,6 @@ pub struct Watcher {
 struct OpenDb {
     conn: Connection,
     file: FileId,
-    shm: Option<Shm>,
     seen: Seen,
 }
 
@@ -43,7 +42,7 @@ enum Seen {
 
 impl OpenDb {
     fn look(&self) -> rusqlite::Result<Seen> {
-        match self.shm.as_ref().and_then(Shm::settled_header) {
+        match settled_header(&self.conn) {
             Some(header) => Ok(Seen::Header(header)),
             None => data_version(&self.conn).map(Seen::DataVersion),
         }
@@ -98,21 +97,18 @@ impl Watcher {
         let db = self.open.insert(db);
         // SQLite reads the header again as the read begins; a whole one now makes it
         // far less likely to find it half-written and take the write lock.
-        if let Some(shm) = &db.shm {
-            shm.settled_header();
-        }
+        settled_header(&db.conn);
         snapshot_from(&db.conn, run_id).at(&self.path)
     }
 }
 
 fn open_db(path: &Path, file: FileId) -> Result<OpenDb> {
     let conn = open_read_only(path)?;
-    // The first read maps the `-shm` of a WAL database, so it is there to open.
+    // The first read maps the WAL index, so its header is there to read.
     let data_version = data_version(&conn).at(path)?;
     let mut db = OpenDb {
         conn,
         file,
-        shm: Shm::open(path),
         seen: Seen::DataVersion(data_version),
     };
     db.seen = db.look().at(path)?;
