@@ -244,58 +244,29 @@ unsafe extern "C" fn shm_barrier(file: *mut sqlite3_file) {
     }
 }
 
-unsafe extern "C" fn close(file: *mut sqlite3_file) -> c_int {
-    forward!(file, xClose())
+/// Methods that only hand the call to the real file.
+macro_rules! forwarders {
+    ($($name:ident => $method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        unsafe extern "C" fn $name(file: *mut sqlite3_file $(, $arg: $ty)*) -> c_int {
+            forward!(file, $method($($arg),*))
+        }
+    )*};
 }
 
-unsafe extern "C" fn read(
-    file: *mut sqlite3_file,
-    buf: *mut c_void,
-    n: c_int,
-    at: sqlite3_int64,
-) -> c_int {
-    forward!(file, xRead(buf, n, at))
-}
-
-unsafe extern "C" fn write(
-    file: *mut sqlite3_file,
-    buf: *const c_void,
-    n: c_int,
-    at: sqlite3_int64,
-) -> c_int {
-    forward!(file, xWrite(buf, n, at))
-}
-
-unsafe extern "C" fn truncate(file: *mut sqlite3_file, size: sqlite3_int64) -> c_int {
-    forward!(file, xTruncate(size))
-}
-
-unsafe extern "C" fn sync(file: *mut sqlite3_file, flags: c_int) -> c_int {
-    forward!(file, xSync(flags))
-}
-
-unsafe extern "C" fn file_size(file: *mut sqlite3_file, size: *mut sqlite3_int64) -> c_int {
-    forward!(file, xFileSize(size))
-}
-
-unsafe extern "C" fn lock(file: *mut sqlite3_file, level: c_int) -> c_int {
-    forward!(file, xLock(level))
-}
-
-unsafe extern "C" fn unlock(file: *mut sqlite3_file, level: c_int) -> c_int {
-    forward!(file, xUnlock(level))
-}
-
-unsafe extern "C" fn check_reserved_lock(file: *mut sqlite3_file, out: *mut c_int) -> c_int {
-    forward!(file, xCheckReservedLock(out))
-}
-
-unsafe extern "C" fn file_control(file: *mut sqlite3_file, op: c_int, arg: *mut c_void) -> c_int {
-    forward!(file, xFileControl(op, arg))
-}
-
-unsafe extern "C" fn sector_size(file: *mut sqlite3_file) -> c_int {
-    forward!(file, xSectorSize())
+forwarders! {
+    close => xClose();
+    read => xRead(buf: *mut c_void, n: c_int, at: sqlite3_int64);
+    write => xWrite(buf: *const c_void, n: c_int, at: sqlite3_int64);
+    truncate => xTruncate(size: sqlite3_int64);
+    sync => xSync(flags: c_int);
+    file_size => xFileSize(size: *mut sqlite3_int64);
+    lock => xLock(level: c_int);
+    unlock => xUnlock(level: c_int);
+    check_reserved_lock => xCheckReservedLock(out: *mut c_int);
+    file_control => xFileControl(op: c_int, arg: *mut c_void);
+    sector_size => xSectorSize();
+    fetch => xFetch(at: sqlite3_int64, n: c_int, out: *mut *mut c_void);
+    unfetch => xUnfetch(at: sqlite3_int64, p: *mut c_void);
 }
 
 unsafe extern "C" fn device_characteristics(file: *mut sqlite3_file) -> c_int {
@@ -303,19 +274,6 @@ unsafe extern "C" fn device_characteristics(file: *mut sqlite3_file) -> c_int {
     (*(*inner).pMethods)
         .xDeviceCharacteristics
         .map_or(0, |method| method(inner))
-}
-
-unsafe extern "C" fn fetch(
-    file: *mut sqlite3_file,
-    at: sqlite3_int64,
-    n: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    forward!(file, xFetch(at, n, out))
-}
-
-unsafe extern "C" fn unfetch(file: *mut sqlite3_file, at: sqlite3_int64, p: *mut c_void) -> c_int {
-    forward!(file, xUnfetch(at, p))
 }
 
 static METHODS: sqlite3_io_methods = sqlite3_io_methods {
