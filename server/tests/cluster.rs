@@ -661,3 +661,80 @@ async fn the_admin_pages_read_nodes_volumes_storage_and_credentials_from_the_clu
     assert_eq!(code, 200, "{copy}");
     assert_eq!(copy["data"]["GITHUB_TOKEN"], "Z2hw");
 }
+
+/// A CronJob's Jobs are made by the cluster from its template, so a rotated pool's
+/// key reaches them only if the template carries it: rotating republishes every
+/// schedule, and a schedule saved after a rotation has it from the start.
+#[tokio::test]
+async fn a_rotated_key_reaches_the_cron_jobs_runs() {
+    let emu = Emulator::start();
+    let (server, _dir) = start_on(&emu);
+    let admin = server.admin().await;
+    let created = ::reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/namespaces/fabrik-system/secrets",
+            emu.url
+        ))
+        .json(&json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "fabrik-credentials", "namespace": "fabrik-system"},
+            "data": {"ANTHROPIC_API_KEY_1": "c2stYQ==", "ANTHROPIC_API_KEY_2": "c2stYg=="}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success());
+    let schedules = server.url("/api/v1/schedules");
+    let save = |name: &str| {
+        let body = json!({"name": name, "cron": "0 3 * * *", "timezone": "UTC",
+            "concurrency": "Forbid", "dispatch": {"template": "demo"}});
+        let (admin, schedules) = (&admin, &schedules);
+        async move {
+            let (code, body) = post(admin, schedules, body).await;
+            assert_eq!(code, 201, "{body}");
+        }
+    };
+    let picked_key = |name: &str| {
+        let path = format!("/apis/batch/v1/namespaces/fabrik-runs/cronjobs/fabrik-cron-{name}");
+        let emu = &emu;
+        async move {
+            let (code, cron) = emu.get(&path).await;
+            assert_eq!(code, 200, "{cron}");
+            let env =
+                &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"];
+            env.as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["name"] == "ANTHROPIC_API_KEY")
+                .map(|e| {
+                    let secret = &e["valueFrom"]["secretKeyRef"];
+                    assert_eq!(secret["name"], "fabrik-credentials", "{e}");
+                    secret["key"].as_str().unwrap().to_string()
+                })
+        }
+    };
+    save("nightly").await;
+    assert_eq!(picked_key("nightly").await, None, "no rotation, no pick");
+
+    let rotate = server.url("/api/v1/admin/credentials/anthropic/rotate");
+    let (code, view) = post(&admin, &rotate, json!({})).await;
+    assert_eq!(code, 200, "{view}");
+    assert_eq!(
+        picked_key("nightly").await.as_deref(),
+        Some("ANTHROPIC_API_KEY_2"),
+        "republished with the pick"
+    );
+    save("weekly").await;
+    assert_eq!(
+        picked_key("weekly").await.as_deref(),
+        Some("ANTHROPIC_API_KEY_2"),
+        "saved after the rotation"
+    );
+    let (code, _) = post(&admin, &rotate, json!({})).await;
+    assert_eq!(code, 200);
+    for name in ["nightly", "weekly"] {
+        assert_eq!(
+            picked_key(name).await.as_deref(),
+            Some("ANTHROPIC_API_KEY_1"),
+            "{name}: wraps around the pool"
+        );
+    }
+}

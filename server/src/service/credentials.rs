@@ -77,6 +77,8 @@ impl Service {
             },
         );
         self.store.set_setting(ROTATIONS, &rotations, audit).await?;
+        // A cluster's CronJobs carry the picks in their Job template.
+        self.refresh_schedules(|_| true).await;
         self.with_rotations_and_limits(view).await
     }
 

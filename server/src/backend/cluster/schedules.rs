@@ -80,7 +80,13 @@ fn cron_job(
             }
         }
         for container in &mut pod.containers {
-            container.env = Some(vec![run_id_from_job_name()]);
+            // Keeps the Job's own (a rotated pool's key) after the run's id.
+            let job_env = container.env.take().into_iter().flatten();
+            container.env = Some(
+                std::iter::once(run_id_from_job_name())
+                    .chain(job_env)
+                    .collect(),
+            );
             for mount in container.volume_mounts.iter_mut().flatten() {
                 if mount.name == "workspace" {
                     mount.sub_path_expr = Some(crate::backend::EACH_RUN_ID.into());
@@ -337,6 +343,29 @@ mod tests {
         let secret = env_from.last().unwrap().secret_ref.as_ref().unwrap();
         assert_eq!(Some(&secret.name), objects.env.metadata.name.as_ref());
         assert!(objects.inputs.is_some());
+    }
+
+    #[test]
+    fn a_rotated_pools_key_is_in_the_cron_jobs_template_after_the_run_id() {
+        let mut schedule = scheduled();
+        schedule.launch.credential_picks = [(
+            "ANTHROPIC_API_KEY".to_string(),
+            "ANTHROPIC_API_KEY_2".to_string(),
+        )]
+        .into();
+        let cron = cron_objects(&schedule, &settings()).cron_job;
+        let pod = cron.spec.job_template.spec.unwrap().template.spec.unwrap();
+        let env = pod.containers[0].env.clone().unwrap();
+        let names: Vec<&str> = env.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["FABRIK_RUN_ID", "ANTHROPIC_API_KEY"]);
+        let key = env[1]
+            .value_from
+            .as_ref()
+            .unwrap()
+            .secret_key_ref
+            .as_ref()
+            .unwrap();
+        assert_eq!(key.key, "ANTHROPIC_API_KEY_2");
     }
 
     #[test]

@@ -13,17 +13,19 @@ use domain::schedule::FireOutcome;
 use std::sync::Arc;
 
 impl Service {
-    /// The schedule as the backend keeps it, checked as its dispatch would be.
+    /// The schedule as the backend keeps it, checked as its dispatch would be, with the
+    /// keys its runs get from rotated pools (republished at each rotation).
     async fn scheduled_launch(&self, stored: &StoredSchedule) -> Result<ScheduledLaunch> {
         let s = &stored.schedule;
-        let planned = self.plan_run(s.dispatch.clone(), EACH_RUN_ID).await?;
+        let mut launch = self.plan_run(s.dispatch.clone(), EACH_RUN_ID).await?.launch;
+        launch.credential_picks = self.credential_picks().await;
         Ok(ScheduledLaunch {
             name: s.name.clone(),
             cron: s.cron.clone(),
             timezone: s.timezone.clone(),
             concurrency: s.concurrency,
             suspended: stored.suspended,
-            launch: planned.launch,
+            launch,
         })
     }
 
