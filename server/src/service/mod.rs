@@ -53,9 +53,9 @@ pub struct Service {
     data_dir: PathBuf,
     backups: backups::Backups,
     telemetry: Arc<crate::telemetry::Telemetry>,
-    /// Runs whose gate could not be brought in step because their DB can't be read, and
-    /// when to look again.
-    gate_retry: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// Runs whose gate could not be brought in step because their DB is gone, and when
+    /// to look again.
+    gate_retry: std::sync::Mutex<notify::GateRetry>,
 }
 
 /// A live event and its JSON, as every stream sends it.

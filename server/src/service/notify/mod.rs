@@ -2,9 +2,11 @@
 //! settings, raising and settling gate alerts as runs reach and leave their gates, and
 //! approving a gate from a notification with its single-use token.
 mod approve;
+mod retry;
 mod settings;
 
 pub use approve::token_hash;
+pub(crate) use retry::GateRetry;
 
 use crate::backend::SnapshotRead;
 use crate::clock::now_ms;
@@ -16,9 +18,6 @@ use crate::store::RunRecord;
 use domain::notify::{AlertKind, GateAlert};
 use domain::run::{ExecState, GateStatus, GateView, RunStatus, SmithersSnapshot};
 use std::sync::Arc;
-
-/// How long a run whose gate can't be read waits before it is looked at again.
-const GATE_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Service {
     pub fn notifier(&self) -> &Arc<Notifier> {
@@ -72,23 +71,14 @@ impl Service {
 
     /// Brings every run whose alert disagrees with its status back in step. A run whose
     /// DB is gone (with its workspace) can't be, so it is looked at again only every
-    /// [`GATE_RETRY`]: 2,500 of them read every 5 s kept an idle server at 14% of a
-    /// core.
+    /// [`retry::GATE_RETRY`].
     pub async fn reconcile_gates(&self) {
         let runs = match self.store.gates_out_of_step().await {
             Ok(runs) => runs,
             Err(e) => return tracing::warn!(error = %e, "could not compare gates and runs"),
         };
         let now = std::time::Instant::now();
-        let due: Vec<String> = {
-            let mut retry = self.gate_retry.lock().unwrap_or_else(|p| p.into_inner());
-            let listed: std::collections::HashSet<&String> = runs.iter().collect();
-            retry.retain(|id, _| listed.contains(id));
-            runs.iter()
-                .filter(|id| retry.get(*id).is_none_or(|at| *at <= now))
-                .cloned()
-                .collect()
-        };
+        let due = self.gate_retry().due(&runs, now);
         for run_id in due {
             let _lock = self.locks.lock(&run_id).await;
             let Ok(record) = self.record(&run_id).await else {
@@ -101,13 +91,12 @@ impl Service {
             let gone = ended && matches!(read, SnapshotRead::Missing);
             let (snapshot, _) = snapshot_or_problem(&record, read);
             self.sync_gate_alert(&record, &snapshot).await;
-            let mut retry = self.gate_retry.lock().unwrap_or_else(|p| p.into_inner());
-            if gone {
-                retry.insert(run_id, now + GATE_RETRY);
-            } else {
-                retry.remove(&run_id);
-            }
+            self.gate_retry().looked_at(run_id, gone, now);
         }
+    }
+
+    fn gate_retry(&self) -> std::sync::MutexGuard<'_, GateRetry> {
+        self.gate_retry.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
