@@ -145,11 +145,7 @@ fn copy_db(from: &Path, to: &Path, owner: FileOwner) -> Result<()> {
         .act(|| {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
             // A run DB may have Smithers writing it: read as the Smithers readers do.
-            let src = match smithers::reader_vfs() {
-                Some(vfs) => Connection::open_with_flags_and_vfs(from, flags, vfs),
-                None => Connection::open_with_flags(from, flags),
-            }
-            .map_err(sql(what.clone()))?;
+            let src = smithers::open_reader(from, flags).map_err(sql(what.clone()))?;
             src.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(sql(what.clone()))?;
             Ok::<_, BackupError>(src)

@@ -21,5 +21,5 @@ pub use error::{Error, Result};
 pub use events::TIMELINE_LIMIT;
 pub use gate::{decide_gate, Decision};
 pub use read::{output_tables, read_snapshot};
-pub use vfs::name as reader_vfs;
+pub use vfs::{name as reader_vfs, open_reader};
 pub use watch::{DbChange, Watcher};

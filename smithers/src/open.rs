@@ -1,4 +1,3 @@
-use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,7 +16,7 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         READ_BUSY_TIMEOUT,
-        crate::vfs::name(),
+        crate::vfs::open_reader,
     )
 }
 
@@ -27,14 +26,19 @@ pub(crate) fn open_read_write(path: &Path) -> Result<Connection> {
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         WRITE_BUSY_TIMEOUT,
-        None,
+        |path, flags| Connection::open_with_flags(path, flags),
     )
 }
 
 /// Never opens a database its writer is still setting up (see [`setup`]): an empty
 /// file counts as missing, and a first WAL commit still pending is waited out (at most
 /// [`SETTLE`]; callers run on blocking threads).
-fn open(path: &Path, flags: OpenFlags, busy: Duration, vfs: Option<&CStr>) -> Result<Connection> {
+fn open(
+    path: &Path,
+    flags: OpenFlags,
+    busy: Duration,
+    connect: fn(&Path, OpenFlags) -> rusqlite::Result<Connection>,
+) -> Result<Connection> {
     loop {
         match setup(path) {
             Setup::Absent | Setup::Empty => return Err(Error::Missing(path.into())),
@@ -42,11 +46,7 @@ fn open(path: &Path, flags: OpenFlags, busy: Duration, vfs: Option<&CStr>) -> Re
             Setup::Done => break,
         }
     }
-    let conn = match vfs {
-        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
-        None => Connection::open_with_flags(path, flags),
-    }
-    .at(path)?;
+    let conn = connect(path, flags).at(path)?;
     conn.busy_timeout(busy).at(path)?;
     Ok(conn)
 }

@@ -17,6 +17,7 @@ use std::ptr;
 use std::sync::OnceLock;
 
 use rusqlite::ffi::{self, sqlite3_file, sqlite3_int64, sqlite3_io_methods, sqlite3_vfs};
+use rusqlite::{Connection, OpenFlags};
 
 pub(crate) const NAME: &CStr = c"fabrik-smithers-reader";
 
@@ -27,6 +28,14 @@ const IS_INIT: usize = 12;
 /// Enough for a header being written to be whole again (SQLite retries at once, then
 /// after 1 µs sleeps); few enough that a corrupt index is rebuilt without delay.
 const MAX_REFUSALS: u32 = 8;
+
+/// A read-only connection, through this VFS when it could be registered.
+pub fn open_reader(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    match name() {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
+}
 
 /// The VFS for a read-only connection to a database Smithers may be writing.
 /// Registers it once; None if SQLite's default VFS is not there to wrap.
@@ -97,6 +106,9 @@ pub(crate) fn read_db_start(path: &Path, buf: &mut [u8]) -> bool {
             0,
             ptr::null_mut(),
         );
+        if name.is_null() {
+            return false;
+        }
         let mut memory = vec![0u64; ((*real).szOsFile as usize).div_ceil(8)];
         let file = memory.as_mut_ptr().cast::<sqlite3_file>();
         let mut out_flags = 0;
@@ -130,7 +142,7 @@ fn with_suffix(path: &CStr, suffix: &str) -> CString {
 /// The WAL index (its header first) as the connection's file has it mapped: None
 /// unless the connection was opened through this VFS and its index is mapped. Valid
 /// while the connection stays open and unused by anyone else.
-pub(crate) fn mapped_index(conn: &rusqlite::Connection) -> Option<*const u8> {
+pub(crate) fn mapped_index(conn: &Connection) -> Option<*const u8> {
     let mut file: *mut sqlite3_file = ptr::null_mut();
     // SAFETY: the handle is open; the file control writes the main database's file
     // pointer, which is ours when its methods are ours.

@@ -95,9 +95,6 @@ impl Watcher {
             _ => open_db(&self.path, current.unwrap_or_default())?,
         };
         let db = self.open.insert(db);
-        // SQLite reads the header again as the read begins; a whole one now makes it
-        // far less likely to find it half-written and take the write lock.
-        settled_header(&db.conn);
         snapshot_from(&db.conn, run_id).at(&self.path)
     }
 }
@@ -106,13 +103,8 @@ fn open_db(path: &Path, file: FileId) -> Result<OpenDb> {
     let conn = open_read_only(path)?;
     // The first read maps the WAL index, so its header is there to read.
     let data_version = data_version(&conn).at(path)?;
-    let mut db = OpenDb {
-        conn,
-        file,
-        seen: Seen::DataVersion(data_version),
-    };
-    db.seen = db.look().at(path)?;
-    Ok(db)
+    let seen = settled_header(&conn).map_or(Seen::DataVersion(data_version), Seen::Header);
+    Ok(OpenDb { conn, file, seen })
 }
 
 fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
